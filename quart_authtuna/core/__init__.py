@@ -1,0 +1,64 @@
+"""The framework-agnostic async core: settings, models, services and RBAC. Never imports Quart."""
+
+from __future__ import annotations
+
+from . import signals
+from .errors import (
+    AccountSuspended,
+    AuthenticationError,
+    AuthorizationError,
+    AuthTunaError,
+    ConfigurationError,
+    ConflictError,
+    EscalationDenied,
+    IdentifierTaken,
+    InputError,
+    InvalidCredentials,
+    MfaRequired,
+    NotFound,
+    PasswordRejected,
+    PermissionDenied,
+    RateLimited,
+    ReauthenticationRequired,
+    TokenAlreadyUsed,
+    TokenError,
+    TokenExpired,
+    TokenInvalid,
+)
+from .rbac.grants import Grants
+from .service import AuthService
+from .settings import Secret, Settings
+from .theme import Theme
+from .types import Clock, FieldError, RequestMeta
+
+__all__ = [
+    "AccountSuspended",
+    "AuthService",
+    "AuthTunaError",
+    "AuthenticationError",
+    "AuthorizationError",
+    "Clock",
+    "ConfigurationError",
+    "ConflictError",
+    "EscalationDenied",
+    "FieldError",
+    "Grants",
+    "IdentifierTaken",
+    "InputError",
+    "InvalidCredentials",
+    "MfaRequired",
+    "NotFound",
+    "PasswordRejected",
+    "PermissionDenied",
+    "RateLimited",
+    "ReauthenticationRequired",
+    "RequestMeta",
+    "Secret",
+    "Settings",
+    "Theme",
+    "TokenAlreadyUsed",
+    "TokenError",
+    "TokenExpired",
+    "TokenInvalid",
+    "signals",
+]

@@ -1,0 +1,1 @@
+"""Cryptographic helpers of the core: password policy, hashing and peppered digests."""

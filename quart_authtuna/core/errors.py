@@ -1,0 +1,173 @@
+"""The one exception tree of quart-authtuna's core.
+
+::
+
+    AuthTunaError
+    ├── ConfigurationError          settings that cannot run (lists every problem)
+    ├── AuthenticationError
+    │   ├── InvalidCredentials       generic: unknown user, wrong password, unusable hash
+    │   ├── AccountSuspended
+    │   ├── MfaRequired
+    │   └── ReauthenticationRequired
+    ├── AuthorizationError
+    │   ├── PermissionDenied
+    │   └── EscalationDenied         an RBAC change the actor may not make
+    ├── InputError(errors)           semantic validation, one FieldError per problem
+    │   ├── PasswordRejected
+    │   └── IdentifierTaken
+    ├── TokenError
+    │   ├── TokenInvalid
+    │   ├── TokenExpired
+    │   └── TokenAlreadyUsed
+    ├── RateLimited(retry_after)
+    ├── NotFound
+    └── ConflictError
+
+Core errors carry a stable ``code`` and no HTTP status: the web layer maps them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .types import FieldError
+
+
+class AuthTunaError(Exception):
+    """Base of every error raised by quart-authtuna."""
+
+    code = "error"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.__doc__ or self.code)
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+class ConfigurationError(AuthTunaError):
+    """The settings cannot be used as they are; ``problems`` lists each one."""
+
+    code = "configuration"
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = list(problems)
+        listing = "\n  - ".join(self.problems)
+        super().__init__(f"Invalid quart-authtuna configuration:\n  - {listing}")
+
+
+class AuthenticationError(AuthTunaError):
+    """The caller could not be authenticated."""
+
+    code = "unauthenticated"
+
+
+class InvalidCredentials(AuthenticationError):
+    """Invalid username/email or password."""
+
+    code = "invalid_credentials"
+
+
+class AccountSuspended(AuthenticationError):
+    """The account is suspended."""
+
+    code = "account_suspended"
+
+
+class MfaRequired(AuthenticationError):
+    """A second factor is needed to finish signing in."""
+
+    code = "mfa_required"
+
+
+class ReauthenticationRequired(AuthenticationError):
+    """This action needs a recent sign-in."""
+
+    code = "reauthentication_required"
+
+
+class AuthorizationError(AuthTunaError):
+    """The authenticated caller may not do this."""
+
+    code = "forbidden"
+
+
+class PermissionDenied(AuthorizationError):
+    """A required permission or role is missing."""
+
+    code = "permission_denied"
+
+
+class EscalationDenied(AuthorizationError):
+    """The actor may not make this role or permission change."""
+
+    code = "escalation_denied"
+
+
+class InputError(AuthTunaError):
+    """Input was well-formed but breaks a rule; ``errors`` holds one FieldError per problem."""
+
+    code = "invalid_input"
+
+    def __init__(self, errors: Iterable[FieldError] | FieldError, message: str | None = None):
+        self.errors = [errors] if isinstance(errors, FieldError) else list(errors)
+        super().__init__(message or "; ".join(e.message for e in self.errors) or self.code)
+
+
+class PasswordRejected(InputError):
+    """The password does not meet the password policy."""
+
+    code = "password_rejected"
+
+
+class IdentifierTaken(InputError):
+    """That username or email cannot be used."""
+
+    code = "identifier_taken"
+
+
+class TokenError(AuthTunaError):
+    """A single-use token could not be redeemed."""
+
+    code = "token_invalid"
+
+
+class TokenInvalid(TokenError):
+    """The link or code is invalid or has already been used."""
+
+    code = "token_invalid"
+
+
+class TokenExpired(TokenError):
+    """The link or code has expired."""
+
+    code = "token_expired"
+
+
+class TokenAlreadyUsed(TokenError):
+    """The link or code has already been used."""
+
+    code = "token_used"
+
+
+class RateLimited(AuthTunaError):
+    """Too many attempts; try again later."""
+
+    code = "rate_limited"
+
+    def __init__(self, retry_after: float, message: str | None = None) -> None:
+        self.retry_after = max(0.0, float(retry_after))
+        super().__init__(message or "Too many attempts. Please try again later.")
+
+
+class NotFound(AuthTunaError):
+    """The requested object does not exist."""
+
+    code = "not_found"
+
+
+class ConflictError(AuthTunaError):
+    """The change conflicts with the current state."""
+
+    code = "conflict"

@@ -1,0 +1,1 @@
+"""User journeys shared by the HTML and JSON faces; no HTTP here."""

@@ -1,0 +1,59 @@
+"""Password login: one generic failure, equal cost for unknown users, a fresh session."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .. import signals
+from ..db.models import User
+from ..errors import InvalidCredentials
+from ..managers.sessions import IssuedSession
+
+if TYPE_CHECKING:
+    from ..service import AuthService
+
+
+async def login(
+    self: AuthService,
+    username_or_email: str,
+    password: str,
+    ip_address: str | None = None,
+    region: str = "Unknown",
+    device: str = "Unknown",
+    *,
+    fingerprint: str = "",
+) -> tuple[User, IssuedSession]:
+    """Check the password and open a new session, or raise InvalidCredentials.
+
+    Unknown users, wrong passwords and suspended accounts fail identically, and each
+    failure costs one bcrypt verification.
+    """
+    too_long = len(password) > self.settings.password_max_length
+    user = None if too_long else await self.users.get_by_identifier(username_or_email.strip())
+    if too_long:
+        ok = False
+    else:
+        ok = await self.passwords.verify(password, user.password_hash if user else None)
+    if user is None or not ok or not user.is_active:
+        reason = "unknown_user" if user is None else ("bad_password" if not ok else "suspended")
+        async with self.transaction() as tx:
+            self.audit.record(tx, "LOGIN_FAILED", user_id=user.id if user else None,
+                              ip_address=ip_address, details={"reason": reason})
+            self.emit(tx, signals.login_failed, user_id=user.id if user else None,
+                      ip_address=ip_address)
+        raise InvalidCredentials()
+    new_hash = (await self.passwords.hash(password)
+                if self.passwords.needs_rehash(user.password_hash) else None)
+    async with self.transaction() as tx:
+        fresh = await tx.get(User, user.id)
+        assert fresh is not None
+        fresh.last_login = self.now()
+        if new_hash:
+            fresh.password_hash = new_hash
+        issued = await self.sessions.create(fresh.id, ip_address, region, device,
+                                            fingerprint=fingerprint, session=tx)
+        self.audit.record(tx, "LOGIN_SUCCESS", user_id=fresh.id, ip_address=ip_address,
+                          details={"rehashed": bool(new_hash)})
+        self.emit(tx, signals.user_logged_in, user=fresh, session_id=issued.session_id,
+                  method="password")
+    return fresh, issued

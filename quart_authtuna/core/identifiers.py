@@ -1,0 +1,81 @@
+"""Usernames and email addresses: validation and the canonical forms that must be unique."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .errors import InputError
+from .types import FieldError
+
+USERNAME_MIN, USERNAME_MAX = 3, 32
+_USERNAME_EXTRA = frozenset("_-.")
+_EMAIL_LOCAL = re.compile(r"^[^\s@<>()\[\]\\,;:\"]{1,64}$")
+
+
+def canonical_username(username: str) -> str:
+    """NFKC then casefold: ``Bob``, ``bob`` and fullwidth ``ｂｏｂ`` are one name."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold())
+
+
+def canonical_email(email: str) -> str:
+    """NFKC then casefold of the whole address (lookups and the unique constraint use it)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", email.strip()).casefold())
+
+
+def username_problems(username: str) -> list[FieldError]:
+    """Why ``username`` cannot be used: 3–32 letters, digits, ``_``, ``-`` or ``.`` after NFKC."""
+    name = unicodedata.normalize("NFKC", username)
+    if not USERNAME_MIN <= len(name) <= USERNAME_MAX:
+        return [FieldError("invalid_username", f"Username must be {USERNAME_MIN} to "
+                           f"{USERNAME_MAX} characters long.", "username")]
+    if not all(ch.isalnum() or ch in _USERNAME_EXTRA for ch in name):
+        return [FieldError("invalid_username", "Username may only contain letters, digits, "
+                           "underscores, hyphens and dots.", "username")]
+    if not any(ch.isalnum() for ch in name):
+        return [FieldError("invalid_username", "Username must contain a letter or digit.",
+                           "username")]
+    return []
+
+
+def email_problems(email: str, allowed_domains: tuple[str, ...] = ("*",)) -> list[FieldError]:
+    """Why ``email`` cannot be used: shape, control characters, or a domain not allowed."""
+    address = unicodedata.normalize("NFKC", email.strip())
+    local, _, domain = address.rpartition("@")
+    if (len(address) > 254 or any(unicodedata.category(c)[0] in "CZ" for c in address)
+            or not _EMAIL_LOCAL.match(local) or not _valid_domain(domain)
+            or local.startswith(".") or local.endswith(".") or ".." in local):
+        return [FieldError("invalid_email", "Enter a valid email address.", "email")]
+    if "*" not in allowed_domains and domain.casefold() not in {
+            d.casefold() for d in allowed_domains}:
+        return [FieldError("email_domain_not_allowed",
+                           "Sign-up is not open to this email domain.", "email")]
+    return []
+
+
+def _valid_domain(domain: str) -> bool:
+    labels = domain.split(".")
+    return len(labels) >= 2 and len(domain) <= 253 and not labels[-1].isdigit() and all(
+        0 < len(label) <= 63 and label[0] != "-" and label[-1] != "-"
+        and all(ch.isalnum() or ch == "-" for ch in label) for label in labels)
+
+
+def clean_username(username: str) -> str:
+    """The NFKC form to store, or InputError."""
+    problems = username_problems(username)
+    if problems:
+        raise InputError(problems)
+    return unicodedata.normalize("NFKC", username)
+
+
+def clean_email(email: str, allowed_domains: tuple[str, ...] = ("*",)) -> str:
+    """The NFKC form to store, or InputError."""
+    problems = email_problems(email, allowed_domains)
+    if problems:
+        raise InputError(problems)
+    return unicodedata.normalize("NFKC", email.strip())
+
+
+def looks_like_email(identifier: str) -> bool:
+    """Login identifiers containing ``@`` are emails; usernames can never contain it."""
+    return "@" in identifier

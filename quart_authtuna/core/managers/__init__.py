@@ -1,0 +1,1 @@
+"""Managers: one per table family, keeping upstream AuthTuna method names."""

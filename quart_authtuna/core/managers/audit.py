@@ -1,0 +1,74 @@
+"""AuditManager: writes audit rows inside the caller's transaction, and reads them back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..crypto.tokens import keyed_digest
+from ..db.models import AuditEvent
+from ._base import Manager
+
+
+class AuditManager(Manager):
+    """Audit events use upstream's ``event_type`` names (LOGIN_SUCCESS, ROLE_ASSIGNED, …)."""
+
+    def record(
+        self,
+        session: AsyncSession,
+        event_type: str,
+        *,
+        user_id: str | None = None,
+        actor_id: str | None = None,
+        ip_address: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> AuditEvent:
+        """Add an event to ``session``: it commits, or rolls back, with the change it records."""
+        pepper = self._svc.settings.password_pepper
+        event = AuditEvent(
+            user_id=user_id,
+            actor_id=actor_id,
+            event_type=event_type,
+            timestamp=self._svc.now(),
+            ip_address=None if self._svc.settings.pii_encryption_enabled else ip_address,
+            ip_address_hash=keyed_digest(pepper.reveal().encode(), ip_address)
+            if ip_address and pepper else None,
+            details=dict(details or {}),
+        )
+        session.add(event)
+        return event
+
+    async def log_event(
+        self,
+        event_type: str,
+        user_id: str | None = None,
+        ip_address: str | None = None,
+        details: dict[str, Any] | None = None,
+        session: AsyncSession | None = None,
+    ) -> AuditEvent:
+        """Write one event, in ``session`` if given, else in its own transaction."""
+        async with self._svc.transaction(session) as tx:
+            return self.record(tx, event_type, user_id=user_id, ip_address=ip_address,
+                               details=details)
+
+    async def get_events_for_user(
+        self, user_id: str, skip: int = 0, limit: int = 50
+    ) -> Sequence[AuditEvent]:
+        """Newest first."""
+        return await self._query(AuditEvent.user_id == user_id, skip, limit)
+
+    async def get_events_by_type(
+        self, event_type: str, skip: int = 0, limit: int = 50
+    ) -> Sequence[AuditEvent]:
+        """Newest first."""
+        return await self._query(AuditEvent.event_type == event_type, skip, limit)
+
+    async def _query(self, where: Any, skip: int, limit: int) -> Sequence[AuditEvent]:
+        async with self._svc.transaction() as tx:
+            stmt = (select(AuditEvent).where(where)
+                    .order_by(AuditEvent.timestamp.desc(), AuditEvent.id.desc())
+                    .offset(skip).limit(min(limit, 500)))
+            return (await tx.scalars(stmt)).all()

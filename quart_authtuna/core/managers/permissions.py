@@ -1,0 +1,58 @@
+"""PermissionManager: ``resource:action`` names that roles carry."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..db.models import Permission
+from ..errors import ConflictError, EscalationDenied
+from ..rbac import assignment
+from ..rbac.scopes import validate_permission_name
+from ..types import SYSTEM_ACTOR
+from ._base import Manager
+
+
+class PermissionManager(Manager):
+    """Upstream names: create, get_or_create, get_by_name, list."""
+
+    async def create(self, name: str, description: str | None = None,
+                     creator_id: str = SYSTEM_ACTOR) -> Permission:
+        """Create a permission; a non-system creator needs ``admin:manage:permissions``."""
+        name = validate_permission_name(name)
+        async with self._svc.transaction() as tx:
+            if creator_id != SYSTEM_ACTOR:
+                actor = await self._svc.rbac.grants_for(creator_id, tx, fresh=True)
+                if not actor.has_permission(assignment.MANAGE_PERMISSIONS, "global"):
+                    raise EscalationDenied("You may not create permissions.")
+            if await tx.scalar(select(Permission.id).where(Permission.name == name)):
+                raise ConflictError(f"Permission {name!r} already exists.")
+            perm = Permission(name=name, description=description)
+            tx.add(perm)
+            self._svc.audit.record(tx, "PERMISSION_CREATED", actor_id=creator_id,
+                                   details={"permission": name})
+        return perm
+
+    async def get_or_create(self, name: str, defaults: dict[str, Any] | None = None
+                            ) -> Permission:
+        """The named permission, created (by system) with ``defaults`` when missing."""
+        existing = await self.get_by_name(name)
+        if existing is not None:
+            return existing
+        try:
+            return await self.create(name, (defaults or {}).get("description"))
+        except (ConflictError, IntegrityError):
+            found = await self.get_by_name(name)
+            assert found is not None
+            return found
+
+    async def get_by_name(self, name: str) -> Permission | None:
+        async with self._svc.transaction() as tx:
+            return await tx.scalar(select(Permission).where(Permission.name == name))
+
+    async def list(self) -> Sequence[Permission]:
+        async with self._svc.transaction() as tx:
+            return (await tx.scalars(select(Permission).order_by(Permission.name))).all()

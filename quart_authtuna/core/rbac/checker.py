@@ -1,0 +1,89 @@
+"""Per-user grant sets: loaded in one query, cached, invalidated on every RBAC change."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..db.models import Permission, Role, RolePermission, UserRole
+from .grants import Grants
+
+if TYPE_CHECKING:
+    from ..service import AuthService
+
+CACHE_SIZE = 10_000
+
+
+class RbacChecker:
+    """Answers has_permission / has_role from a cached per-user :class:`Grants`.
+
+    Entries live at most SESSION_DB_VERIFICATION_INTERVAL seconds, so changes made by other
+    processes are seen within that bound; changes made here invalidate at once.
+    """
+
+    def __init__(self, service: AuthService) -> None:
+        self._svc = service
+        self._cache: OrderedDict[str, tuple[float, Grants]] = OrderedDict()
+        self._generation = 0
+
+    async def grants_for(
+        self, user_id: str, session: AsyncSession | None = None, *, fresh: bool = False
+    ) -> Grants:
+        """The user's grants; ``fresh`` bypasses the cache (use it before any RBAC change)."""
+        now = self._svc.now()
+        hit = None if fresh else self._cache.get(user_id)
+        if hit is not None and now - hit[0] < self._svc.settings.session_db_verification_interval:
+            self._cache.move_to_end(user_id)
+            return hit[1]
+        generation = self._generation
+        async with self._svc.transaction(session) as tx:
+            grants = await load_grants(tx, user_id)
+        if session is None and generation == self._generation:
+            self._remember(user_id, now, grants)
+        return grants
+
+    def cached(self, user_id: str) -> Grants | None:
+        """The cached grants if still fresh; never touches the database."""
+        hit = self._cache.get(user_id)
+        if hit and self._svc.now() - hit[0] < self._svc.settings.session_db_verification_interval:
+            return hit[1]
+        return None
+
+    def invalidate(self, user_ids: Iterable[str] | None = None) -> None:
+        """Forget some users' grants, or everyone's (role or permission definitions changed)."""
+        self._generation += 1
+        if user_ids is None:
+            self._cache.clear()
+            return
+        for user_id in user_ids:
+            self._cache.pop(user_id, None)
+
+    async def has_permission(self, user_id: str, permission: str, scope: str = "global") -> bool:
+        return (await self.grants_for(user_id)).has_permission(permission, scope)
+
+    async def has_role(self, user_id: str, role: str, scope: str = "global") -> bool:
+        return (await self.grants_for(user_id)).has_role(role, scope)
+
+    def _remember(self, user_id: str, now: float, grants: Grants) -> None:
+        self._cache[user_id] = (now, grants)
+        self._cache.move_to_end(user_id)
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+
+async def load_grants(session: AsyncSession, user_id: str) -> Grants:
+    """One query: user_roles → roles → role_permissions → permissions."""
+    stmt = (
+        select(Role.name, UserRole.scope, Role.level, Permission.name)
+        .select_from(UserRole)
+        .join(Role, Role.id == UserRole.role_id)
+        .outerjoin(RolePermission, RolePermission.role_id == Role.id)
+        .outerjoin(Permission, Permission.id == RolePermission.permission_id)
+        .where(UserRole.user_id == user_id)
+    )
+    rows = (await session.execute(stmt)).tuples().all()
+    return Grants.from_rows(rows)

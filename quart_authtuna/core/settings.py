@@ -1,0 +1,367 @@
+"""Typed settings: every upstream AuthTuna option, read from overrides, app config and env."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from .errors import ConfigurationError
+from .theme import Theme
+
+PREFIX = "AUTHTUNA_"
+DEV_JWT_SECRET = "dev-secret-key-change-in-production"
+DEV_ENCRYPTION_KEY = "dev-encryption-key-change-in-production"
+JWT_ALGORITHMS = ("HS256", "HS384", "HS512")
+logger = logging.getLogger("quart_authtuna")
+
+
+class Secret:
+    """A secret string whose ``repr`` and ``str`` are masked; ``reveal()`` gives the value."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = str(value)
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and secrets.compare_digest(self._value, other._value)
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def _f(default: Any, doc: str, kind: str | None = None, secret: bool = False) -> Any:
+    kind = kind or {bool: "bool", int: "int", float: "float", str: "str", tuple: "list"}[
+        type(default)
+    ]
+    meta = {"doc": doc, "kind": kind, "secret": secret}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Resolved settings; field ``x`` is configured as ``AUTHTUNA_X`` (app config or env)."""
+
+    app_name: str = _f("AuthTuna", "Product name: TOTP issuer, email subjects, page titles.")
+    production: bool = _f(False, "Refuse to start with default or missing secrets.")
+    algorithm: str = _f("HS256", "JWT signing algorithm for the session cookie (HS256/384/512).")
+    api_base_url: str = _f("http://localhost:5000", "External base URL for links in emails.")
+    try_full_initialize_when_system_user_exists_again: bool = _f(
+        False, "Re-run default provisioning even when the system user exists.")
+    jwt_secret_key: Secret | None = _f(
+        Secret(DEV_JWT_SECRET), "Key that signs session cookies.", "secret", True)
+    jwt_fallback_secret_keys: tuple[Secret, ...] = _f(
+        (), "Previous cookie-signing keys still accepted (rotation).", "secrets", True)
+    encryption_primary_key: Secret | None = _f(
+        Secret(DEV_ENCRYPTION_KEY), "Key for signed browser state (CSRF, flows).", "secret", True)
+    encryption_secondary_keys: tuple[Secret, ...] = _f(
+        (), "Previous primary keys still accepted (rotation).", "secrets", True)
+    fernet_keys: tuple[Secret, ...] = _f(
+        (), "Fernet keys; the first encrypts, all decrypt (MultiFernet).", "secrets", True)
+    password_pepper: Secret | None = _f(
+        None, "Server-side HMAC key for passwords, API keys and codes; keep it out of the DB.",
+        "secret", True)
+    mfa_enabled: bool = _f(True, "Serve the MFA routes.")
+    passkeys_enabled: bool = _f(True, "Serve the passkey routes.")
+    ui_enabled: bool = _f(True, "Serve the user dashboard.")
+    admin_routes_enabled: bool = _f(True, "Serve the admin dashboard and API.")
+    passwordless_login_enabled: bool = _f(True, "Serve magic-link login.")
+    only_middleware: bool = _f(False, "Validate sessions only; register no routes.")
+    default_superadmin_password: Secret | None = _f(
+        None, "Password of the seeded superadmin; no password login without it.", "secret", True)
+    default_admin_password: Secret | None = _f(
+        None, "Password of the seeded admin; no password login without it.", "secret", True)
+    default_superadmin_email: str = _f("superadmin@example.com", "Email of the seeded superadmin.")
+    default_admin_email: str = _f("admin@example.com", "Email of the seeded admin.")
+    default_database_uri: Secret = _f(
+        Secret("sqlite+aiosqlite:///./authtuna_dev.db"), "SQLAlchemy async database URL.",
+        "secret", True)
+    database_use_async_engine: bool = _f(True, "Kept for upstream compatibility; always async.")
+    auto_create_database: bool = _f(True, "Create tables and seed defaults at startup.")
+    database_pool_size: int = _f(20, "Connection pool size (PostgreSQL).")
+    database_max_overflow: int = _f(40, "Extra connections beyond the pool size.")
+    database_pool_timeout: int = _f(30, "Seconds to wait for a pooled connection.")
+    database_pool_recycle: int = _f(1800, "Recycle connections older than this many seconds.")
+    database_pool_pre_ping: bool = _f(True, "Test connections before use.")
+    database_schema: str | None = _f(None, "PostgreSQL schema holding the tables.", "optstr")
+    fingerprint_headers: tuple[str, ...] = _f(
+        ("User-Agent", "Accept-Language"), "Request headers bound into the session fingerprint.")
+    session_db_verification_interval: float = _f(
+        10.0, "Seconds a session cookie is trusted before the database is checked again.")
+    session_lifetime_seconds: int = _f(604800, "Sliding (idle) session lifetime.")
+    session_absolute_lifetime_seconds: int = _f(31536000, "Absolute session lifetime.")
+    session_lifetime_from: str = _f(
+        "last_activity", "Sliding lifetime counts from last_activity or creation.")
+    session_same_site: str = _f("LAX", "SameSite attribute of the session cookie.")
+    session_secure: bool = _f(True, "Secure attribute of the session cookie.")
+    session_token_name: str = _f("session_token", "Name of the session cookie.")
+    session_cookie_domain: str | None = _f(None, "Domain of the session cookie.", "optstr")
+    lock_session_region: bool = _f(True, "End a session whose region and IP both change.")
+    region_headers: tuple[str, ...] = _f(
+        ("CF-IPCity", "CF-IPCountry"), "Headers carrying the client region (trusted proxies).")
+    disable_random_string: bool = _f(False, "Turn off random-string rotation (not advised).")
+    random_string_grace: int = _f(300, "Seconds an old random string stays valid after rotation.")
+    trusted_proxies: tuple[str, ...] = _f(
+        (), "Proxy IPs or CIDRs whose forwarded headers are believed.")
+    email_enabled: bool = _f(False, "Send email over SMTP; otherwise log it to the outbox.")
+    smtp_host: str | None = _f(None, "SMTP server host.", "optstr")
+    smtp_port: int = _f(587, "SMTP server port.")
+    smtp_username: str | None = _f(None, "SMTP user name.", "optstr")
+    smtp_password: Secret | None = _f(None, "SMTP password.", "secret", True)
+    dkim_private_key_path: str | None = _f(None, "DKIM private key file (not yet used).", "optstr")
+    dkim_domain: str | None = _f(None, "DKIM signing domain (not yet used).", "optstr")
+    dkim_selector: str | None = _f(None, "DKIM selector (not yet used).", "optstr")
+    default_sender_email: str = _f("noreply@example.com", "From address of outgoing mail.")
+    email_domains: tuple[str, ...] = _f(("*",), "Allowed sign-up email domains; * allows any.")
+    pii_encryption_enabled: bool = _f(False, "Encrypt email addresses per user (GDPR mode).")
+    pii_hmac_key: Secret | None = _f(None, "HMAC key for PII lookups.", "secret", True)
+    encrypt_audit_ip: bool = _f(True, "Encrypt audit IPs in PII mode.")
+    tokens_expiry_seconds: int = _f(3600, "Lifetime of emailed single-use tokens.")
+    tokens_max_count_per_day_per_user_per_action: int = _f(
+        5, "Daily cap on reset and magic-link tokens per user.")
+    mail_starttls: bool = _f(True, "Upgrade SMTP with STARTTLS.")
+    mail_ssl_tls: bool = _f(False, "Use implicit TLS (port 465).")
+    use_credentials: bool = _f(True, "Log in to the SMTP server.")
+    validate_certs: bool = _f(True, "Verify the SMTP server certificate.")
+    email_template_dir: str | None = _f(None, "Extra folder searched for email pages.", "optstr")
+    html_template_dir: str | None = _f(None, "Extra folder searched for page templates.", "optstr")
+    dashboard_and_user_info_pages_template_dir: str | None = _f(
+        None, "Extra directory searched for dashboard templates.", "optstr")
+    google_client_id: str | None = _f(None, "Google OAuth client id.", "optstr")
+    google_client_secret: Secret | None = _f(None, "Google OAuth client secret.", "secret", True)
+    google_redirect_uri: str | None = _f(None, "Google OAuth redirect URI.", "optstr")
+    github_client_id: str | None = _f(None, "GitHub OAuth client id.", "optstr")
+    github_client_secret: Secret | None = _f(None, "GitHub OAuth client secret.", "secret", True)
+    github_redirect_uri: str | None = _f(None, "GitHub OAuth redirect URI.", "optstr")
+    rpc_enabled: bool = _f(False, "Upstream's removed RPC server; accepted and ignored.")
+    rpc_autostart: bool = _f(True, "Upstream's removed RPC server; accepted and ignored.")
+    rpc_token: Secret | None = _f(
+        Secret("changeme-secure-token"), "Upstream's removed RPC server; ignored.", "secret", True)
+    rpc_tls_cert_file: str | None = _f(None, "Upstream's removed RPC server; ignored.", "optstr")
+    rpc_tls_key_file: str | None = _f(None, "Upstream's removed RPC server; ignored.", "optstr")
+    rpc_address: str = _f("[::]:50051", "Upstream's removed RPC server; ignored.")
+    webauthn_enabled: bool = _f(False, "Kept for upstream compatibility; see PASSKEYS_ENABLED.")
+    webauthn_rp_id: str = _f("localhost", "WebAuthn relying-party id (a domain).")
+    webauthn_rp_name: str = _f("AuthTuna", "WebAuthn relying-party name.")
+    webauthn_origin: tuple[str, ...] = _f(
+        ("http://localhost:8000",), "Exact origins (scheme, host, port) accepted for passkeys.")
+    strategy: str = _f("AUTO", "COOKIE, BEARER or AUTO (a bearer header wins).")
+    api_key_prefix_secret: str = _f("sk", "Prefix of secret API keys.")
+    api_key_prefix_publishable: str = _f("pk", "Prefix of publishable API keys.")
+    api_key_prefix_master: str = _f("mk", "Prefix of master API keys.")
+    api_key_prefix_other: str = _f("key", "Kept for upstream compatibility.")
+    max_master_keys_per_user: int = _f(5, "Master keys a user may hold.")
+    max_api_keys_per_user: int = _f(100, "API keys a user may hold.")
+    max_scopes_per_secret_key: int = _f(0, "Scopes per secret key; 0 means unlimited.")
+    key_hash_algorithm: str = _f("SHA384", "Kept for upstream compatibility; keys use HMAC-SHA256.")
+    max_login_attempts_per_ip: int = _f(10, "Failed logins per IP per window before throttling.")
+    max_login_attempts_per_user: int = _f(5, "Failed logins per account per window.")
+    login_rate_limit_window_seconds: int = _f(900, "Window for counting failed logins.")
+    login_lockout_duration_seconds: int = _f(1800, "Longest delay a throttled account waits.")
+    password_min_length: int = _f(12, "Shortest accepted password (never below 8).")
+    password_max_length: int = _f(1024, "Longest accepted password, checked before hashing.")
+    bcrypt_rounds: int = _f(12, "bcrypt cost; older hashes are upgraded at login.")
+    mfa_required_roles: tuple[str, ...] = _f((), "Roles whose holders must enrol in MFA.")
+    theme: Theme = _f(Theme(), "Colour palettes and mode (system, multi, single).", "theme")
+
+    # ---- construction -------------------------------------------------------------------
+
+    @classmethod
+    def from_sources(
+        cls,
+        config: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> Settings:
+        """Overrides beat ``AUTHTUNA_*`` app config, which beats ``AUTHTUNA_*`` env, then defaults.
+
+        Unknown ``AUTHTUNA_*`` keys in config or overrides raise ConfigurationError, so a
+        misspelt setting never passes silently. Unknown env variables are ignored.
+        """
+        known = {f.name.upper(): f for f in fields(cls)}
+        problems: list[str] = []
+        cfg = {k[len(PREFIX):]: v for k, v in (config or {}).items() if k.startswith(PREFIX)}
+        over = {k.upper().removeprefix(PREFIX): v for k, v in (overrides or {}).items()}
+        env = {k[len(PREFIX):]: v for k, v in (environ or {}).items() if k.startswith(PREFIX)}
+        for name in [*cfg, *over]:
+            if name not in known:
+                problems.append(f"unknown setting {PREFIX}{name}")
+        values: dict[str, Any] = {}
+        for name, fld in known.items():
+            for source in (over, cfg, env):
+                if name in source:
+                    try:
+                        values[fld.name] = _coerce(source[name], fld.metadata["kind"])
+                    except (TypeError, ValueError) as exc:
+                        problems.append(f"{PREFIX}{name}: {exc}")
+                    break
+        if problems:
+            raise ConfigurationError(problems)
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (values are coerced like config values)."""
+        kinds = {f.name: f.metadata["kind"] for f in fields(self)}
+        return dataclasses.replace(self, **{k: _coerce(v, kinds[k]) for k, v in changes.items()})
+
+    # ---- checks -------------------------------------------------------------------------
+
+    def problems(self) -> list[str]:
+        """Values that can never work, whatever the mode."""
+        found: list[str] = []
+        if self.password_min_length < 8:
+            found.append("AUTHTUNA_PASSWORD_MIN_LENGTH must be at least 8")
+        if self.password_max_length < max(self.password_min_length, 64):
+            found.append("AUTHTUNA_PASSWORD_MAX_LENGTH must be at least 64 and the minimum")
+        if not 4 <= self.bcrypt_rounds <= 31:
+            found.append("AUTHTUNA_BCRYPT_ROUNDS must be between 4 and 31")
+        choices = {
+            "algorithm": JWT_ALGORITHMS, "strategy": ("COOKIE", "BEARER", "AUTO"),
+            "session_same_site": ("LAX", "STRICT", "NONE"),
+            "session_lifetime_from": ("last_activity", "creation"),
+        }
+        for name, allowed in choices.items():
+            value = getattr(self, name)
+            if (value.upper() if name != "session_lifetime_from" else value) not in allowed:
+                found.append(f"AUTHTUNA_{name.upper()} must be one of {', '.join(allowed)}")
+        if self.session_same_site.upper() == "NONE" and not self.session_secure:
+            found.append("AUTHTUNA_SESSION_SAME_SITE=NONE needs AUTHTUNA_SESSION_SECURE")
+        for key in self.fernet_keys:
+            if not _is_fernet_key(key.reveal()):
+                found.append("AUTHTUNA_FERNET_KEYS holds a value that is not a Fernet key")
+        return found + self.theme.problems()
+
+    def missing_secrets(self) -> list[str]:
+        """Secrets that are missing, default or too weak for production."""
+        found: list[str] = []
+        for name, dev_value in (("jwt_secret_key", DEV_JWT_SECRET),
+                                ("encryption_primary_key", DEV_ENCRYPTION_KEY)):
+            value = getattr(self, name)
+            if value is None or value.reveal() in (dev_value, "") or len(value.reveal()) < 32:
+                found.append(f"AUTHTUNA_{name.upper()} is missing, a default or shorter than 32")
+        if not self.fernet_keys:
+            found.append("AUTHTUNA_FERNET_KEYS is empty")
+        if self.password_pepper is None or len(self.password_pepper.reveal()) < 32:
+            found.append("AUTHTUNA_PASSWORD_PEPPER is missing or shorter than 32 characters")
+        if self.pii_encryption_enabled and self.pii_hmac_key is None:
+            found.append("AUTHTUNA_PII_HMAC_KEY is required when PII encryption is enabled")
+        return found
+
+    def production_problems(self) -> list[str]:
+        """Everything that must be fixed before running with ``PRODUCTION=true``."""
+        found = self.missing_secrets()
+        if not self.session_secure:
+            found.append("AUTHTUNA_SESSION_SECURE must be true in production")
+        if self.bcrypt_rounds < 10:
+            found.append("AUTHTUNA_BCRYPT_ROUNDS must be at least 10 in production")
+        if not self.api_base_url.startswith("https://"):
+            found.append("AUTHTUNA_API_BASE_URL must be an https:// URL in production")
+        return found
+
+    def checked(self, log: logging.Logger = logger) -> Settings:
+        """Validate; in production refuse problems, in development fill in ephemeral secrets."""
+        problems = self.problems()
+        if self.production:
+            problems += self.production_problems()
+        if problems:
+            raise ConfigurationError(problems)
+        missing = self.missing_secrets()
+        if not missing:
+            return self
+        log.warning(
+            "\n%s\nquart-authtuna is running in DEVELOPMENT mode with EPHEMERAL secrets:\n  - %s\n"
+            "Sessions, encrypted data and password hashes will not survive a restart.\n"
+            "Set these settings (and AUTHTUNA_PRODUCTION=true) before serving real users.\n%s",
+            "!" * 78, "\n  - ".join(missing), "!" * 78,
+        )
+        return self.with_ephemeral_secrets()
+
+    def with_ephemeral_secrets(self) -> Settings:
+        """A copy whose missing or default secrets are random values made now."""
+        def rand() -> Secret:
+            return Secret(secrets.token_urlsafe(48))
+
+        changes: dict[str, Any] = {}
+        weak = " ".join(self.missing_secrets())
+        for name in ("jwt_secret_key", "encryption_primary_key", "password_pepper", "pii_hmac_key"):
+            if f"AUTHTUNA_{name.upper()} " in weak:
+                changes[name] = rand()
+        if not self.fernet_keys:
+            changes["fernet_keys"] = (Secret(base64.urlsafe_b64encode(secrets.token_bytes(32))
+                                             .decode()),)
+        return dataclasses.replace(self, **changes)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
+        return f"Settings({shown})"
+
+
+def _is_fernet_key(value: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(value.encode())) == 32
+    except (ValueError, TypeError):
+        return False
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _coerce(value: Any, kind: str) -> Any:
+    """Turn a config or environment value into the field's type."""
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE | _FALSE:
+            return text in _TRUE
+        raise ValueError(f"expected a boolean, got {value!r}")
+    if kind in ("int", "float"):
+        if isinstance(value, bool):
+            raise ValueError(f"expected a number, got {value!r}")
+        return int(value) if kind == "int" else float(value)
+    if kind in ("str", "optstr"):
+        if value is None and kind == "optstr":
+            return None
+        return str(value)
+    if kind == "secret":
+        if value is None or isinstance(value, Secret):
+            return value
+        return Secret(str(value))
+    if kind in ("list", "secrets"):
+        items = _as_list(value)
+        return tuple(Secret(str(i)) if kind == "secrets" and not isinstance(i, Secret) else
+                     (i if kind == "secrets" else str(i)) for i in items)
+    if kind == "theme":
+        if isinstance(value, str):
+            value = json.loads(value)
+        return Theme.from_value(value)
+    raise ValueError(f"unknown kind {kind}")
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            parsed = json.loads(text)
+            if not isinstance(parsed, list):
+                raise ValueError("expected a JSON list")
+            return parsed
+        return [part.strip() for part in text.split(",") if part.strip()]
+    if isinstance(value, list | tuple | set | frozenset):
+        return list(value)
+    raise ValueError(f"expected a list, got {type(value).__name__}")

@@ -1,0 +1,42 @@
+"""Blinker signals, sent by the AuthService instance after the change commits.
+
+Connect with ``user_created.connect_via(service)`` to tell two instances apart; async
+receivers are awaited through ``send_async``. Signals are for observing, not deciding.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: kwargs: user
+user_created = _signals.signal("user-created")
+#: kwargs: user, changes (list of field names)
+user_updated = _signals.signal("user-updated")
+#: kwargs: user_id, actor_id
+user_deleted = _signals.signal("user-deleted")
+#: kwargs: user, actor_id, reason
+user_suspended = _signals.signal("user-suspended")
+#: kwargs: user, actor_id, reason
+user_unsuspended = _signals.signal("user-unsuspended")
+#: kwargs: user, session_id (hash of the new session), method
+user_logged_in = _signals.signal("user-logged-in")
+#: kwargs: user_id (None for unknown identifiers), ip_address
+login_failed = _signals.signal("login-failed")
+#: kwargs: user
+password_changed = _signals.signal("password-changed")
+#: kwargs: user, token (the raw single-use token, for delivery)
+password_reset_requested = _signals.signal("password-reset-requested")
+#: kwargs: user
+password_reset = _signals.signal("password-reset")
+#: kwargs: user_id, role, scope, actor_id
+role_assigned = _signals.signal("role-assigned")
+#: kwargs: user_id, role, scope, actor_id
+role_removed = _signals.signal("role-removed")
+#: kwargs: user_id, count, reason
+sessions_revoked = _signals.signal("sessions-revoked")
+
+ALL = (user_created, user_updated, user_deleted, user_suspended, user_unsuspended,
+       user_logged_in, login_failed, password_changed, password_reset_requested,
+       password_reset, role_assigned, role_removed, sessions_revoked)
