@@ -143,7 +143,7 @@ async def _link(tx: AsyncSession, model: type, mapping: dict[str, tuple[str, ...
                 left: dict, right: dict, make: object) -> None:
     """Insert the missing (left, right) association rows of ``mapping`` (one query)."""
     cols = list(model.__table__.primary_key.columns)  # type: ignore[attr-defined]
-    existing = set((await tx.execute(select(*cols))).tuples().all())
+    existing = {tuple(row) for row in (await tx.execute(select(*cols))).all()}
     for name, targets in mapping.items():
         for target in targets:
             pair = (left[name].id, right[target].id)

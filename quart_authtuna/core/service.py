@@ -61,9 +61,13 @@ class AuthService:
             return
         self._engine = make_engine(self.settings)
         self._sessionmaker = make_sessionmaker(self._engine)
-        if self.settings.auto_create_database:
-            await self.create_all()
-            await provision_defaults(self)
+        try:
+            if self.settings.auto_create_database:
+                await self.create_all()
+                await provision_defaults(self)
+        except BaseException:
+            await self.close()
+            raise
 
     async def create_all(self) -> None:
         """Create missing tables (and the schema, when DATABASE_SCHEMA is set)."""

@@ -175,7 +175,7 @@ class RoleManager(Manager):
             actor = await self._actor(tx, assigner_id)
             roles = (await tx.scalars(select(Role))).all()
             pairs = (await tx.execute(select(RoleAssignPermission.assignable_role_id, Role.name)
-                     .join(Role, Role.id == RoleAssignPermission.assigner_role_id))).tuples().all()
+                     .join(Role, Role.id == RoleAssignPermission.assigner_role_id))).all()
         assigners: dict[int, list[str]] = {}
         for assignable_id, assigner_name in pairs:
             assigners.setdefault(assignable_id, []).append(assigner_name)

@@ -85,5 +85,5 @@ async def load_grants(session: AsyncSession, user_id: str) -> Grants:
         .outerjoin(Permission, Permission.id == RolePermission.permission_id)
         .where(UserRole.user_id == user_id)
     )
-    rows = (await session.execute(stmt)).tuples().all()
+    rows = (await session.execute(stmt)).all()
     return Grants.from_rows(rows)
