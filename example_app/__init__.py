@@ -1,0 +1,1 @@
+"""Example Quart app for quart-authtuna; run it with ``make demo``."""

@@ -1,0 +1,26 @@
+"""Serve the example app with Hypercorn on 127.0.0.1:$PORT (default 5000)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+from example_app.app import create_app
+
+
+def main() -> None:
+    port = int(os.environ.get("PORT", "5000"))
+    config = Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    print(f"quart-authtuna demo: http://127.0.0.1:{port}/  (Ctrl+C to stop)", flush=True)
+    try:
+        asyncio.run(serve(create_app(), config))
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

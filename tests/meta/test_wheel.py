@@ -1,0 +1,86 @@
+"""The built wheel carries templates, static files and data, and works outside the source tree."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+def _run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(
+        [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.mark.slow
+def test_wheel_contents_and_installed_asset_paths(tmp_path: Path) -> None:
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    dist = tmp_path / "dist"
+    # With hatchling in the venv (`make venv` installs it) the build needs no network.
+    isolation = [] if importlib.util.find_spec("hatchling") is None else ["--no-isolation"]
+    _run(sys.executable, "-m", "build", "--wheel", *isolation, "--outdir", dist, cwd=ROOT)
+    (wheel,) = dist.glob("quart_authtuna-*.whl")
+
+    size = wheel.stat().st_size
+    print(f"\nwheel {wheel.name}: {size} bytes")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "wheel-size.txt").write_text(f"{wheel.name} {size}\n")
+
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+    assert any(n.startswith("quart_authtuna/templates/authtuna/") for n in names)
+    assert any(n.startswith("quart_authtuna/static/authtuna/") for n in names)
+    assert "quart_authtuna/templates/authtuna/placeholder.html" in names
+    assert "quart_authtuna/core/crypto/data/common-passwords.txt.gz" in names
+    assert "quart_authtuna/py.typed" in names
+    top_level = {n.split("/")[0] for n in names}
+    assert top_level == {"quart_authtuna", f"quart_authtuna-{version}.dist-info"}, top_level
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+
+    venv = tmp_path / "venv"
+    _run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=tmp_path)
+    python = venv / "bin" / "python"
+    _run(
+        sys.executable,
+        "-m",
+        "pip",
+        "--python",
+        python,
+        "install",
+        "--no-deps",
+        "--no-index",
+        "--quiet",
+        wheel,
+        cwd=tmp_path,
+    )
+
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    out = _run(
+        python,
+        "-c",
+        "import quart_authtuna as q, quart_authtuna.assets as a;"
+        "print(q.__file__); print(q.__version__); print(a.templates_dir()); print(a.static_dir())",
+        cwd=tmp_path,
+        env=env,
+    )
+    package_file, installed_version, templates_dir, static_dir = out.splitlines()
+    templates, static = Path(templates_dir).resolve(), Path(static_dir).resolve()
+    inside = venv.resolve()
+    assert inside in Path(package_file).resolve().parents, package_file
+    assert installed_version == version
+    assert inside in templates.parents, templates
+    assert inside in static.parents, static
+    assert (templates / "authtuna" / "placeholder.html").is_file()
+    assert (static / "authtuna" / "css" / "authtuna.css").is_file()
