@@ -24,6 +24,8 @@ from .managers.sessions import SessionManager
 from .managers.tokens import TokenManager
 from .managers.users import UserManager
 from .rbac.checker import RbacChecker
+from .sessions.cache import SessionCache
+from .sessions.validator import SessionValidator
 from .settings import Settings
 from .types import Clock, system_clock
 
@@ -50,6 +52,8 @@ class AuthService:
         self.permissions = PermissionManager(self)
         self.sessions = SessionManager(self)
         self.tokens = TokenManager(self)
+        self.session_cache = SessionCache()
+        self.session_validator = SessionValidator(self, self.session_cache)
         self._engine: AsyncEngine | None = None
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
 

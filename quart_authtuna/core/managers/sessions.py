@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, or_, select, update
@@ -72,6 +72,7 @@ class SessionManager(Manager):
                                           UserSession.active.is_(True))
                 .values(active=False, mtime=self._svc.now()).returning(UserSession.user_id))
             user_id = result.scalar_one_or_none()
+            self._svc.after_commit(tx, self._revoke([session_id]))
             if user_id is not None:
                 self._svc.audit.record(tx, "SESSION_TERMINATED", user_id=user_id,
                                        details={"reason": reason})
@@ -88,12 +89,22 @@ class SessionManager(Manager):
                     .returning(UserSession.session_id))
             if except_session_id is not None:
                 stmt = stmt.where(UserSession.session_id != except_session_id)
-            ended = (await tx.execute(stmt)).scalars().all()
+            ended = list((await tx.execute(stmt)).scalars().all())
+            self._svc.after_commit(tx, self._revoke(ended))
             self._svc.audit.record(tx, "SESSIONS_TERMINATED_ALL", user_id=user_id,
                                    details={"count": len(ended), "reason": reason})
             self._svc.emit(tx, signals.sessions_revoked, user_id=user_id, count=len(ended),
                            reason=reason)
             return len(ended)
+
+    def _revoke(self, session_ids: list[str]) -> Callable[[], Awaitable[None]]:
+        """After commit: refuse these sessions in this process at once."""
+
+        async def revoke() -> None:
+            for session_id in session_ids:
+                self._svc.session_cache.drop(session_id, revoked=True)
+
+        return revoke
 
     async def cleanup_expired_sessions(self) -> int:
         """Delete inactive and expired rows; returns how many were removed."""

@@ -132,6 +132,7 @@ class UserManager(Manager):
                 self._svc.audit.record(tx, "USER_UPDATED", user_id=user_id, actor_id=actor_id,
                                        ip_address=ip_address, details={"fields": sorted(data)})
                 self._svc.emit(tx, signals.user_updated, user=user, changes=sorted(data))
+                self._svc.after_commit(tx, self._forget(user_id))
         except IntegrityError as exc:
             raise IdentifierTaken(FieldError("identifier_taken", _TAKEN)) from exc
         return user
@@ -197,8 +198,11 @@ class UserManager(Manager):
         return user
 
     def _forget(self, user_id: str) -> Any:
+        """After commit: drop cached grants and session snapshots of the user."""
+
         async def callback() -> None:
             self._svc.rbac.invalidate([user_id])
+            self._svc.session_cache.drop_user(user_id)
 
         return callback
 

@@ -53,6 +53,10 @@ class RbacChecker:
             return hit[1]
         return None
 
+    def prime(self, user_id: str, grants: Grants, loaded_at: float) -> None:
+        """Store grants loaded elsewhere (e.g. during session verification)."""
+        self._remember(user_id, loaded_at, grants)
+
     def invalidate(self, user_ids: Iterable[str] | None = None) -> None:
         """Forget some users' grants, or everyone's (role or permission definitions changed)."""
         self._generation += 1

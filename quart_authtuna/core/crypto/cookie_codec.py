@@ -1,0 +1,74 @@
+"""The session cookie: a signed JWT whose only claim is a Fernet-encrypted payload."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from typing import Any
+
+import jwt
+
+from ..settings import Settings
+from .fernet import Encryptor
+
+_MEMO_SIZE = 4096
+
+
+class CookieCodec:
+    """Encode and decode session cookies; signing keys rotate through a fallback list.
+
+    New cookies are signed with JWT_SECRET_KEY; JWT_FALLBACK_SECRET_KEYS still verify. Only
+    the configured HMAC algorithm is accepted (never ``none``). Decoded cookies are memoised
+    by their exact value, so a cookie seen again skips signature and decryption work.
+    """
+
+    def __init__(self, settings: Settings, encryptor: Encryptor) -> None:
+        assert settings.jwt_secret_key is not None
+        self._keys = [settings.jwt_secret_key.reveal()] + [
+            k.reveal() for k in settings.jwt_fallback_secret_keys]
+        self._algorithm = settings.algorithm.upper()
+        self._encryptor = encryptor
+        self._memo: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+    def encode(self, claims: dict[str, Any], expires_at: float) -> str:
+        """A cookie value for ``claims``; it stops verifying at ``expires_at``."""
+        inner = self._encryptor.encrypt(json.dumps(claims, separators=(",", ":")))
+        token = jwt.encode({"session": inner, "exp": int(expires_at)}, self._keys[0],
+                           algorithm=self._algorithm)
+        return token
+
+    def decode(self, value: str, now: float) -> dict[str, Any] | None:
+        """The claims of a valid, unexpired cookie; None for anything else."""
+        cached = self._memo.get(value)
+        if cached is not None:
+            if cached["_exp"] > now:
+                return cached
+            self._memo.pop(value, None)
+            return None
+        if len(value) > 4096:
+            return None
+        claims = self._decode(value, now)
+        if claims is not None:
+            self._memo[value] = claims
+            if len(self._memo) > _MEMO_SIZE:
+                self._memo.popitem(last=False)
+        return claims
+
+    def _decode(self, value: str, now: float) -> dict[str, Any] | None:
+        for key in self._keys:
+            try:
+                outer = jwt.decode(value, key, algorithms=[self._algorithm],
+                                   options={"require": ["exp", "session"], "verify_exp": False})
+            except jwt.InvalidTokenError:
+                continue
+            if not isinstance(outer.get("session"), str) or outer["exp"] <= now:
+                return None
+            try:
+                claims = json.loads(self._encryptor.decrypt(outer["session"]))
+            except ValueError:
+                return None
+            if not isinstance(claims, dict):
+                return None
+            claims["_exp"] = float(outer["exp"])
+            return claims
+        return None

@@ -1,0 +1,1 @@
+"""Session validation: the cookie, the in-process cache, and interval re-verification."""
