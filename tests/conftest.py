@@ -90,6 +90,7 @@ def _user_factory(service: AuthService) -> Callable[..., Awaitable[User]]:
                    roles: list[tuple[str, str]] = (), **kwargs: Any) -> User:  # type: ignore[assignment]
         n = next(counter)
         name = username or f"user{n}"
+        kwargs.setdefault("email_verified", True)
         user = await service.users.create(email=kwargs.pop("email", f"{name}@example.com"),
                                           username=name, password=password, **kwargs)
         for role, scope in roles:

@@ -7,6 +7,7 @@
     ├── AuthenticationError
     │   ├── InvalidCredentials       generic: unknown user, wrong password, unusable hash
     │   ├── AccountSuspended
+    │   ├── EmailNotVerified
     │   ├── MfaRequired
     │   └── ReauthenticationRequired
     ├── AuthorizationError
@@ -73,6 +74,12 @@ class AccountSuspended(AuthenticationError):
     """The account is suspended."""
 
     code = "account_suspended"
+
+
+class EmailNotVerified(AuthenticationError):
+    """Please confirm your email address first: we have sent you a new link."""
+
+    code = "email_not_verified"
 
 
 class MfaRequired(AuthenticationError):

@@ -42,7 +42,7 @@ def email_problems(email: str, allowed_domains: tuple[str, ...] = ("*",)) -> lis
     """Why ``email`` cannot be used: shape, control characters, or a domain not allowed."""
     address = unicodedata.normalize("NFKC", email.strip())
     local, _, domain = address.rpartition("@")
-    if (len(address) > 254 or any(unicodedata.category(c)[0] in "CZ" for c in address)
+    if (len(address) > 254 or len(canonical_email(address)) > 254 or any(unicodedata.category(c)[0] in "CZ" for c in address)
             or not _EMAIL_LOCAL.match(local) or not _valid_domain(domain)
             or local.startswith(".") or local.endswith(".") or ".." in local):
         return [FieldError("invalid_email", "Enter a valid email address.", "email")]
@@ -78,4 +78,4 @@ def clean_email(email: str, allowed_domains: tuple[str, ...] = ("*",)) -> str:
 
 def looks_like_email(identifier: str) -> bool:
     """Login identifiers containing ``@`` are emails; usernames can never contain it."""
-    return "@" in identifier
+    return "@" in unicodedata.normalize("NFKC", identifier)

@@ -17,6 +17,7 @@ from .db.engine import make_engine, make_sessionmaker
 from .defaults import provision_defaults
 from .flows import login as login_flow
 from .flows import passwords as password_flows
+from .mail import Mailer
 from .managers.audit import AuditManager
 from .managers.permissions import PermissionManager
 from .managers.roles import RoleManager
@@ -52,6 +53,7 @@ class AuthService:
         self.permissions = PermissionManager(self)
         self.sessions = SessionManager(self)
         self.tokens = TokenManager(self)
+        self.mail = Mailer(self)
         self.session_cache = SessionCache()
         self.session_validator = SessionValidator(self, self.session_cache)
         self._engine: AsyncEngine | None = None
@@ -82,7 +84,8 @@ class AuthService:
             await conn.run_sync(Base.metadata.create_all)
 
     async def close(self) -> None:
-        """Dispose of the engine's connections."""
+        """Finish background mail, then dispose of the engine's connections."""
+        await self.mail.drain()
         if self._engine is not None:
             await self._engine.dispose()
         self._engine = self._sessionmaker = None

@@ -176,6 +176,14 @@ class Settings:
     password_max_length: int = _f(1024, "Longest accepted password, checked before hashing.")
     bcrypt_rounds: int = _f(12, "bcrypt cost; older hashes are upgraded at login.")
     mfa_required_roles: tuple[str, ...] = _f((), "Roles whose holders must enrol in MFA.")
+    require_email_verification: bool = _f(True, "Password login needs a verified email.")
+    send_new_login_email: bool = _f(True, "Email the user after each new sign-in.")
+    auth_prefix: str = _f("/auth", "URL prefix of the sign-in, sign-up and reset pages.")
+    mfa_prefix: str = _f("/mfa", "URL prefix of the MFA pages.")
+    passkeys_prefix: str = _f("/passkeys", "URL prefix of the passkey endpoints.")
+    ui_prefix: str = _f("/ui", "URL prefix of the user dashboard.")
+    admin_prefix: str = _f("/admin", "URL prefix of the admin dashboard.")
+    reauthentication_seconds: int = _f(900, "How recent a sign-in sensitive actions need.")
     theme: Theme = _f(Theme(), "Colour palettes and mode (system, multi, single).", "theme")
 
     # ---- construction -------------------------------------------------------------------

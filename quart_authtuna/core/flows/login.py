@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from .. import signals
 from ..db.models import User
-from ..errors import InvalidCredentials
+from ..errors import EmailNotVerified, InvalidCredentials
 from ..managers.sessions import IssuedSession
 
 if TYPE_CHECKING:
@@ -42,6 +42,11 @@ async def login(
             self.emit(tx, signals.login_failed, user_id=user.id if user else None,
                       ip_address=ip_address)
         raise InvalidCredentials()
+    if self.settings.require_email_verification and not user.email_verified:
+        from .email_verification import send_verification
+
+        await send_verification(self, user)
+        raise EmailNotVerified()
     new_hash = (await self.passwords.hash(password)
                 if self.passwords.needs_rehash(user.password_hash) else None)
     async with self.transaction() as tx:
@@ -56,4 +61,17 @@ async def login(
                           details={"rehashed": bool(new_hash)})
         self.emit(tx, signals.user_logged_in, user=fresh, session_id=issued.session_id,
                   method="password")
+    notify_new_login(self, fresh, ip_address, device, region)
     return fresh, issued
+
+
+def notify_new_login(svc: AuthService, user: User, ip_address: str | None, device: str,
+                     region: str) -> None:
+    """Email the user about a sign-in (in the background)."""
+    if svc.settings.send_new_login_email:
+        from datetime import UTC, datetime
+
+        when = datetime.fromtimestamp(svc.now(), UTC).strftime("%Y-%m-%d %H:%M UTC")
+        svc.mail.send_later("new_login", user.email, username=user.username,
+                            ip_address=ip_address or "unknown", device=device, region=region,
+                            login_time=when)

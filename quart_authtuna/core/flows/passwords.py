@@ -44,6 +44,7 @@ async def change_password(
             user_id, except_session_id=current_session_id, reason="password_changed", session=tx)
         self.audit.record(tx, "PASSWORD_CHANGED", user_id=user_id, ip_address=ip_address)
         self.emit(tx, signals.password_changed, user=row)
+    _notify_changed(self, row)
     return row
 
 
@@ -69,6 +70,9 @@ async def request_password_reset(
         self.audit.record(tx, "PASSWORD_RESET_REQUESTED", user_id=user.id, ip_address=ip_address,
                           details={"matched": True})
         self.emit(tx, signals.password_reset_requested, user=user, token=issued.raw)
+    link = self.mail.link(f"{self.settings.auth_prefix}/reset-password", token=issued.raw)
+    self.mail.send_later("password_reset", user.email, username=user.username, reset_link=link,
+                         expires_minutes=self.settings.tokens_expiry_seconds // 60)
     return issued
 
 
@@ -94,4 +98,10 @@ async def reset_password(
         await self.sessions.terminate_all_for_user(user.id, reason="password_reset", session=tx)
         self.audit.record(tx, "PASSWORD_RESET_COMPLETED", user_id=user.id, ip_address=ip_address)
         self.emit(tx, signals.password_reset, user=row)
+    _notify_changed(self, row)
     return row
+
+
+def _notify_changed(svc: AuthService, user: User) -> None:
+    svc.mail.send_later("password_change", user.email, username=user.username,
+                        login_url=svc.mail.link(f"{svc.settings.auth_prefix}/forgot-password"))

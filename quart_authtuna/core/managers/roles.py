@@ -115,7 +115,7 @@ class RoleManager(Manager):
             if await tx.get(model, key) is None:
                 tx.add(row)
             self._svc.audit.record(tx, "ROLE_GRANT_ADDED", actor_id=admin_id,
-                                   details={"role": granter_role, kind: target})
+                                   details={"granter": granter_role, kind: target})
 
     async def assign_to_user(self, user_id: str, role_name: str, assigner_id: str,
                              scope: str = "none") -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import signals
 from ..db.models import DeletedUser, Role, User, UserRole
-from ..errors import EscalationDenied, IdentifierTaken, NotFound
+from ..errors import EscalationDenied, IdentifierTaken, InputError, NotFound
 from ..identifiers import (
     canonical_email,
     canonical_username,
@@ -110,7 +110,7 @@ class UserManager(Manager):
         """Change profile fields; an actor other than the user must outrank them."""
         unknown = set(data) - UPDATABLE_FIELDS
         if unknown:
-            raise IdentifierTaken([FieldError("not_updatable", f"{name} cannot be changed here.",
+            raise InputError([FieldError("not_updatable", f"{name} cannot be changed here.",
                                               name) for name in sorted(unknown)])
         changes = dict(data)
         if "username" in changes:

@@ -1,0 +1,151 @@
+"""Email: render a named message (text + HTML) and send it in the background.
+
+With EMAIL_ENABLED off, messages go to the log and to an in-memory outbox instead of SMTP,
+so development links can be followed. Links are built from API_BASE_URL, never the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import TYPE_CHECKING, Any, Protocol
+
+import aiosmtplib
+
+if TYPE_CHECKING:
+    from .service import AuthService
+
+logger = logging.getLogger("quart_authtuna.mail")
+
+#: Renders ``email/<name>.<part>`` (part: subject.txt, txt, html) with a context.
+Renderer = Callable[[str, dict[str, Any]], Awaitable[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One rendered email."""
+
+    kind: str
+    to: str
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def default_renderer(extra_dir: str | None = None) -> Renderer:
+    """Jinja (autoescaped) over the shipped templates; EMAIL_TEMPLATE_DIR files win."""
+    import jinja2
+
+    from ..assets import templates_dir
+
+    loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(templates_dir()))]
+    if extra_dir:
+        loaders.insert(0, jinja2.PrefixLoader({"authtuna": jinja2.PrefixLoader(
+            {"email": jinja2.FileSystemLoader(extra_dir)})}))
+    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), enable_async=True,
+                             autoescape=jinja2.select_autoescape(["html", "htm"]))
+
+    async def render(name: str, context: dict[str, Any]) -> str:
+        return await env.get_template(f"authtuna/{name}").render_async(**context)
+
+    return render
+
+
+class Transport(Protocol):
+    async def deliver(self, message: Message) -> None: ...
+
+
+class Outbox:
+    """Keeps the last messages in memory and logs them (development and tests)."""
+
+    def __init__(self, size: int = 200) -> None:
+        self.messages: deque[Message] = deque(maxlen=size)
+
+    async def deliver(self, message: Message) -> None:
+        self.messages.append(message)
+        logger.info("email (not sent, EMAIL_ENABLED is off) to=%s subject=%r\n%s",
+                    message.to, message.subject, message.text)
+
+    def last(self, kind: str | None = None, to: str | None = None) -> Message | None:
+        for message in reversed(self.messages):
+            if (kind is None or message.kind == kind) and (to is None or message.to == to):
+                return message
+        return None
+
+
+class SmtpTransport:
+    """aiosmtplib with STARTTLS or implicit TLS, as the settings say."""
+
+    def __init__(self, service: AuthService) -> None:
+        self._settings = service.settings
+
+    async def deliver(self, message: Message) -> None:
+        s = self._settings
+        email = EmailMessage()
+        email["From"] = s.default_sender_email
+        email["To"] = message.to
+        email["Subject"] = message.subject
+        email["Date"] = formatdate(localtime=False)
+        email["Message-ID"] = make_msgid(domain=s.default_sender_email.rpartition("@")[2])
+        for name, value in message.headers.items():
+            email[name] = value
+        email.set_content(message.text)
+        email.add_alternative(message.html, subtype="html")
+        credentials = {}
+        if s.use_credentials and s.smtp_username:
+            credentials = {"username": s.smtp_username,
+                           "password": s.smtp_password.reveal() if s.smtp_password else ""}
+        await aiosmtplib.send(
+            email, hostname=s.smtp_host or "localhost", port=s.smtp_port,
+            use_tls=s.mail_ssl_tls, start_tls=None if s.mail_ssl_tls else s.mail_starttls or None,
+            validate_certs=s.validate_certs, timeout=30, **credentials)
+
+
+class Mailer:
+    """Renders and sends messages without making the caller wait for SMTP."""
+
+    def __init__(self, service: AuthService, transport: Transport | None = None) -> None:
+        self._svc = service
+        self.outbox = Outbox()
+        self.transport: Transport = transport or (
+            SmtpTransport(service) if service.settings.email_enabled else self.outbox)
+        self.renderer: Renderer = default_renderer(service.settings.email_template_dir)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def link(self, path: str, **query: str) -> str:
+        """An absolute link on API_BASE_URL (never derived from the request's Host)."""
+        from urllib.parse import urlencode
+
+        base = self._svc.settings.api_base_url.rstrip("/")
+        return f"{base}{path}" + (f"?{urlencode(query)}" if query else "")
+
+    async def render(self, kind: str, to: str, context: dict[str, Any]) -> Message:
+        ctx = {"app_name": self._svc.settings.app_name, **context}
+        subject = (await self.renderer(f"email/{kind}.subject.txt", ctx)).strip()
+        text = await self.renderer(f"email/{kind}.txt", ctx)
+        html = await self.renderer(f"email/{kind}.html", ctx)
+        return Message(kind, to, " ".join(subject.split()), text, html)
+
+    async def send(self, kind: str, to: str, **context: Any) -> None:
+        """Render and deliver now (awaits SMTP); failures are logged, never raised."""
+        try:
+            await self.transport.deliver(await self.render(kind, to, context))
+        except Exception:  # noqa: BLE001 - mail must never break the flow that sent it
+            logger.exception("sending the %s email failed", kind)
+
+    def send_later(self, kind: str, to: str, **context: Any) -> None:
+        """Send in the background: the response never waits for, or times, the mail."""
+        task = asyncio.get_running_loop().create_task(self.send(kind, to, **context))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for background sends (shutdown and tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
