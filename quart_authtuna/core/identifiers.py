@@ -42,7 +42,8 @@ def email_problems(email: str, allowed_domains: tuple[str, ...] = ("*",)) -> lis
     """Why ``email`` cannot be used: shape, control characters, or a domain not allowed."""
     address = unicodedata.normalize("NFKC", email.strip())
     local, _, domain = address.rpartition("@")
-    if (len(address) > 254 or len(canonical_email(address)) > 254 or any(unicodedata.category(c)[0] in "CZ" for c in address)
+    too_long = len(address) > 254 or len(canonical_email(address)) > 254
+    if (too_long or any(unicodedata.category(c)[0] in "CZ" for c in address)
             or not _EMAIL_LOCAL.match(local) or not _valid_domain(domain)
             or local.startswith(".") or local.endswith(".") or ".." in local):
         return [FieldError("invalid_email", "Enter a valid email address.", "email")]

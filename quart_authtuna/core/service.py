@@ -28,6 +28,7 @@ from .rbac.checker import RbacChecker
 from .sessions.cache import SessionCache
 from .sessions.validator import SessionValidator
 from .settings import Settings
+from .throttle import Throttle
 from .types import Clock, system_clock
 
 _AFTER_COMMIT = "authtuna_after_commit"
@@ -54,6 +55,7 @@ class AuthService:
         self.sessions = SessionManager(self)
         self.tokens = TokenManager(self)
         self.mail = Mailer(self)
+        self.throttle = Throttle(self)
         self.session_cache = SessionCache()
         self.session_validator = SessionValidator(self, self.session_cache)
         self._engine: AsyncEngine | None = None

@@ -8,6 +8,7 @@ from .. import signals
 from ..db.models import User
 from ..errors import EmailNotVerified, InvalidCredentials
 from ..managers.sessions import IssuedSession
+from ..throttle import account_key, ip_key
 
 if TYPE_CHECKING:
     from ..service import AuthService
@@ -29,7 +30,10 @@ async def login(
     failure costs one bcrypt verification.
     """
     too_long = len(password) > self.settings.password_max_length
-    user = None if too_long else await self.users.get_by_identifier(username_or_email.strip())
+    identifier = username_or_email.strip()[:320]
+    user = None if too_long else await self.users.get_by_identifier(identifier)
+    keys = [account_key(identifier, user.id if user else None), ip_key(ip_address)]
+    await self.throttle.check(keys)
     if too_long:
         ok = False
     else:
@@ -37,6 +41,7 @@ async def login(
     if user is None or not ok or not user.is_active:
         reason = "unknown_user" if user is None else ("bad_password" if not ok else "suspended")
         async with self.transaction() as tx:
+            await self.throttle.failed(keys, session=tx)
             self.audit.record(tx, "LOGIN_FAILED", user_id=user.id if user else None,
                               ip_address=ip_address, details={"reason": reason})
             self.emit(tx, signals.login_failed, user_id=user.id if user else None,
@@ -57,6 +62,7 @@ async def login(
             fresh.password_hash = new_hash
         issued = await self.sessions.create(fresh.id, ip_address, region, device,
                                             fingerprint=fingerprint, session=tx)
+        await self.throttle.succeeded(keys[:1], session=tx)
         self.audit.record(tx, "LOGIN_SUCCESS", user_id=fresh.id, ip_address=ip_address,
                           details={"rehashed": bool(new_hash)})
         self.emit(tx, signals.user_logged_in, user=fresh, session_id=issued.session_id,

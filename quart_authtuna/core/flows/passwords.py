@@ -8,6 +8,7 @@ from .. import signals
 from ..db.models import User
 from ..errors import InvalidCredentials, NotFound, RateLimited
 from ..managers.tokens import IssuedToken
+from ..throttle import account_key
 
 if TYPE_CHECKING:
     from ..service import AuthService
@@ -96,6 +97,7 @@ async def reset_password(
         row.password_hash, row.password_changed_at = new_hash, self.now()
         row.requires_password_reset, row.email_verified = False, True
         await self.sessions.terminate_all_for_user(user.id, reason="password_reset", session=tx)
+        await self.throttle.succeeded([account_key("", user.id)], session=tx)
         self.audit.record(tx, "PASSWORD_RESET_COMPLETED", user_id=user.id, ip_address=ip_address)
         self.emit(tx, signals.password_reset, user=row)
     _notify_changed(self, row)
