@@ -15,7 +15,7 @@ def main() -> None:
     port = int(os.environ.get("PORT", "5000"))
     config = Config()
     config.bind = [f"127.0.0.1:{port}"]
-    print(f"quart-authtuna demo: http://127.0.0.1:{port}/  (Ctrl+C to stop)", flush=True)
+    print(f"quart-authtuna demo: http://localhost:{port}/  (Ctrl+C to stop)", flush=True)
     try:
         asyncio.run(serve(create_app(), config))
     except KeyboardInterrupt:

@@ -1,25 +1,98 @@
-"""Placeholder demo app: one page, no database; the real demo arrives with the web layer."""
+"""The quart-authtuna demo: a public page, a signed-in page, a per-project page, an admin page.
+
+Run it with ``make demo``. It stores everything in ``instance/`` (SQLite and its dev keys).
+"""
 
 from __future__ import annotations
 
-from jinja2 import FileSystemLoader
-from quart import Quart, render_template
+import json
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
 
-import quart_authtuna
-from quart_authtuna.assets import static_dir, templates_dir
+from cryptography.fernet import Fernet
+from quart import Quart, current_app, render_template
+
+from quart_authtuna import (
+    AuthTuna,
+    current_user,
+    login_required,
+    permission_required,
+    role_required,
+)
+
+INSTANCE = Path("instance")
 
 
-def create_app() -> Quart:
-    """A Quart app serving the bundled placeholder page at ``/``."""
-    app = Quart(__name__, static_folder=str(static_dir()), static_url_path="/static")
-    app.jinja_loader = FileSystemLoader(str(templates_dir()))
+def dev_config() -> dict[str, Any]:
+    """SQLite plus secrets kept in instance/ so sessions and passwords survive restarts."""
+    INSTANCE.mkdir(exist_ok=True)
+    keys_file = INSTANCE / "dev-secrets.json"
+    if not keys_file.exists():
+        keys_file.write_text(json.dumps({
+            "AUTHTUNA_JWT_SECRET_KEY": secrets.token_urlsafe(48),
+            "AUTHTUNA_ENCRYPTION_PRIMARY_KEY": secrets.token_urlsafe(48),
+            "AUTHTUNA_PASSWORD_PEPPER": secrets.token_urlsafe(48),
+            "AUTHTUNA_FERNET_KEYS": [Fernet.generate_key().decode()],
+        }))
+        keys_file.chmod(0o600)
+    return {
+        **json.loads(keys_file.read_text()),
+        "AUTHTUNA_DEFAULT_DATABASE_URI": f"sqlite+aiosqlite:///{INSTANCE.resolve()}/demo.db",
+        "AUTHTUNA_APP_NAME": "Tuna Projects",
+        "AUTHTUNA_API_BASE_URL": "http://localhost:5000",
+        "AUTHTUNA_SESSION_SECURE": False,  # the demo is served over plain http on localhost
+    }
+
+
+def create_app(config: dict[str, Any] | None = None) -> Quart:
+    app = Quart(__name__)
+    app.config.update(dev_config())
+    app.config.update(config or {})
+    auth = AuthTuna(app)
+    logging.getLogger("quart_authtuna.mail").setLevel(logging.INFO)
+
+    @app.before_serving
+    async def seed_demo_permissions() -> None:
+        """A role that may read projects; give it with
+        ``quart --app example_app.app:create_app authtuna assign-role NAME ProjectViewer
+        --scope project:apollo``."""
+        svc = auth.service
+        await svc.permissions.get_or_create("projects:read", {"description": "Read a project"})
+        if await svc.roles.get_by_name("ProjectViewer") is None:
+            await svc.roles.create("ProjectViewer", "Can read projects", level=10)
+            await svc.roles.add_permission_to_role("ProjectViewer", "projects:read")
+        if not await svc.users.count() > 3:
+            print("\nNo users yet. Create the first admin with:\n  .venv/bin/quart --app "
+                  "example_app.app:create_app authtuna create-user --superadmin\n", flush=True)
 
     @app.get("/")
     async def index() -> str:
-        return await render_template(
-            "authtuna/placeholder.html",
-            title="quart-authtuna demo",
-            version=quart_authtuna.__version__,
-        )
+        return await render_template("index.html")
+
+    @app.get("/dashboard")
+    @login_required
+    async def dashboard() -> str:
+        return await render_template("page.html", title=f"Hello, {current_user.username}",
+                                     text="Only signed-in users see this page.")
+
+    @app.get("/projects/<project_id>")
+    @permission_required("projects:read", scope_from_path="project_id")
+    async def read_project(project_id: str) -> str:
+        return await render_template("page.html", title=f"Project {project_id}",
+                                     text="You hold projects:read in this project's scope.")
+
+    @app.get("/admin-area")
+    @role_required("Admin", "SuperAdmin")
+    async def admin_area() -> str:
+        return await render_template("page.html", title="Admin area",
+                                     text="Admins and super admins only.")
+
+    @app.get("/dev/outbox")
+    async def outbox() -> str:
+        """Development only: the emails the demo would have sent."""
+        messages = list(current_app.extensions["authtuna"].service.mail.outbox.messages)
+        return await render_template("outbox.html", messages=reversed(messages))
 
     return app

@@ -81,3 +81,29 @@ def notify_new_login(svc: AuthService, user: User, ip_address: str | None, devic
         svc.mail.send_later("new_login", user.email, username=user.username,
                             ip_address=ip_address or "unknown", device=device, region=region,
                             login_time=when)
+
+
+async def reauthenticate(svc: AuthService, user_id: str, session_id: str, password: str,
+                         ip_address: str | None = None) -> float:
+    """Confirm the password again; the session counts as freshly signed in from now."""
+    from sqlalchemy import update
+
+    from ..db.models import UserSession
+
+    user = await svc.users.get_by_id(user_id)
+    keys = [account_key("", user_id), ip_key(ip_address)]
+    await svc.throttle.check(keys)
+    if user is None or not await svc.passwords.verify(password, user.password_hash):
+        async with svc.transaction() as tx:
+            await svc.throttle.failed(keys, session=tx)
+            svc.audit.record(tx, "REAUTHENTICATION_FAILED", user_id=user_id, ip_address=ip_address)
+        raise InvalidCredentials("The password is not correct.")
+    now = svc.now()
+    async with svc.transaction() as tx:
+        await tx.execute(update(UserSession).where(UserSession.session_id == session_id)
+                         .values(authenticated_at=now))
+        svc.audit.record(tx, "REAUTHENTICATED", user_id=user_id, ip_address=ip_address)
+    state = svc.session_cache.get(session_id)
+    if state is not None:
+        svc.session_cache.put(state.with_user(authenticated_at=now))
+    return now

@@ -1,0 +1,66 @@
+"""AuthTuna(app): resolve settings, build the service, register hooks, pages and commands."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from quart import Quart, url_for
+
+from .core.service import AuthService
+from .core.settings import Settings
+from .web import handlers, session_hook
+from .web.blueprints.assets import assets
+
+logger = logging.getLogger("quart_authtuna")
+
+
+class AuthTuna:
+    """The Quart extension.
+
+    Arguments:
+        app: the application, or None to call :meth:`init_app` later.
+        overrides: settings that win over ``AUTHTUNA_*`` app config and environment,
+            e.g. ``AuthTuna(app, SESSION_DB_VERIFICATION_INTERVAL=30)``.
+    """
+
+    def __init__(self, app: Quart | None = None, **overrides: Any) -> None:
+        self._overrides = overrides
+        self.settings: Settings | None = None
+        self.service: AuthService | None = None
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Quart) -> None:
+        """Attach to ``app``; nothing touches the database until the app starts serving."""
+        settings = Settings.from_sources(app.config, os.environ, self._overrides).checked(logger)
+        self.settings = settings
+        self.service = AuthService(settings)
+        app.extensions["authtuna"] = self
+        app.before_serving(self.service.start)
+        app.after_serving(self.service.close)
+        app.before_request(session_hook.load_session)
+        app.after_request(session_hook.save_session)
+        handlers.register(app)
+        app.register_blueprint(assets)
+        app.context_processor(self._template_context)
+        if not settings.only_middleware:
+            from .web.blueprints import register_blueprints
+
+            register_blueprints(app, settings)
+        from .cli import cli
+
+        app.cli.add_command(cli)
+
+    async def _template_context(self) -> dict[str, Any]:
+        from .globals import current_user
+        from .web import csrf
+
+        return {
+            "current_user": current_user,
+            "authtuna_static": lambda path: url_for("authtuna.static", filename=f"authtuna/{path}"),
+            "authtuna_theme_url": url_for("authtuna.theme_css"),
+            "authtuna_csrf_token": csrf.generate_token,
+            "app_name": self.settings.app_name if self.settings else "AuthTuna",
+        }

@@ -1,0 +1,80 @@
+"""``current_user``: the signed-in user of this request, or an anonymous stand-in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import current_app, g
+from werkzeug.local import LocalProxy
+
+from .core.rbac.grants import Grants
+from .core.sessions.cache import SessionState
+
+
+class AnonymousUser:
+    """The user of a request without a valid session or API key."""
+
+    is_authenticated = False
+    is_anonymous = True
+    id = username = email = None
+    email_verified = mfa_enabled = False
+
+    def has_permission(self, permission: str, scope: str = "global") -> bool:
+        return False
+
+    def has_role(self, role: str, scope: str = "global") -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "<AnonymousUser>"
+
+
+class AuthenticatedUser:
+    """A signed-in user, read from the verified session: no database access."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, state: SessionState, grants: Grants | None) -> None:
+        self._state = state
+        self._grants = grants
+        self.id = state.user_id
+        self.username = state.username
+        self.email = state.email
+        self.email_verified = state.email_verified
+        self.mfa_enabled = state.mfa_enabled
+        self.session_id = state.session_id
+        self.authenticated_at = state.authenticated_at
+
+    @property
+    def grants(self) -> Grants:
+        if self._grants is None:
+            raise RuntimeError("grants not loaded; use an authtuna decorator or await load_grants")
+        return self._grants
+
+    def has_permission(self, permission: str, scope: str = "global") -> bool:
+        return self.grants.has_permission(permission, scope)
+
+    def has_role(self, role: str, scope: str = "global") -> bool:
+        return self.grants.has_role(role, scope)
+
+    def __repr__(self) -> str:
+        return f"<AuthenticatedUser {self.id} {self.username!r}>"
+
+
+def _find_user() -> Any:
+    user = g.get("authtuna_user")
+    if user is not None:
+        return user
+    state: SessionState | None = g.get("authtuna_state")
+    if state is None:
+        user = AnonymousUser()
+    else:
+        rbac = current_app.extensions["authtuna"].service.rbac
+        user = AuthenticatedUser(state, rbac.cached(state.user_id))
+    g.authtuna_user = user
+    return user
+
+
+#: The signed-in user (``current_user.is_authenticated``, ``.id``, ``.username``, ``.email``).
+current_user: Any = LocalProxy(_find_user)

@@ -1,0 +1,1 @@
+"""The Quart layer: hooks, responses, forms and blueprints over the async core."""

@@ -1,0 +1,261 @@
+"""Sign-in area: every flow served as an HTML form and as JSON on the same path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, current_app, g, redirect, request, url_for
+from quart.typing import ResponseReturnValue
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ...core.errors import AuthTunaError
+from ...core.flows import email_verification, magic_link, signup
+from ...core.flows.login import reauthenticate as core_reauthenticate
+from ...core.service import AuthService
+from ...decorators import login_required, require_user
+from ..csrf import same_origin
+from ..forms.auth import (
+    ChangePasswordForm,
+    EmailForm,
+    LoginForm,
+    ReauthenticateForm,
+    ResetPasswordForm,
+    SignupForm,
+    TokenForm,
+)
+from ..redirects import safe_next
+from ..respond import finished, flow_failed, form_invalid, json_response, render_page
+from ..session_hook import clear_session_cookie, set_session_cookie
+
+auth = Blueprint("authtuna_auth", __name__)
+BODY_LIMIT = 64 * 1024
+_FAILURES = (AuthTunaError,)
+
+
+def svc() -> AuthService:
+    return current_app.extensions["authtuna"].service
+
+
+def _message(title: str, message: str, link_url: str | None = None,
+             link_label: str | None = None) -> Any:
+    return render_page("auth/message.html", title=title, message=message, link_url=link_url,
+                       link_label=link_label)
+
+
+@auth.before_request
+async def _guard_request() -> ResponseReturnValue | None:
+    """Small bodies only; JSON writes must come from this site."""
+    if request.content_length is not None and request.content_length > BODY_LIMIT:
+        raise RequestEntityTooLarge("The submitted data is too large.")
+    request.max_form_memory_size = BODY_LIMIT
+    if request.method != "GET" and request.is_json and not same_origin(
+            current_app.extensions["authtuna"].settings.api_base_url):
+        return json_response(403, errors=[{"code": "cross_origin", "param": None,
+                                           "message": "Cross-site requests are refused."}])
+    return None
+
+
+@auth.errorhandler(RequestEntityTooLarge)
+async def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
+    if request.is_json or request.accept_mimetypes.best == "application/json":
+        return json_response(413, errors=[{"code": "too_large", "param": None,
+                                           "message": "The submitted data is too large."}])
+    return await render_page("errors/error.html", 413, status=413, title="Too large",
+                             message="The submitted data is too large. Please shorten it.")
+
+
+async def _start_session(user: Any, issued: Any) -> None:
+    """Replace any previous session of this browser with the new one."""
+    if g.get("session_id"):
+        await svc().sessions.terminate(g.session_id, reason="replaced_by_login")
+    _, cookie = await svc().session_validator.issue(issued, user)
+    set_session_cookie(cookie)
+
+
+def user_json(user: Any) -> dict[str, Any]:
+    return {"id": user.id, "username": user.username, "email": user.email,
+            "email_verified": user.email_verified, "mfa_enabled": user.mfa_enabled}
+
+
+@auth.route("/login", methods=["GET", "POST"])
+async def login() -> ResponseReturnValue:
+    form = await LoginForm.from_request(next=request.args.get("next", ""))
+    page = "auth/login.html"
+    context = {"passwordless_enabled": svc().settings.passwordless_login_enabled}
+    if request.method == "GET":
+        return await render_page(page, form=form, **context)
+    if not form.validate():
+        return await form_invalid(form, page, **context)
+    meta = g.authtuna_meta
+    try:
+        user, issued = await svc().login(form.username_or_email.data, form.password.data,
+                                         meta.ip_address, meta.region, meta.device,
+                                         fingerprint=meta.fingerprint)
+    except _FAILURES as exc:
+        return await flow_failed(exc, form, page, **context)
+    await _start_session(user, issued)
+    target = safe_next(form.next.data)
+    return finished(form, redirect(target), {"user": user_json(user), "next": target})
+
+
+@auth.post("/logout")
+async def logout() -> ResponseReturnValue:
+    form = await TokenForm.from_request()
+    if not form.is_json and not form.csrf_token.validate(form):
+        return await render_page("errors/error.html", 400, status=400, title="Expired form",
+                                 message="Please reload the page and sign out again.")
+    if g.get("session_id"):
+        await svc().sessions.terminate(g.session_id, reason="logout")
+    clear_session_cookie()
+    return finished(form, redirect(url_for("authtuna_auth.login")), {"logged_out": True})
+
+
+@auth.route("/signup", methods=["GET", "POST"], endpoint="signup")
+async def signup_view() -> ResponseReturnValue:
+    form = await SignupForm.from_request()
+    page, context = "auth/signup.html", {"password_min_length": svc().settings.password_min_length}
+    if request.method == "GET":
+        return await render_page(page, form=form, **context)
+    if not form.validate():
+        return await form_invalid(form, page, **context)
+    try:
+        await signup.signup(svc(), form.username.data, form.email.data, form.password.data,
+                            g.user_ip_address)
+    except _FAILURES as exc:
+        return await flow_failed(exc, form, page, **context)
+    html = await _message("Check your email", "If this address can be used, we have sent a "
+                          "link to confirm it. Follow it to finish creating your account.")
+    return finished(form, html, {"message": "check_email"}, status=202)
+
+
+@auth.route("/verify", methods=["GET", "POST"])
+async def verify() -> ResponseReturnValue:
+    form = await TokenForm.from_request()
+    if request.method == "GET":
+        return await render_page("auth/verify_email.html", form=form)
+    if not form.validate():
+        return await form_invalid(form, "auth/verify_email.html")
+    try:
+        user = await email_verification.verify_email(svc(), form.token.data, g.user_ip_address)
+    except _FAILURES as exc:
+        return await flow_failed(exc, form, "auth/verify_email.html")
+    html = await _message("Email confirmed", "Thank you. You can now sign in.",
+                          url_for("authtuna_auth.login"), "Sign in")
+    return finished(form, html, {"user": user_json(user)})
+
+
+@auth.route("/verify/resend", methods=["GET", "POST"])
+async def resend_verification() -> ResponseReturnValue:
+    form, page = await EmailForm.from_request(), "auth/resend_verification.html"
+    if request.method == "GET":
+        return await render_page(page, form=form)
+    if not form.validate():
+        return await form_invalid(form, page)
+    await email_verification.resend_verification(svc(), form.email.data, g.user_ip_address)
+    html = await _message("Check your email", "If that address is waiting for confirmation, "
+                          "we have sent it a new link.")
+    return finished(form, html, {"message": "check_email"}, status=202)
+
+
+@auth.route("/forgot-password", methods=["GET", "POST"])
+async def forgot_password() -> ResponseReturnValue:
+    form, page = await EmailForm.from_request(), "auth/forgot_password.html"
+    if request.method == "GET":
+        return await render_page(page, form=form)
+    if not form.validate():
+        return await form_invalid(form, page)
+    await svc().request_password_reset(form.email.data, g.user_ip_address)
+    html = await _message("Check your email", "If an account uses that address, we have sent "
+                          "it a link to choose a new password.")
+    return finished(form, html, {"message": "check_email"}, status=202)
+
+
+@auth.route("/reset-password", methods=["GET", "POST"])
+async def reset_password() -> ResponseReturnValue:
+    form, page = await ResetPasswordForm.from_request(), "auth/reset_password.html"
+    if request.method == "GET":
+        return await render_page(page, form=form)
+    if not form.validate():
+        return await form_invalid(form, page)
+    try:
+        await svc().reset_password(form.token.data, form.new_password.data, g.user_ip_address)
+    except _FAILURES as exc:
+        return await flow_failed(exc, form, page)
+    html = await _message("Password changed", "Your password has been changed and every "
+                          "session was signed out.", url_for("authtuna_auth.login"), "Sign in")
+    return finished(form, html, {"password_reset": True})
+
+
+@auth.route("/change-password", methods=["GET", "POST"])
+@login_required
+async def change_password() -> ResponseReturnValue:
+    form, page = await ChangePasswordForm.from_request(), "auth/change_password.html"
+    if request.method == "GET":
+        return await render_page(page, form=form)
+    if not form.validate():
+        return await form_invalid(form, page)
+    try:
+        await svc().change_password(g.user_id, form.current_password.data,
+                                    form.new_password.data, g.user_ip_address, g.session_id)
+    except _FAILURES as exc:
+        return await flow_failed(exc, form, page)
+    html = await _message("Password changed", "Your other sessions were signed out.", "/",
+                          "Continue")
+    return finished(form, html, {"password_changed": True})
+
+
+@auth.route("/passwordless/request", methods=["GET", "POST"])
+async def passwordless_request() -> ResponseReturnValue:
+    form, page = await EmailForm.from_request(), "auth/passwordless_request.html"
+    if request.method == "GET":
+        return await render_page(page, form=form)
+    if not form.validate():
+        return await form_invalid(form, page)
+    await magic_link.request_link(svc(), form.email.data, g.user_ip_address)
+    html = await _message("Check your email", "If an account uses that address, we have sent "
+                          "it a sign-in link.")
+    return finished(form, html, {"message": "check_email"}, status=202)
+
+
+@auth.route("/passwordless/login", methods=["GET", "POST"])
+async def passwordless_login() -> ResponseReturnValue:
+    form, page = await TokenForm.from_request(), "auth/passwordless_confirm.html"
+    if request.method == "GET":
+        return await render_page(page, form=form)
+    if not form.validate():
+        return await form_invalid(form, page)
+    try:
+        user, issued = await magic_link.login_with_link(svc(), form.token.data, g.authtuna_meta)
+    except _FAILURES as exc:
+        return await flow_failed(exc, form, page)
+    await _start_session(user, issued)
+    return finished(form, redirect("/"), {"user": user_json(user)})
+
+
+@auth.get("/user-info")
+@login_required
+async def user_info() -> ResponseReturnValue:
+    user = await require_user()
+    roles = [{"role": r, "scope": s} for r, s in sorted(user.grants.roles)]
+    data = {"id": user.id, "username": user.username, "email": user.email,
+            "email_verified": user.email_verified, "mfa_enabled": user.mfa_enabled,
+            "roles": roles}
+    return json_response(200, data=data)
+
+
+@auth.route("/reauthenticate", methods=["GET", "POST"])
+@login_required
+async def reauthenticate() -> ResponseReturnValue:
+    form = await ReauthenticateForm.from_request(next=request.args.get("next", ""))
+    page = "auth/reauthenticate.html"
+    if request.method == "GET":
+        return await render_page(page, form=form)
+    if not form.validate():
+        return await form_invalid(form, page)
+    try:
+        await core_reauthenticate(svc(), g.user_id, g.session_id, form.password.data,
+                                  g.user_ip_address)
+    except _FAILURES as exc:
+        return await flow_failed(exc, form, page)
+    target = safe_next(form.next.data)
+    return finished(form, redirect(target), {"next": target})

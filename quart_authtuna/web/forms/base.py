@@ -1,0 +1,50 @@
+"""The base form: signed CSRF for browser posts, the same fields filled from JSON for APIs."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from quart import request
+from werkzeug.datastructures import MultiDict
+from wtforms import Form
+
+from ..csrf import SignedCSRF
+
+
+class AuthTunaForm(Form):
+    """Every authtuna form; build it with :meth:`from_request`."""
+
+    class Meta:
+        csrf = True
+        csrf_class = SignedCSRF
+
+    is_json: bool = False
+
+    @classmethod
+    async def from_request(cls, **defaults: Any) -> Self:
+        """Form data (CSRF checked) for browsers; a JSON object (no CSRF) for API clients.
+
+        GET requests prefill fields from the query string (e.g. ``?token=``).
+        """
+        if request.method == "GET":
+            data = {**defaults, **{k: v for k, v in request.args.items() if k in cls._names()}}
+            return cls(formdata=None, data=data)
+        if request.is_json:
+            body = await request.get_json(silent=True)
+            values = body if isinstance(body, dict) else {}
+            flat = {k: v for k, v in values.items() if isinstance(v, str | int | float | bool)}
+            form = cls(formdata=MultiDict({k: str(v) for k, v in flat.items()}),
+                       meta={"csrf": False})
+            form.is_json = True
+            return form
+        return cls(formdata=await request.form, data=defaults)
+
+    @classmethod
+    def _names(cls) -> set[str]:
+        return {name for name in dir(cls) if not name.startswith("_")}
+
+    def error_list(self) -> list[dict[str, Any]]:
+        """Field errors in the JSON envelope's shape."""
+        return [{"code": "invalid" if name != "csrf_token" else "csrf_failed",
+                 "message": message, "param": name}
+                for name, messages in self.errors.items() for message in messages]

@@ -1,0 +1,65 @@
+"""Error handlers: a browser gets a redirect or a page, an API client gets the JSON envelope."""
+
+from __future__ import annotations
+
+from quart import Quart, redirect, request, url_for
+from quart.typing import ResponseReturnValue
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..core.errors import AuthTunaError
+from .errors import Forbidden, Unauthorized, error_list, status_for
+from .redirects import safe_next
+from .respond import json_response, render_page, wants_json
+
+
+def _next_target() -> str:
+    if request.method != "GET":
+        return "/"
+    return safe_next(request.full_path.rstrip("?"))
+
+
+async def on_unauthorized(exc: Unauthorized) -> ResponseReturnValue:
+    if wants_json():
+        return json_response(401, errors=error_list(exc))
+    endpoint = ("authtuna_auth.reauthenticate" if exc.code_name == "reauthentication_required"
+                else "authtuna_auth.login")
+    try:
+        return redirect(url_for(endpoint, next=_next_target()))
+    except Exception:  # noqa: BLE001 - the auth blueprint is off (ONLY_MIDDLEWARE)
+        return await render_page("errors/error.html", 401, status=401, title="Sign-in required",
+                                 message=exc.description)
+
+
+async def on_forbidden(exc: Forbidden) -> ResponseReturnValue:
+    if wants_json():
+        return json_response(403, errors=error_list(exc))
+    return await render_page("errors/403.html", 403, status=403, title="Access denied",
+                             message=exc.description)
+
+
+async def on_core_error(exc: AuthTunaError) -> ResponseReturnValue:
+    status = status_for(exc)
+    headers = {}
+    if status == 429:
+        headers["Retry-After"] = str(int(getattr(exc, "retry_after", 60)))
+    if wants_json():
+        body, code = json_response(status, errors=error_list(exc))
+        return body, code, headers
+    page = await render_page("errors/error.html", status, status=status,
+                             title="Something needs your attention", message=exc.message)
+    return page[0], page[1], {**page[2], **headers}
+
+
+async def on_database_error(exc: SQLAlchemyError) -> ResponseReturnValue:
+    if wants_json():
+        return json_response(503, errors=[{"code": "unavailable", "param": None,
+                                           "message": "Please try again in a moment."}])
+    return await render_page("errors/error.html", 503, status=503, title="Unavailable",
+                             message="Please try again in a moment.")
+
+
+def register(app: Quart) -> None:
+    app.register_error_handler(Unauthorized, on_unauthorized)
+    app.register_error_handler(Forbidden, on_forbidden)
+    app.register_error_handler(AuthTunaError, on_core_error)
+    app.register_error_handler(SQLAlchemyError, on_database_error)

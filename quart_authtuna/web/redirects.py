@@ -1,0 +1,23 @@
+"""Safe ``next`` targets: same-origin relative paths only."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+
+def safe_next(value: str | None, default: str = "/") -> str:
+    """``value`` if it is a same-origin path such as ``/projects/1?tab=a``, else ``default``.
+
+    Refuses scheme-relative (``//evil``), backslash tricks (``/\\evil``), absolute URLs,
+    ``javascript:``/``data:``, userinfo, leading whitespace and control characters.
+    """
+    if not value or len(value) > 2048:
+        return default
+    if value[0] != "/" or value[:2] in ("//", "/\\") or "\\" in value:
+        return default
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in value):
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return default
+    return value

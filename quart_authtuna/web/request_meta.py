@@ -1,0 +1,75 @@
+"""RequestMeta from a Quart request: client IP through trusted proxies, device, region."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import ipaddress
+import re
+
+from quart import Request
+
+from ..core.settings import Settings
+from ..core.types import RequestMeta
+
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
+             ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+_SYSTEMS = (("Windows", "Windows"), ("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iOS"),
+            ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+_SAFE = re.compile(r"[^\w .,:/()-]")
+
+
+@functools.cache
+def _networks(proxies: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network,
+                                                  ...]:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
+
+
+def _trusted(address: str | None, proxies: tuple[str, ...]) -> bool:
+    if not address or not proxies:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in _networks(proxies))
+
+
+def client_ip(request: Request, settings: Settings) -> str | None:
+    """The peer address, or the forwarded client when the peer is a configured proxy.
+
+    X-Forwarded-For is read right to left, skipping trusted proxies, so a client cannot
+    spoof it by sending its own header.
+    """
+    peer = request.remote_addr
+    if not _trusted(peer, settings.trusted_proxies):
+        return peer
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, settings.trusted_proxies):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer
+    return peer
+
+
+def describe_device(user_agent: str) -> str:
+    """``"<browser> on <system>"`` from a User-Agent, without a parser dependency."""
+    browser = next((name for mark, name in _BROWSERS if mark in user_agent), "Unknown browser")
+    system = next((name for mark, name in _SYSTEMS if mark in user_agent), "Unknown system")
+    return f"{browser} on {system}"
+
+
+def request_meta(request: Request, settings: Settings) -> RequestMeta:
+    """Everything the core needs to know about who sent this request."""
+    ip = client_ip(request, settings)
+    user_agent = request.headers.get("User-Agent", "")[:512]
+    region = "Unknown"
+    if _trusted(request.remote_addr, settings.trusted_proxies):
+        parts = [_SAFE.sub("", request.headers.get(h, ""))[:64] for h in settings.region_headers]
+        region = ", ".join(p for p in parts if p) or "Unknown"
+    material = "\n".join(request.headers.get(h, "") for h in settings.fingerprint_headers)
+    fingerprint = hashlib.sha256(material.encode("utf-8", "replace")).hexdigest()[:32]
+    return RequestMeta(ip_address=ip, user_agent=user_agent, device=describe_device(user_agent),
+                       region=region, fingerprint=fingerprint)

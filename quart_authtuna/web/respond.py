@@ -1,0 +1,81 @@
+"""Content negotiation and rendering: one flow result, an HTML page or a JSON envelope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import current_app, g, jsonify, render_template, request
+from quart.typing import ResponseReturnValue
+
+from .errors import envelope
+
+
+def wants_json() -> bool:
+    """JSON for API clients: a JSON body, a bearer token, or Accept preferring JSON."""
+    if request.is_json or g.get("token_method") == "BEARER":
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def extension() -> Any:
+    return current_app.extensions["authtuna"]
+
+
+async def render_page(template: str, status: int = 200, **context: Any) -> ResponseReturnValue:
+    """Render ``authtuna/<template>`` (an app's same-named file wins)."""
+    ext = extension()
+    context.setdefault("app_name", ext.settings.app_name)
+    html = await render_template(f"authtuna/{template}", **context)
+    return html, status, {"Content-Type": "text/html; charset=utf-8"}
+
+
+def json_response(status: int = 200, data: Any = None, errors: list[dict[str, Any]] | None = None,
+                  **meta: Any) -> ResponseReturnValue:
+    return jsonify(envelope(status, errors, data, meta or None)), status
+
+
+def _json_wanted(form: Any) -> bool:
+    return bool(getattr(form, "is_json", False)) or wants_json()
+
+
+async def form_invalid(form: Any, template: str, **context: Any) -> ResponseReturnValue:
+    """The form failed its shape checks (or CSRF): 400 with the field errors."""
+    if _json_wanted(form):
+        return json_response(400, errors=form.error_list())
+    error = None
+    if "csrf_token" in form.errors:
+        error = form.errors["csrf_token"][0]
+    return await render_page(template, 400, form=form, error=error, **context)
+
+
+async def flow_failed(exc: Exception, form: Any, template: str, **context: Any
+                      ) -> ResponseReturnValue:
+    """A core flow refused: its status and messages, on the form or in the envelope."""
+    from ..core.errors import AuthTunaError, InputError
+    from .errors import error_list, status_for
+
+    status = status_for(exc) if isinstance(exc, AuthTunaError) else 400
+    headers = {}
+    if status == 429:
+        headers["Retry-After"] = str(max(1, int(getattr(exc, "retry_after", 60))))
+    if _json_wanted(form):
+        body, code = json_response(status, errors=error_list(exc))
+        return body, code, headers
+    error: str | None = getattr(exc, "message", str(exc))
+    if isinstance(exc, InputError):
+        placed = [e for e in exc.errors if e.param and hasattr(form, e.param)]
+        for e in placed:
+            field = getattr(form, e.param)
+            field.errors = [*field.errors, e.message]
+        error = None if len(placed) == len(exc.errors) else error
+    page = await render_page(template, status, form=form, error=error, **context)
+    return page[0], page[1], {**page[2], **headers}
+
+
+def finished(form: Any, html: ResponseReturnValue, data: Any = None, status: int = 200
+             ) -> ResponseReturnValue:
+    """The flow succeeded: the HTML answer for browsers, the envelope for API clients."""
+    if _json_wanted(form):
+        return json_response(status, data=data if data is not None else {})
+    return html
