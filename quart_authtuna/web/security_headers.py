@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quart import Response, request
+from quart import Response, current_app, request
 
 from ..core.settings import Settings
 
@@ -24,3 +24,8 @@ def apply(response: Response, settings: Settings) -> Response:
     if request.scheme == "https" or settings.api_base_url.startswith("https://"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
+
+
+async def secure_blueprint_response(response: Response) -> Response:
+    """``after_request`` hook for authtuna blueprints."""
+    return apply(response, current_app.extensions["authtuna"].settings)

@@ -25,9 +25,11 @@ from ..forms.auth import (
 )
 from ..redirects import safe_next
 from ..respond import finished, flow_failed, form_invalid, json_response, render_page
+from ..security_headers import secure_blueprint_response
 from ..session_hook import clear_session_cookie, set_session_cookie
 
 auth = Blueprint("authtuna_auth", __name__)
+auth.after_request(secure_blueprint_response)
 BODY_LIMIT = 64 * 1024
 _FAILURES = (AuthTunaError,)
 
