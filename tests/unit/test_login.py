@@ -75,7 +75,7 @@ async def test_older_cost_is_rehashed_at_login(service: AuthService, user_factor
 
 
 @pytest.mark.slow
-@pytest.mark.settings(BCRYPT_ROUNDS=12)
+@pytest.mark.settings(BCRYPT_ROUNDS=12, MAX_LOGIN_ATTEMPTS_PER_USER=100)
 async def test_real_cost_login_and_equal_time_for_unknown_users(
     service: AuthService, user_factory
 ) -> None:

@@ -502,10 +502,6 @@ async def test_outranking_actor_delegates_assignment(service: AuthService,
     assert (event.actor_id, event.details) == (SUPERADMIN_ID, {"granter": helper, "role": senior})
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=(
-    "BUG roles.py grant_relationship(kind='role'): the actor only has to outrank both roles, "
-    "not be able to assign the target itself, so an Admin can let every User assign an "
-    "unlevelled custom role carrying admin:manage:permissions, then take it"))
 async def test_admin_cannot_delegate_assigning_a_role_it_cannot_assign(
         service: AuthService, user_factory: Factory) -> None:
     power = await custom_role(service, "PermEditor", None)

@@ -271,6 +271,15 @@ async def test_assignable_roles_follow_scope(service: AuthService,
     assert await service.roles.get_assignable_roles_for_user(owner.id, "global") == []
 
 
+async def test_system_is_never_listed_as_assignable(service: AuthService,
+                                                    user_factory: Factory) -> None:
+    await service.roles.create("Overlord", level=1000)
+    actor = await user_factory(roles=[("Overlord", "global")])
+    assignable = await service.roles.get_assignable_roles_for_user(actor.id)
+    assert "SuperAdmin" in assignable and "Moderator" in assignable
+    assert "System" not in assignable and "Overlord" not in assignable
+
+
 async def test_assignable_roles_issue_constant_queries(service: AuthService) -> None:
     async def count() -> tuple[int, list[str]]:
         with recorded_statements(service) as seen:

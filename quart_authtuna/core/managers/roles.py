@@ -102,6 +102,8 @@ class RoleManager(Manager):
             if kind == "role":
                 other = await self._role(tx, target)
                 await self._authorize_role_change(tx, admin_id, other)
+                # only hand on assignment rights the admin holds itself
+                await self._authorize_assignment(tx, admin_id, other, "global")
                 row: object = RoleAssignPermission(assigner_role_id=granter.id,
                                                    assignable_role_id=other.id)
                 key: tuple[int, int] = (granter.id, other.id)
@@ -169,7 +171,7 @@ class RoleManager(Manager):
 
     async def get_assignable_roles_for_user(self, assigner_id: str, scope: str = "global"
                                             ) -> list[str]:
-        """Names of roles the user may assign at ``scope`` (two queries, no N+1)."""
+        """Names of roles the user may assign at ``scope`` (three queries, no N+1)."""
         scope = validate_scope(scope)
         async with self._svc.transaction() as tx:
             actor = await self._actor(tx, assigner_id)
