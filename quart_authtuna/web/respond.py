@@ -22,10 +22,15 @@ def extension() -> Any:
     return current_app.extensions["authtuna"]
 
 
-async def render_page(template: str, status: int = 200, **context: Any) -> ResponseReturnValue:
-    """Render ``authtuna/<template>`` (an app's same-named file wins)."""
+async def render_page(template: str, status: int = 200, /, **context: Any
+                      ) -> ResponseReturnValue:
+    """Render ``authtuna/<template>`` (an app's same-named file wins).
+
+    ``status`` is positional-only so error pages can also pass ``status=`` to the template.
+    """
     ext = extension()
     context.setdefault("app_name", ext.settings.app_name)
+    context.setdefault("password_min_length", ext.settings.password_min_length)
     html = await render_template(f"authtuna/{template}", **context)
     return html, status, {"Content-Type": "text/html; charset=utf-8"}
 
