@@ -7,11 +7,11 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, ParamSpec, TypeVar
 
-from quart import current_app, request
+from quart import current_app, g, request
 
 from .core.rbac.scopes import scope_from_path as _derive_scope
 from .core.rbac.scopes import validate_scope
-from .globals import AuthenticatedUser, _find_user
+from .globals import ApiKeyUser, AuthenticatedUser, _find_user
 from .web.errors import Forbidden, Unauthorized
 
 P = ParamSpec("P")
@@ -20,25 +20,38 @@ View = Callable[P, Awaitable[R]]
 DEFAULT_FRESHNESS = timedelta(minutes=15)
 
 
-async def require_user() -> AuthenticatedUser:
-    """The signed-in user with grants loaded (from the cache when fresh), or Unauthorized."""
+async def require_user(*, allow_publishable: bool = False) -> AuthenticatedUser:
+    """The signed-in user with grants loaded (from the cache when fresh), or Unauthorized.
+
+    A publishable (``pk``) API key is refused with Forbidden unless ``allow_publishable``;
+    only code can opt in, never a request parameter.
+    """
     user = _find_user()
     if not isinstance(user, AuthenticatedUser):
+        if g.get("authtuna_invalid_api_key"):
+            raise Unauthorized("Invalid or expired API key.", code_name="invalid_api_key")
         raise Unauthorized()
+    if isinstance(user, ApiKeyUser) and user.is_publishable and not allow_publishable:
+        raise Forbidden("Publishable keys cannot be used here.",
+                        code_name="publishable_key_refused")
     if user._grants is None:
         user._grants = await current_app.extensions["authtuna"].service.rbac.grants_for(user.id)
     return user
 
 
-def login_required(view: View[P, R]) -> View[P, R]:
-    """Only signed-in users reach ``view``."""
+def login_required(view: View[P, R] | None = None, *, allow_publishable: bool = False) -> Any:
+    """Only signed-in users reach ``view``; ``@login_required(allow_publishable=True)`` also
+    admits publishable API keys."""
 
-    @functools.wraps(view)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        await require_user()
-        return await view(*args, **kwargs)
+    def decorate(inner: View[P, R]) -> View[P, R]:
+        @functools.wraps(inner)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            await require_user(allow_publishable=allow_publishable)
+            return await inner(*args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
 
 
 def fresh_login_required(view: View[P, R] | None = None, *,
@@ -76,12 +89,13 @@ def resolve_scope(scope: str | None, scope_prefix: str | None, scope_from_path: 
 
 
 def _guard(check: Callable[[AuthenticatedUser, str], bool], scope: str | None,
-           scope_prefix: str | None, scope_from_path: str | None, message: str
-           ) -> Callable[[View[P, R]], View[P, R]]:
+           scope_prefix: str | None, scope_from_path: str | None, message: str,
+           allow_publishable: bool = False) -> Callable[[View[P, R]], View[P, R]]:
+    """An API key is checked against the key's grants (its roles intersected with the user's)."""
     def decorate(view: View[P, R]) -> View[P, R]:
         @functools.wraps(view)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            user = await require_user()
+            user = await require_user(allow_publishable=allow_publishable)
             if not check(user, resolve_scope(scope, scope_prefix, scope_from_path)):
                 raise Forbidden(message)
             return await view(*args, **kwargs)
@@ -92,8 +106,8 @@ def _guard(check: Callable[[AuthenticatedUser, str], bool], scope: str | None,
 
 
 def permission_required(*permissions: str, mode: str = "AND", scope: str | None = None,
-                        scope_prefix: str | None = None, scope_from_path: str | None = None
-                        ) -> Callable[[View[P, R]], View[P, R]]:
+                        scope_prefix: str | None = None, scope_from_path: str | None = None,
+                        allow_publishable: bool = False) -> Callable[[View[P, R]], View[P, R]]:
     """Require permissions at a scope (``global`` unless given or derived from the path)."""
     _check_mode(mode, permissions)
     needed = "all of" if mode.upper() == "AND" else "one of"
@@ -102,12 +116,12 @@ def permission_required(*permissions: str, mode: str = "AND", scope: str | None 
         return user.grants.has_permissions(permissions, at, mode.upper())
 
     return _guard(check, scope, scope_prefix, scope_from_path,
-                  f"Missing permission ({needed}: {', '.join(permissions)}).")
+                  f"Missing permission ({needed}: {', '.join(permissions)}).", allow_publishable)
 
 
 def role_required(*roles: str, mode: str = "OR", scope: str | None = None,
-                  scope_prefix: str | None = None, scope_from_path: str | None = None
-                  ) -> Callable[[View[P, R]], View[P, R]]:
+                  scope_prefix: str | None = None, scope_from_path: str | None = None,
+                  allow_publishable: bool = False) -> Callable[[View[P, R]], View[P, R]]:
     """Require roles held at (or above) a scope; any one of them by default."""
     _check_mode(mode, roles)
 
@@ -115,7 +129,7 @@ def role_required(*roles: str, mode: str = "OR", scope: str | None = None,
         return user.grants.has_roles(roles, at, mode.upper())
 
     return _guard(check, scope, scope_prefix, scope_from_path,
-                  f"This page needs the role {' or '.join(roles)}.")
+                  f"This page needs the role {' or '.join(roles)}.", allow_publishable)
 
 
 def _check_mode(mode: str, names: tuple[str, ...]) -> None:

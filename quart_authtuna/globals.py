@@ -7,6 +7,7 @@ from typing import Any
 from quart import current_app, g
 from werkzeug.local import LocalProxy
 
+from .core.managers.api_keys import ApiKeyPrincipal
 from .core.rbac.grants import Grants
 from .core.sessions.cache import SessionState
 
@@ -34,6 +35,7 @@ class AuthenticatedUser:
 
     is_authenticated = True
     is_anonymous = False
+    is_api_key = False
 
     def __init__(self, state: SessionState, grants: Grants | None) -> None:
         self._state = state
@@ -62,10 +64,44 @@ class AuthenticatedUser:
         return f"<AuthenticatedUser {self.id} {self.username!r}>"
 
 
+class ApiKeyUser(AuthenticatedUser):
+    """A user signed in with an API key: its grants are the key's, never more than the user's.
+
+    ``authenticated_at`` is ``-inf``, so a key never satisfies ``fresh_login_required``.
+    """
+
+    is_api_key = True
+
+    def __init__(self, principal: ApiKeyPrincipal) -> None:
+        self._state = None  # type: ignore[assignment]
+        self._grants = principal.grants
+        self.principal = principal
+        self.id = principal.user_id
+        self.username = principal.username
+        self.email = principal.email
+        self.email_verified = principal.email_verified
+        self.mfa_enabled = principal.mfa_enabled
+        self.session_id = None  # type: ignore[assignment]
+        self.authenticated_at = float("-inf")
+        self.api_key_id = principal.key_id
+        self.key_type = principal.key_type
+
+    @property
+    def is_publishable(self) -> bool:
+        return self.principal.is_publishable
+
+    def __repr__(self) -> str:
+        return f"<ApiKeyUser {self.id} {self.username!r} key={self.api_key_id}>"
+
+
 def _find_user() -> Any:
     user = g.get("authtuna_user")
     if user is not None:
         return user
+    principal: ApiKeyPrincipal | None = g.get("authtuna_principal")
+    if principal is not None:
+        g.authtuna_user = ApiKeyUser(principal)
+        return g.authtuna_user
     state: SessionState | None = g.get("authtuna_state")
     if state is None:
         user = AnonymousUser()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -29,6 +29,14 @@ class RbacChecker:
         self._svc = service
         self._cache: OrderedDict[str, tuple[float, Grants]] = OrderedDict()
         self._generation = 0
+        self._listeners: list[Callable[[frozenset[str] | None], None]] = []
+
+    def on_invalidate(self, listener: Callable[[frozenset[str] | None], None]) -> None:
+        """Call ``listener(user_ids)`` on every :meth:`invalidate` (``None``: everyone).
+
+        Caches derived from grants (e.g. validated API keys) use it to drop entries at once.
+        """
+        self._listeners.append(listener)
 
     async def grants_for(
         self, user_id: str, session: AsyncSession | None = None, *, fresh: bool = False
@@ -60,10 +68,13 @@ class RbacChecker:
     def invalidate(self, user_ids: Iterable[str] | None = None) -> None:
         """Forget some users' grants, or everyone's (role or permission definitions changed)."""
         self._generation += 1
-        if user_ids is None:
+        ids = None if user_ids is None else frozenset(user_ids)
+        for listener in self._listeners:
+            listener(ids)
+        if ids is None:
             self._cache.clear()
             return
-        for user_id in user_ids:
+        for user_id in ids:
             self._cache.pop(user_id, None)
 
     async def has_permission(self, user_id: str, permission: str, scope: str = "global") -> bool:
