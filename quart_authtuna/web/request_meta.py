@@ -8,6 +8,7 @@ import ipaddress
 import re
 
 from quart import Request
+from werkzeug.datastructures import Headers
 
 from ..core.settings import Settings
 from ..core.types import RequestMeta
@@ -41,12 +42,15 @@ def client_ip(request: Request, settings: Settings) -> str | None:
     X-Forwarded-For is read right to left, skipping trusted proxies, so a client cannot
     spoof it by sending its own header.
     """
-    peer = request.remote_addr
-    if not _trusted(peer, settings.trusted_proxies):
+    return _client_ip(request.remote_addr, request.headers, settings.trusted_proxies)
+
+
+def _client_ip(peer: str | None, headers: Headers, proxies: tuple[str, ...]) -> str | None:
+    if not _trusted(peer, proxies):
         return peer
-    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    hops = [h.strip() for h in headers.get("X-Forwarded-For", "").split(",") if h.strip()]
     for hop in reversed(hops):
-        if not _trusted(hop, settings.trusted_proxies):
+        if not _trusted(hop, proxies):
             try:
                 return str(ipaddress.ip_address(hop))
             except ValueError:
@@ -54,6 +58,7 @@ def client_ip(request: Request, settings: Settings) -> str | None:
     return peer
 
 
+@functools.lru_cache(maxsize=512)
 def describe_device(user_agent: str) -> str:
     """``"<browser> on <system>"`` from a User-Agent, without a parser dependency."""
     browser = next((name for mark, name in _BROWSERS if mark in user_agent), "Unknown browser")
@@ -63,13 +68,15 @@ def describe_device(user_agent: str) -> str:
 
 def request_meta(request: Request, settings: Settings) -> RequestMeta:
     """Everything the core needs to know about who sent this request."""
-    ip = client_ip(request, settings)
-    user_agent = request.headers.get("User-Agent", "")[:512]
+    # Read the request (often a context-local proxy) once: this runs on every request.
+    headers, peer, proxies = request.headers, request.remote_addr, settings.trusted_proxies
+    ip = _client_ip(peer, headers, proxies)
+    user_agent = headers.get("User-Agent", "")[:512]
     region = "Unknown"
-    if _trusted(request.remote_addr, settings.trusted_proxies):
-        parts = [_SAFE.sub("", request.headers.get(h, ""))[:64] for h in settings.region_headers]
+    if _trusted(peer, proxies):
+        parts = [_SAFE.sub("", headers.get(h, ""))[:64] for h in settings.region_headers]
         region = ", ".join(p for p in parts if p) or "Unknown"
-    material = "\n".join(request.headers.get(h, "") for h in settings.fingerprint_headers)
+    material = "\n".join(headers.get(h, "") for h in settings.fingerprint_headers)
     fingerprint = hashlib.sha256(material.encode("utf-8", "replace")).hexdigest()[:32]
     return RequestMeta(ip_address=ip, user_agent=user_agent, device=describe_device(user_agent),
                        region=region, fingerprint=fingerprint)

@@ -9,10 +9,15 @@ import gzip
 import hashlib
 import hmac
 import importlib.resources
+import os
 import re
 import string
+import threading
 import unicodedata
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import bcrypt
 
@@ -186,8 +191,45 @@ def constant_time_equals(a: str | bytes, b: str | bytes) -> bool:
     return hmac.compare_digest(left, right)
 
 
+T = TypeVar("T")
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def hashing_threads() -> int:
+    """How many bcrypt computations may run at once: every CPU this process may use but one.
+
+    bcrypt keeps a core busy for its whole cost. With Python's default executor (CPUs + 4
+    threads) a burst of logins takes every core, and unrelated requests wait for CPU time;
+    leaving one core to the event loop keeps their latency flat, while logins queue.
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, cpus - 1)
+
+
+def _hashing_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(hashing_threads(), thread_name_prefix="authtuna-bcrypt")
+        return _pool
+
+
+async def _off_loop(func: Callable[..., T], *args: object) -> T:
+    """Run blocking bcrypt work in the bounded hashing pool."""
+    return await asyncio.get_running_loop().run_in_executor(
+        _hashing_pool(), functools.partial(func, *args))
+
+
 class PasswordHasher:
-    """Peppered bcrypt hashing whose blocking work always runs in a worker thread."""
+    """Peppered bcrypt hashing whose blocking work always runs in a worker thread.
+
+    The threads are a process-wide pool of :func:`hashing_threads` workers, so logins never
+    take every CPU from the event loop.
+    """
 
     constant_time_equals = staticmethod(constant_time_equals)
 
@@ -200,15 +242,13 @@ class PasswordHasher:
         self._dummy: bytes | None = None
 
     async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(hash_password_blocking, password, self._pepper, self.rounds)
+        return await _off_loop(hash_password_blocking, password, self._pepper, self.rounds)
 
     async def verify(self, password: str, stored_hash: str | None) -> bool:
         if hash_rounds(stored_hash) is None:
             await self.dummy_verify(password)
             return False
-        return await asyncio.to_thread(
-            verify_password_blocking, password, stored_hash, self._pepper
-        )
+        return await _off_loop(verify_password_blocking, password, stored_hash, self._pepper)
 
     def needs_rehash(self, stored_hash: str | None) -> bool:
         """True when the hash was made with a different cost (or is not a bcrypt hash)."""
@@ -217,10 +257,8 @@ class PasswordHasher:
     async def dummy_verify(self, password: str) -> None:
         """Spend one verification's worth of time, e.g. for an unknown user."""
         if self._dummy is None:
-            self._dummy = await asyncio.to_thread(_dummy_hash, self.rounds)
-        await asyncio.to_thread(
-            verify_password_blocking, password, None, self._pepper, self._dummy
-        )
+            self._dummy = await _off_loop(_dummy_hash, self.rounds)
+        await _off_loop(verify_password_blocking, password, None, self._pepper, self._dummy)
 
     def hmac_digest(self, value: str) -> str:
         """Hex HMAC-SHA256 of ``value`` under the pepper (API keys, recovery codes)."""
