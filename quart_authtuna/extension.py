@@ -41,6 +41,10 @@ class AuthTuna:
         app.before_serving(self.service.start)
         app.after_serving(self.service.close)
         app.before_request(session_hook.load_session)
+        if settings.mfa_required_roles and settings.mfa_enabled:
+            from .web.mfa_policy import enforce_enrolment
+
+            app.before_request(enforce_enrolment)
         app.after_request(session_hook.save_session)
         handlers.register(app)
         app.register_blueprint(assets)
@@ -63,4 +67,6 @@ class AuthTuna:
             "authtuna_theme_url": url_for("authtuna.theme_css"),
             "authtuna_csrf_token": csrf.generate_token,
             "app_name": self.settings.app_name if self.settings else "AuthTuna",
+            "passkeys_enabled": bool(self.settings and self.settings.passkeys_enabled),
+            "passkeys_prefix": self.settings.passkeys_prefix if self.settings else "/passkeys",
         }

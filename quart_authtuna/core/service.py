@@ -10,6 +10,7 @@ from blinker import NamedSignal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from .challenges import ChallengeStore
 from .crypto.fernet import Encryptor
 from .crypto.passwords import PasswordHasher
 from .db.base import Base
@@ -18,7 +19,10 @@ from .defaults import provision_defaults
 from .flows import login as login_flow
 from .flows import passwords as password_flows
 from .mail import Mailer
+from .managers.api_keys import ApiKeyManager
 from .managers.audit import AuditManager
+from .managers.mfa import MFAManager
+from .managers.passkeys import PasskeyManager
 from .managers.permissions import PermissionManager
 from .managers.roles import RoleManager
 from .managers.sessions import SessionManager
@@ -54,6 +58,10 @@ class AuthService:
         self.permissions = PermissionManager(self)
         self.sessions = SessionManager(self)
         self.tokens = TokenManager(self)
+        self.mfa = MFAManager(self)
+        self.challenges = ChallengeStore(self)
+        self.passkeys = PasskeyManager(self)
+        self.api_keys = ApiKeyManager(self)
         self.mail = Mailer(self)
         self.throttle = Throttle(self)
         self.session_cache = SessionCache()

@@ -159,6 +159,8 @@ class Settings:
     webauthn_rp_name: str = _f("AuthTuna", "WebAuthn relying-party name.")
     webauthn_origin: tuple[str, ...] = _f(
         ("http://localhost:8000",), "Exact origins (scheme, host, port) accepted for passkeys.")
+    webauthn_user_verification: str = _f(
+        "required", "Passkey user verification: required, preferred or discouraged.")
     strategy: str = _f("AUTO", "COOKIE, BEARER or AUTO (a bearer header wins).")
     api_key_prefix_secret: str = _f("sk", "Prefix of secret API keys.")
     api_key_prefix_publishable: str = _f("pk", "Prefix of publishable API keys.")
@@ -241,10 +243,11 @@ class Settings:
             "algorithm": JWT_ALGORITHMS, "strategy": ("COOKIE", "BEARER", "AUTO"),
             "session_same_site": ("LAX", "STRICT", "NONE"),
             "session_lifetime_from": ("last_activity", "creation"),
+            "webauthn_user_verification": ("REQUIRED", "PREFERRED", "DISCOURAGED"),
         }
         for name, allowed in choices.items():
             value = getattr(self, name)
-            if (value.upper() if name != "session_lifetime_from" else value) not in allowed:
+            if (value if name == "session_lifetime_from" else value.upper()) not in allowed:
                 found.append(f"AUTHTUNA_{name.upper()} must be one of {', '.join(allowed)}")
         if self.session_same_site.upper() == "NONE" and not self.session_secure:
             found.append("AUTHTUNA_SESSION_SAME_SITE=NONE needs AUTHTUNA_SESSION_SECURE")

@@ -32,6 +32,11 @@ def _seed() -> str:
     return seed
 
 
+def browser_seed() -> str:
+    """A stable random value for this browser (binds WebAuthn ceremonies to it)."""
+    return _seed()
+
+
 def _binding() -> dict[str, str]:
     return {"s": digest(_seed())[:32], "u": g.get("session_id") or ""}
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 
 def safe_next(value: str | None, default: str = "/") -> str:
     """``value`` if it is a same-origin path such as ``/projects/1?tab=a``, else ``default``.
 
     Refuses scheme-relative (``//evil``), backslash tricks (``/\\evil``), absolute URLs,
-    ``javascript:``/``data:``, userinfo, leading whitespace and control characters.
+    ``javascript:``/``data:``, userinfo, leading whitespace and control characters, also when
+    percent-encoded (``/%2F%2Fevil``, ``/%5Cevil``, ``/%0d%0a...``).
     """
     if not value or len(value) > 2048:
         return default
@@ -19,5 +20,9 @@ def safe_next(value: str | None, default: str = "/") -> str:
         return default
     parts = urlsplit(value)
     if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return default
+    decoded, path = unquote(value), unquote(parts.path)
+    if path.startswith("//") or "\\" in path or any(
+            ord(ch) < 0x20 or ord(ch) == 0x7F for ch in decoded):
         return default
     return value

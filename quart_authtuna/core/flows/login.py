@@ -8,7 +8,9 @@ from .. import signals
 from ..db.models import User
 from ..errors import EmailNotVerified, InvalidCredentials
 from ..managers.sessions import IssuedSession
+from ..stages import after_first_factor
 from ..throttle import account_key, ip_key
+from ..types import RequestMeta
 
 if TYPE_CHECKING:
     from ..service import AuthService
@@ -52,21 +54,18 @@ async def login(
 
         await send_verification(self, user)
         raise EmailNotVerified()
-    new_hash = (await self.passwords.hash(password)
-                if self.passwords.needs_rehash(user.password_hash) else None)
-    async with self.transaction() as tx:
-        fresh = await tx.get(User, user.id)
-        assert fresh is not None
-        fresh.last_login = self.now()
-        if new_hash:
-            fresh.password_hash = new_hash
-        issued = await self.sessions.create(fresh.id, ip_address, region, device,
-                                            fingerprint=fingerprint, session=tx)
-        await self.throttle.succeeded(keys[:1], session=tx)
-        self.audit.record(tx, "LOGIN_SUCCESS", user_id=fresh.id, ip_address=ip_address,
-                          details={"rehashed": bool(new_hash)})
-        self.emit(tx, signals.user_logged_in, user=fresh, session_id=issued.session_id,
-                  method="password")
+    if self.passwords.needs_rehash(user.password_hash):
+        new_hash = await self.passwords.hash(password)
+        async with self.transaction() as tx:
+            row = await tx.get(User, user.id)
+            assert row is not None
+            row.password_hash = new_hash
+            self.audit.record(tx, "PASSWORD_REHASHED", user_id=user.id)
+    meta = RequestMeta(ip_address=ip_address, device=device, region=region,
+                       fingerprint=fingerprint)
+    issued = await after_first_factor(self, user, meta, "password")
+    fresh = await self.users.get_by_id(user.id)
+    assert fresh is not None
     notify_new_login(self, fresh, ip_address, device, region)
     return fresh, issued
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .. import signals
 from ..db.models import User
 from ..defaults import DEFAULT_ADMIN_IDS
 from ..errors import RateLimited, TokenInvalid
 from ..managers.sessions import IssuedSession
+from ..stages import after_first_factor
 from ..types import RequestMeta
 
 if TYPE_CHECKING:
@@ -42,19 +42,15 @@ async def request_link(svc: AuthService, email: str, ip_address: str | None = No
 
 async def login_with_link(svc: AuthService, token: str, meta: RequestMeta
                           ) -> tuple[User, IssuedSession]:
-    """Consume the link and open a session (the link also proves the email address)."""
+    """Consume the link (it also proves the address), then finish like any first factor:
+    a session, or MfaPending when the user has a second factor."""
     async with svc.transaction() as tx:
         row = await svc.tokens.consume(token, PURPOSE, meta.ip_address, session=tx)
         user = await tx.get(User, row.user_id)
         if user is None or not user.is_active or user.id in DEFAULT_ADMIN_IDS:
             raise TokenInvalid()
         user.email_verified = True
-        user.last_login = svc.now()
-        issued = await svc.sessions.create(user.id, meta.ip_address, meta.region, meta.device,
-                                           fingerprint=meta.fingerprint, method="magic_link",
-                                           session=tx)
         svc.audit.record(tx, "PASSWORDLESS_LOGIN_SUCCESS", user_id=user.id,
                          ip_address=meta.ip_address)
-        svc.emit(tx, signals.user_logged_in, user=user, session_id=issued.session_id,
-                 method="magic_link")
+    issued = await after_first_factor(svc, user, meta, "magic_link")
     return user, issued

@@ -10,6 +10,7 @@ verification.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -78,9 +79,11 @@ class SessionValidator:
         if self.cache.is_revoked(session_id):
             return Verdict(None, clear_cookie=True)
         state = self.cache.get(session_id)
-        if state is None or not self._fresh(state, now) or (
-                state.fingerprint and state.fingerprint != meta.fingerprint):
+        if state is None or not self._fresh(state, now) or self._unknown(state, claims, meta):
             state = await self._verify_once(session_id, claims, meta)
+            if state is not None and self._unknown(state, claims, meta):
+                # Another request's verification answered; this request needs its own.
+                state = await self._verify(session_id, claims, meta)
         if state is None or state.user_id != claims.get("uid"):
             return Verdict(None, clear_cookie=True)
         if claims.get("rs") not in state.accepted_strings and not self._lenient():
@@ -96,6 +99,12 @@ class SessionValidator:
 
     def _lenient(self) -> bool:
         return self._svc.settings.disable_random_string
+
+    def _unknown(self, state: SessionState, claims: dict[str, Any], meta: RequestMeta) -> bool:
+        """The cache cannot vouch for this request (other device, or a random string it has
+        not seen: rotated by another process, or a clone); the database must decide."""
+        return bool(state.fingerprint and state.fingerprint != meta.fingerprint) or (
+            claims.get("rs") not in state.accepted_strings and not self._lenient())
 
     async def _verify_once(self, session_id: str, claims: dict[str, Any], meta: RequestMeta
                            ) -> SessionState | None:
@@ -115,14 +124,17 @@ class SessionValidator:
                 User, User.id == UserSession.user_id).where(
                 UserSession.session_id == session_id))).first()
             if found is None:
+                self.cache.drop(session_id)
                 return None
             row, user = found
             reason = self._problem(row, user, claims, meta, now)
             if reason is not None:
+                self.cache.drop(session_id)
                 if reason in _TERMINATING and row.active:
                     row.active = False
                     svc.audit.record(tx, "SESSION_INVALIDATED", user_id=row.user_id,
                                      ip_address=meta.ip_address, details={"reason": reason})
+                    svc.after_commit(tx, self._revoke(session_id))
                 return None
             history = [p for p in row.previous_random_strings
                        if now - p["timestamp"] < settings.session_db_verification_interval
@@ -155,6 +167,12 @@ class SessionValidator:
         svc.rbac.prime(user.id, grants, now)
         self.cache.put(state)
         return state
+
+    def _revoke(self, session_id: str) -> Callable[[], Awaitable[None]]:
+        async def revoke() -> None:
+            self.cache.drop(session_id, revoked=True)
+
+        return revoke
 
     def _problem(self, row: UserSession, user: User, claims: dict[str, Any], meta: RequestMeta,
                  now: float) -> str | None:

@@ -12,3 +12,15 @@ def register_blueprints(app: Quart, settings: Settings) -> None:
     from .auth import auth
 
     app.register_blueprint(auth, url_prefix=settings.auth_prefix)
+    if settings.mfa_enabled:
+        from .mfa import mfa
+
+        app.register_blueprint(mfa, url_prefix=settings.mfa_prefix)
+    if settings.passkeys_enabled:
+        from .passkeys import passkeys
+
+        app.register_blueprint(passkeys, url_prefix=settings.passkeys_prefix)
+    if settings.ui_enabled:
+        from .ui import ui
+
+        app.register_blueprint(ui, url_prefix=settings.ui_prefix)

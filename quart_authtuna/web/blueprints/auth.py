@@ -6,12 +6,13 @@ from typing import Any
 
 from quart import Blueprint, current_app, g, redirect, request, url_for
 from quart.typing import ResponseReturnValue
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
 from ...core.errors import AuthTunaError
 from ...core.flows import email_verification, magic_link, signup
 from ...core.flows.login import reauthenticate as core_reauthenticate
 from ...core.service import AuthService
+from ...core.stages import MfaPending
 from ...decorators import login_required, require_user
 from ..csrf import same_origin
 from ..forms.auth import (
@@ -23,10 +24,11 @@ from ..forms.auth import (
     SignupForm,
     TokenForm,
 )
+from ..login_outcome import mfa_pending, start_session
 from ..redirects import safe_next
 from ..respond import finished, flow_failed, form_invalid, json_response, render_page
 from ..security_headers import secure_blueprint_response
-from ..session_hook import clear_session_cookie, set_session_cookie
+from ..session_hook import clear_session_cookie
 
 auth = Blueprint("authtuna_auth", __name__)
 auth.after_request(secure_blueprint_response)
@@ -49,6 +51,9 @@ async def _guard_request() -> ResponseReturnValue | None:
     """Small bodies only; JSON writes must come from this site."""
     if request.content_length is not None and request.content_length > BODY_LIMIT:
         raise RequestEntityTooLarge("The submitted data is too large.")
+    if request.content_length is None and request.method not in ("GET", "HEAD") and len(
+            await request.get_data(cache=True)) > BODY_LIMIT:  # chunked: no length announced
+        raise RequestEntityTooLarge("The submitted data is too large.")
     request.max_form_memory_size = BODY_LIMIT
     if request.method != "GET" and request.is_json and not same_origin(
             current_app.extensions["authtuna"].settings.api_base_url):
@@ -64,14 +69,6 @@ async def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
                                            "message": "The submitted data is too large."}])
     return await render_page("errors/error.html", 413, status=413, title="Too large",
                              message="The submitted data is too large. Please shorten it.")
-
-
-async def _start_session(user: Any, issued: Any) -> None:
-    """Replace any previous session of this browser with the new one."""
-    if g.get("session_id"):
-        await svc().sessions.terminate(g.session_id, reason="replaced_by_login")
-    _, cookie = await svc().session_validator.issue(issued, user)
-    set_session_cookie(cookie)
 
 
 def user_json(user: Any) -> dict[str, Any]:
@@ -93,9 +90,11 @@ async def login() -> ResponseReturnValue:
         user, issued = await svc().login(form.username_or_email.data, form.password.data,
                                          meta.ip_address, meta.region, meta.device,
                                          fingerprint=meta.fingerprint)
+    except MfaPending as exc:
+        return mfa_pending(exc, form, safe_next(form.next.data))
     except _FAILURES as exc:
         return await flow_failed(exc, form, page, **context)
-    await _start_session(user, issued)
+    await start_session(user, issued)
     target = safe_next(form.next.data)
     return finished(form, redirect(target), {"user": user_json(user), "next": target})
 
@@ -206,8 +205,15 @@ async def change_password() -> ResponseReturnValue:
     return finished(form, html, {"password_changed": True})
 
 
+def _require_passwordless() -> None:
+    """PASSWORDLESS_LOGIN_ENABLED off: the magic-link pages do not exist."""
+    if not svc().settings.passwordless_login_enabled:
+        raise NotFound()
+
+
 @auth.route("/passwordless/request", methods=["GET", "POST"])
 async def passwordless_request() -> ResponseReturnValue:
+    _require_passwordless()
     form, page = await EmailForm.from_request(), "auth/passwordless_request.html"
     if request.method == "GET":
         return await render_page(page, form=form)
@@ -221,6 +227,7 @@ async def passwordless_request() -> ResponseReturnValue:
 
 @auth.route("/passwordless/login", methods=["GET", "POST"])
 async def passwordless_login() -> ResponseReturnValue:
+    _require_passwordless()
     form, page = await TokenForm.from_request(), "auth/passwordless_confirm.html"
     if request.method == "GET":
         return await render_page(page, form=form)
@@ -228,9 +235,11 @@ async def passwordless_login() -> ResponseReturnValue:
         return await form_invalid(form, page)
     try:
         user, issued = await magic_link.login_with_link(svc(), form.token.data, g.authtuna_meta)
+    except MfaPending as exc:
+        return mfa_pending(exc, form, "/")
     except _FAILURES as exc:
         return await flow_failed(exc, form, page)
-    await _start_session(user, issued)
+    await start_session(user, issued)
     return finished(form, redirect("/"), {"user": user_json(user)})
 
 

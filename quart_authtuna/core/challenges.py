@@ -1,0 +1,81 @@
+"""Short-lived server-side ceremony state (pending MFA logins, WebAuthn challenges).
+
+A challenge is stored under the SHA-256 of a random handle, bound to a kind and optionally to
+a browser, expires, allows a bounded number of attempts, and is consumed atomically once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .crypto.tokens import digest, random_token
+from .db.models import AuthChallenge
+from .errors import TokenExpired, TokenInvalid
+
+if TYPE_CHECKING:
+    from .service import AuthService
+
+
+@dataclass(frozen=True, slots=True)
+class Challenge:
+    handle: str
+    row: AuthChallenge
+
+
+class ChallengeStore:
+    """Create, read, fail and consume challenges."""
+
+    def __init__(self, service: AuthService) -> None:
+        self._svc = service
+
+    async def create(self, kind: str, *, user_id: str | None, ttl: float, binding: str = "",
+                     data: dict[str, Any] | None = None, session: AsyncSession | None = None,
+                     handle: str | None = None) -> Challenge:
+        now = self._svc.now()
+        handle = handle or random_token(32)
+        row = AuthChallenge(id=digest(handle), kind=kind, user_id=user_id,
+                            binding=digest(binding) if binding else "", data=dict(data or {}),
+                            created_at=now, expires_at=now + ttl, attempts=0)
+        async with self._svc.transaction(session) as tx:
+            await tx.execute(delete(AuthChallenge).where(AuthChallenge.expires_at < now - 3600))
+            tx.add(row)
+        return Challenge(handle, row)
+
+    async def get(self, handle: str, kind: str, *, binding: str = "", max_attempts: int = 5,
+                  session: AsyncSession | None = None) -> AuthChallenge:
+        """The live challenge, or TokenInvalid/TokenExpired."""
+        async with self._svc.transaction(session) as tx:
+            row = await tx.get(AuthChallenge, digest(handle), populate_existing=True)
+        if (row is None or row.kind != kind or row.consumed_at is not None
+                or row.attempts >= max_attempts
+                or row.binding != (digest(binding) if binding else "")):
+            raise TokenInvalid("This sign-in step is no longer valid. Please start again.")
+        if row.expires_at <= self._svc.now():
+            raise TokenExpired("This sign-in step has expired. Please start again.")
+        return row
+
+    async def failed(self, handle: str, session: AsyncSession | None = None) -> None:
+        """Count one failed attempt."""
+        async with self._svc.transaction(session) as tx:
+            await tx.execute(update(AuthChallenge).where(AuthChallenge.id == digest(handle))
+                             .values(attempts=AuthChallenge.attempts + 1))
+
+    async def consume(self, handle: str, kind: str, *, binding: str = "",
+                      session: AsyncSession | None = None) -> AuthChallenge:
+        """Use the challenge once: concurrent consumers get exactly one success."""
+        now = self._svc.now()
+        async with self._svc.transaction(session) as tx:
+            result = await tx.execute(update(AuthChallenge).where(
+                AuthChallenge.id == digest(handle), AuthChallenge.kind == kind,
+                AuthChallenge.consumed_at.is_(None), AuthChallenge.expires_at > now,
+                AuthChallenge.binding == (digest(binding) if binding else ""),
+            ).values(consumed_at=now))
+            if not result.rowcount:
+                raise TokenInvalid("This sign-in step is no longer valid. Please start again.")
+            row = await tx.get(AuthChallenge, digest(handle), populate_existing=True)
+            assert row is not None
+            return row

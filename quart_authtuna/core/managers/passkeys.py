@@ -1,0 +1,223 @@
+"""PasskeyManager: WebAuthn ceremonies with py_webauthn and server-side, single-use challenges.
+
+A challenge lives in ``auth_challenges`` under the hash of its base64url value, bound to the
+ceremony (register, login, mfa) and to the browser, for two minutes, and is consumed once.
+Origins must equal one of WEBAUTHN_ORIGIN exactly (scheme, host, port); the RP id hash must
+match WEBAUTHN_RP_ID. A sign count that does not grow flags the credential and is refused.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from webauthn import (
+    generate_authentication_options,
+    generate_registration_options,
+    options_to_json,
+    verify_authentication_response,
+    verify_registration_response,
+)
+from webauthn.helpers import base64url_to_bytes, bytes_to_base64url, parse_client_data_json
+from webauthn.helpers.exceptions import WebAuthnException
+from webauthn.helpers.structs import (
+    AuthenticatorSelectionCriteria,
+    AuthenticatorTransport,
+    CredentialDeviceType,
+    PublicKeyCredentialDescriptor,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+from ..db.models import PasskeyCredential, User
+from ..errors import InputError, InvalidCredentials, NotFound, TokenInvalid
+from ..types import FieldError
+from ._base import Manager
+
+REGISTER, LOGIN, MFA = "webauthn_register", "webauthn_login", "webauthn_mfa"
+CHALLENGE_TTL = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class PasskeyLogin:
+    """A verified assertion: whose credential it was and whether the user was verified."""
+
+    user: User
+    credential: PasskeyCredential
+    user_verified: bool
+
+
+class PasskeyManager(Manager):
+    """Register, authenticate, list, rename and delete passkeys."""
+
+    @property
+    def _uv(self) -> UserVerificationRequirement:
+        return UserVerificationRequirement(self._svc.settings.webauthn_user_verification.lower())
+
+    async def registration_options(self, user: User, binding: str) -> dict[str, Any]:
+        """Options for ``navigator.credentials.create()`` (needs a fresh login upstream)."""
+        s = self._svc.settings
+        existing = await self.list(user.id)
+        options = generate_registration_options(
+            rp_id=s.webauthn_rp_id, rp_name=s.webauthn_rp_name, user_name=user.email,
+            user_id=user.id.encode(), user_display_name=user.username,
+            timeout=int(CHALLENGE_TTL * 1000),
+            authenticator_selection=AuthenticatorSelectionCriteria(
+                resident_key=ResidentKeyRequirement.REQUIRED, user_verification=self._uv),
+            exclude_credentials=[PublicKeyCredentialDescriptor(id=c.id) for c in existing])
+        await self._remember(options.challenge, REGISTER, user.id, binding)
+        return json.loads(options_to_json(options))
+
+    async def register(self, user_id: str, response: dict[str, Any] | str, binding: str,
+                       nickname: str = "Passkey", ip_address: str | None = None
+                       ) -> PasskeyCredential:
+        """Verify an attestation for the challenge issued to this user and browser."""
+        s = self._svc.settings
+        challenge = await self._consume(response, REGISTER, binding, user_id)
+        try:
+            verified = verify_registration_response(
+                credential=response, expected_challenge=challenge, expected_rp_id=s.webauthn_rp_id,
+                expected_origin=list(s.webauthn_origin),
+                require_user_verification=self._uv == UserVerificationRequirement.REQUIRED)
+        except (WebAuthnException, ValueError, LookupError, TypeError) as exc:
+            raise InvalidCredentials(f"The passkey could not be verified: {exc}") from exc
+        transports = _transports(response)
+        async with self._svc.transaction() as tx:
+            if await tx.get(PasskeyCredential, verified.credential_id) is not None:
+                raise InputError(FieldError("passkey_exists", "That passkey is already "
+                                            "registered.", None))
+            row = PasskeyCredential(
+                id=verified.credential_id, user_id=user_id, nickname=nickname[:100] or "Passkey",
+                public_key=verified.credential_public_key, sign_count=verified.sign_count,
+                aaguid=verified.aaguid, is_discoverable=True,
+                is_backup_eligible=(
+                    verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE),
+                is_backed_up=verified.credential_backed_up, transports=transports,
+                created_at=self._svc.now())
+            tx.add(row)
+            self._svc.audit.record(tx, "PASSKEY_ADDED", user_id=user_id, ip_address=ip_address,
+                                   details={"nickname": row.nickname})
+            user = await tx.get(User, user_id)
+        if user is not None:
+            self._svc.mail.send_later("passkey_added", user.email, username=user.username,
+                                      nickname=row.nickname)
+        return row
+
+    async def authentication_options(self, binding: str, user_id: str | None = None,
+                                     ceremony: str = LOGIN) -> dict[str, Any]:
+        """Options for ``navigator.credentials.get()``: discoverable, or this user's keys."""
+        allowed = [PublicKeyCredentialDescriptor(id=c.id) for c in await self.list(user_id)
+                   ] if user_id else []
+        options = generate_authentication_options(
+            rp_id=self._svc.settings.webauthn_rp_id, timeout=int(CHALLENGE_TTL * 1000),
+            allow_credentials=allowed, user_verification=self._uv)
+        await self._remember(options.challenge, ceremony, user_id, binding)
+        return json.loads(options_to_json(options))
+
+    async def authenticate(self, response: dict[str, Any] | str, binding: str,
+                           ceremony: str = LOGIN, expected_user_id: str | None = None,
+                           ip_address: str | None = None) -> PasskeyLogin:
+        """Verify an assertion; the credential must belong to ``expected_user_id`` when set."""
+        s = self._svc.settings
+        challenge = await self._consume(response, ceremony, binding, expected_user_id)
+        raw_id = _credential_id(response)
+        async with self._svc.transaction() as tx:
+            cred = await tx.get(PasskeyCredential, raw_id)
+            user = await tx.get(User, cred.user_id) if cred else None
+        if cred is None or user is None or not user.is_active or cred.flagged_at is not None:
+            raise InvalidCredentials("This passkey is not recognised.")
+        if expected_user_id is not None and cred.user_id != expected_user_id:
+            raise InvalidCredentials("This passkey belongs to a different account.")
+        try:
+            verified = verify_authentication_response(
+                credential=response, expected_challenge=challenge, expected_rp_id=s.webauthn_rp_id,
+                expected_origin=list(s.webauthn_origin), credential_public_key=cred.public_key,
+                credential_current_sign_count=0,
+                require_user_verification=self._uv == UserVerificationRequirement.REQUIRED)
+        except (WebAuthnException, ValueError, LookupError, TypeError) as exc:
+            raise InvalidCredentials(f"The passkey could not be verified: {exc}") from exc
+        now = self._svc.now()
+        if cred.sign_count and verified.new_sign_count <= cred.sign_count:
+            async with self._svc.transaction() as tx:
+                await tx.execute(update(PasskeyCredential).where(PasskeyCredential.id == raw_id)
+                                 .values(flagged_at=now))
+                self._svc.audit.record(tx, "PASSKEY_CLONE_SUSPECTED", user_id=user.id,
+                                       ip_address=ip_address)
+            raise InvalidCredentials("This passkey reported a used counter and was blocked.")
+        async with self._svc.transaction() as tx:
+            await tx.execute(update(PasskeyCredential).where(PasskeyCredential.id == raw_id)
+                             .values(sign_count=verified.new_sign_count, last_used_at=now,
+                                     is_backed_up=verified.credential_backed_up))
+            self._svc.audit.record(tx, "PASSKEY_LOGIN", user_id=user.id, ip_address=ip_address,
+                                   details={"ceremony": ceremony})
+        return PasskeyLogin(user, cred, verified.user_verified)
+
+    async def list(self, user_id: str | None) -> Sequence[PasskeyCredential]:
+        async with self._svc.transaction() as tx:
+            return (await tx.scalars(select(PasskeyCredential).where(
+                PasskeyCredential.user_id == user_id).order_by(PasskeyCredential.created_at))).all()
+
+    async def rename(self, user_id: str, credential_id: bytes, nickname: str) -> None:
+        nickname = nickname.strip()[:100]
+        if not nickname:
+            raise InputError(FieldError("invalid_nickname", "Enter a name.", "nickname"))
+        async with self._svc.transaction() as tx:
+            done = await tx.execute(update(PasskeyCredential).where(
+                PasskeyCredential.id == credential_id, PasskeyCredential.user_id == user_id,
+            ).values(nickname=nickname))
+            if not done.rowcount:
+                raise NotFound("Passkey not found.")
+
+    async def delete(self, user_id: str, credential_id: bytes, ip_address: str | None = None
+                     ) -> None:
+        async with self._svc.transaction() as tx:
+            done = await tx.execute(delete(PasskeyCredential).where(
+                PasskeyCredential.id == credential_id, PasskeyCredential.user_id == user_id))
+            if not done.rowcount:
+                raise NotFound("Passkey not found.")
+            self._svc.audit.record(tx, "PASSKEY_REMOVED", user_id=user_id, ip_address=ip_address)
+            user = await tx.get(User, user_id)
+        if user is not None:
+            self._svc.mail.send_later("passkey_removed", user.email, username=user.username)
+
+    # ---- challenges ----------------------------------------------------------------------
+
+    async def _remember(self, challenge: bytes, ceremony: str, user_id: str | None,
+                        binding: str) -> None:
+        await self._svc.challenges.create(ceremony, user_id=user_id, ttl=CHALLENGE_TTL,
+                                          binding=binding, handle=bytes_to_base64url(challenge))
+
+    async def _consume(self, response: dict[str, Any] | str, ceremony: str, binding: str,
+                       user_id: str | None) -> bytes:
+        """The challenge this response answers, used up now (any mismatch: TokenInvalid)."""
+        try:
+            data = json.loads(response) if isinstance(response, str) else response
+            client_data = parse_client_data_json(
+                base64url_to_bytes(data["response"]["clientDataJSON"]))
+        except (ValueError, KeyError, TypeError, WebAuthnException) as exc:
+            raise InvalidCredentials("The passkey response is malformed.") from exc
+        handle = bytes_to_base64url(client_data.challenge)
+        row = await self._svc.challenges.consume(handle, ceremony, binding=binding)
+        if user_id is not None and row.user_id != user_id:
+            raise TokenInvalid("This passkey challenge was issued to someone else.")
+        return client_data.challenge
+
+
+def _credential_id(response: dict[str, Any] | str) -> bytes:
+    data = json.loads(response) if isinstance(response, str) else response
+    try:
+        return base64url_to_bytes(data["rawId"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidCredentials("The passkey response is malformed.") from exc
+
+
+def _transports(response: dict[str, Any] | str) -> list[str]:
+    data = json.loads(response) if isinstance(response, str) else response
+    values = data.get("response", {}).get("transports")
+    if not isinstance(values, list):
+        return []
+    known = {t.value for t in AuthenticatorTransport}
+    return [t for t in values if isinstance(t, str) and t in known][:8]

@@ -1,0 +1,139 @@
+"""MFA area: TOTP setup with inline QR, recovery codes, the login challenge, disabling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, current_app, g, redirect, request, url_for
+from quart.typing import ResponseReturnValue
+
+from ...core.errors import AuthTunaError, TokenInvalid
+from ...core.service import AuthService
+from ...core.stages import complete_mfa_login
+from ...decorators import fresh_login_required, login_required
+from ..forms.mfa import CodeForm, ValidateLoginForm
+from ..login_outcome import PENDING_COOKIE, start_session
+from ..redirects import safe_next
+from ..respond import finished, flow_failed, form_invalid, json_response, render_page
+from ..security_headers import secure_blueprint_response
+
+mfa = Blueprint("authtuna_mfa", __name__)
+mfa.after_request(secure_blueprint_response)
+
+
+def svc() -> AuthService:
+    return current_app.extensions["authtuna"].service
+
+
+@mfa.route("/setup", methods=["GET", "POST"])
+@fresh_login_required
+async def setup() -> ResponseReturnValue:
+    """GET: a new secret with its QR code. POST: confirm a code, then show recovery codes."""
+    form = await CodeForm.from_request()
+    if request.method == "GET":
+        totp = await svc().mfa.setup_totp(g.user_id)
+        return await render_page("mfa/setup.html", form=form, totp=totp)
+    if not form.validate():
+        return await form_invalid(form, "mfa/setup.html", totp=None)
+    try:
+        codes = await svc().mfa.verify_and_enable_totp(g.user_id, form.code.data,
+                                                       g.user_ip_address)
+    except AuthTunaError as exc:
+        return await flow_failed(exc, form, "mfa/setup.html", totp=None)
+    html = await render_page("mfa/recovery_codes.html", codes=codes)
+    return finished(form, html, {"recovery_codes": codes})
+
+
+@mfa.post("/verify")
+@fresh_login_required
+async def verify() -> ResponseReturnValue:
+    """Upstream's JSON endpoint for confirming setup."""
+    return await setup()
+
+
+@mfa.route("/challenge", methods=["GET", "POST"])
+async def challenge() -> ResponseReturnValue:
+    """The interstitial after a first factor: a TOTP or recovery code (or a passkey)."""
+    form = await CodeForm.from_request(next=request.args.get("next", ""))
+    handle = request.cookies.get(PENDING_COOKIE, "")
+    if not handle:
+        return redirect(url_for("authtuna_auth.login"))
+    if request.method == "GET":
+        return await render_page("mfa/challenge.html", form=form)
+    if not form.validate():
+        return await form_invalid(form, "mfa/challenge.html")
+    return await _complete(form, handle, "mfa/challenge.html", safe_next(form.next.data))
+
+
+@mfa.post("/validate-login")
+async def validate_login() -> ResponseReturnValue:
+    """JSON twin: ``{"mfa_token": ..., "code": ...}`` finishes a pending login."""
+    form = await ValidateLoginForm.from_request()
+    if not form.validate():
+        return await form_invalid(form, "mfa/challenge.html")
+    return await _complete(form, form.mfa_token.data, "mfa/challenge.html", "/")
+
+
+async def _complete(form: Any, handle: str, page: str, target: str) -> ResponseReturnValue:
+    try:
+        user, issued = await complete_mfa_login(svc(), handle, form.code.data, g.authtuna_meta)
+    except TokenInvalid as exc:
+        g.authtuna_clear_pending = True
+        return await flow_failed(exc, form, page)
+    except AuthTunaError as exc:
+        return await flow_failed(exc, form, page)
+    await start_session(user, issued)
+    g.authtuna_clear_pending = True
+    return finished(form, redirect(target), {"user": {"id": user.id, "username": user.username},
+                                             "next": target})
+
+
+@mfa.post("/disable")
+@login_required
+async def disable() -> ResponseReturnValue:
+    """Turning MFA off needs a current TOTP or recovery code."""
+    form = await CodeForm.from_request()
+    if not form.validate():
+        return await form_invalid(form, "mfa/disable.html")
+    try:
+        await svc().mfa.disable_mfa(g.user_id, form.code.data, g.user_ip_address)
+    except AuthTunaError as exc:
+        return await flow_failed(exc, form, "mfa/disable.html")
+    return finished(form, redirect(_settings_url()), {"mfa_enabled": False})
+
+
+@mfa.get("/disable")
+@login_required
+async def disable_page() -> ResponseReturnValue:
+    return await render_page("mfa/disable.html", form=await CodeForm.from_request())
+
+
+@mfa.post("/recovery-codes")
+@fresh_login_required
+async def regenerate_codes() -> ResponseReturnValue:
+    """A new set of recovery codes (needs a recent sign-in)."""
+    form = await CodeForm.from_request()
+    if not form.is_json and not form.csrf_token.validate(form):
+        return await form_invalid(form, "mfa/disable.html")
+    try:
+        codes = await svc().mfa.regenerate_recovery_codes(g.user_id, g.user_ip_address)
+    except AuthTunaError as exc:
+        return await flow_failed(exc, form, "mfa/disable.html")
+    html = await render_page("mfa/recovery_codes.html", codes=codes)
+    return finished(form, html, {"recovery_codes": codes})
+
+
+@mfa.get("/status")
+@login_required
+async def status() -> ResponseReturnValue:
+    remaining = await svc().mfa.remaining_recovery_codes(g.user_id)
+    user = await svc().users.get_by_id(g.user_id)
+    return json_response(200, data={"mfa_enabled": bool(user and user.mfa_enabled),
+                                    "recovery_codes_left": remaining})
+
+
+def _settings_url() -> str:
+    try:
+        return url_for("authtuna_ui.settings")
+    except Exception:  # noqa: BLE001 - the dashboard is switched off
+        return "/"

@@ -1,0 +1,185 @@
+"""Passkeys: WebAuthn options and verification (JSON, for static/authtuna/js/webauthn.js),
+plus rename/delete forms. Ceremonies are bound to this browser's CSRF seed cookie."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, current_app, g, redirect, request, url_for
+from quart.typing import ResponseReturnValue
+from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
+
+from ...core.errors import AuthTunaError, NotFound
+from ...core.managers.passkeys import LOGIN, MFA
+from ...core.service import AuthService
+from ...core.stages import MfaPending, after_first_factor, finish_mfa_login, open_session
+from ...decorators import fresh_login_required, login_required
+from .. import csrf
+from ..errors import error_list, status_for
+from ..forms.base import AuthTunaForm
+from ..login_outcome import PENDING_COOKIE, mfa_pending, start_session
+from ..respond import json_response, wants_json
+from ..security_headers import secure_blueprint_response
+
+passkeys = Blueprint("authtuna_passkeys", __name__)
+passkeys.after_request(secure_blueprint_response)
+
+
+def svc() -> AuthService:
+    return current_app.extensions["authtuna"].service
+
+
+def _binding() -> str:
+    return csrf.browser_seed()
+
+
+@passkeys.before_request
+async def _same_origin_json() -> ResponseReturnValue | None:
+    if request.method == "POST" and request.is_json and not csrf.same_origin(
+            current_app.extensions["authtuna"].settings.api_base_url):
+        return json_response(403, errors=[{"code": "cross_origin", "param": None,
+                                           "message": "Cross-site requests are refused."}])
+    if request.method == "POST" and not request.is_json:
+        form = AuthTunaForm(formdata=await request.form)
+        if not form.validate():
+            return json_response(400, errors=form.error_list())
+    return None
+
+
+async def _body() -> dict[str, Any]:
+    body = await request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+def _failed(exc: AuthTunaError) -> ResponseReturnValue:
+    return json_response(status_for(exc), errors=error_list(exc))
+
+
+def passkey_json(row: Any) -> dict[str, Any]:
+    return {"id": bytes_to_base64url(row.id), "nickname": row.nickname,
+            "created_at": row.created_at, "last_used_at": row.last_used_at,
+            "backed_up": row.is_backed_up, "flagged": row.flagged_at is not None}
+
+
+@passkeys.post("/register-options")
+@fresh_login_required
+async def register_options() -> ResponseReturnValue:
+    user = await svc().users.get_by_id(g.user_id)
+    assert user is not None
+    return json_response(200, data=await svc().passkeys.registration_options(user, _binding()))
+
+
+@passkeys.post("/register")
+@fresh_login_required
+async def register() -> ResponseReturnValue:
+    body = await _body()
+    try:
+        row = await svc().passkeys.register(g.user_id, body.get("credential") or {}, _binding(),
+                                            str(body.get("nickname") or "Passkey"),
+                                            g.user_ip_address)
+    except AuthTunaError as exc:
+        return _failed(exc)
+    return json_response(201, data={"passkey": passkey_json(row)})
+
+
+@passkeys.post("/login-options")
+async def login_options() -> ResponseReturnValue:
+    return json_response(200, data=await svc().passkeys.authentication_options(_binding()))
+
+
+@passkeys.post("/login")
+async def login() -> ResponseReturnValue:
+    """A passkey as the only factor (UV required), or as the first one."""
+    body = await _body()
+    try:
+        found = await svc().passkeys.authenticate(body.get("credential") or {}, _binding(), LOGIN,
+                                                  ip_address=g.user_ip_address)
+        if found.user_verified:
+            issued = await open_session(svc(), found.user, g.authtuna_meta, "passkey")
+        else:
+            issued = await after_first_factor(svc(), found.user, g.authtuna_meta, "passkey")
+    except MfaPending as exc:
+        return mfa_pending(exc, _JsonForm(), "/")
+    except AuthTunaError as exc:
+        return _failed(exc)
+    await start_session(found.user, issued)
+    return json_response(200, data={"next": "/", "user": {"id": found.user.id,
+                                                          "username": found.user.username}})
+
+
+@passkeys.post("/mfa-login-options")
+async def mfa_login_options() -> ResponseReturnValue:
+    handle = request.cookies.get(PENDING_COOKIE, "")
+    try:
+        pending = await svc().challenges.get(handle, "mfa_login")
+    except AuthTunaError as exc:
+        return _failed(exc)
+    options = await svc().passkeys.authentication_options(_binding(), pending.user_id, MFA)
+    return json_response(200, data=options)
+
+
+@passkeys.post("/mfa-login")
+async def mfa_login() -> ResponseReturnValue:
+    """A passkey as the second factor of a pending login."""
+    handle = request.cookies.get(PENDING_COOKIE, "") or str((await _body()).get("mfa_token", ""))
+    try:
+        pending = await svc().challenges.get(handle, "mfa_login")
+        await svc().passkeys.authenticate((await _body()).get("credential") or {}, _binding(),
+                                          MFA, expected_user_id=pending.user_id,
+                                          ip_address=g.user_ip_address)
+        user, issued = await finish_mfa_login(svc(), handle, g.authtuna_meta, "passkey")
+    except AuthTunaError as exc:
+        return _failed(exc)
+    await start_session(user, issued)
+    g.authtuna_clear_pending = True
+    return json_response(200, data={"next": "/", "user": {"id": user.id,
+                                                          "username": user.username}})
+
+
+@passkeys.get("/")
+@login_required
+async def list_passkeys() -> ResponseReturnValue:
+    rows = await svc().passkeys.list(g.user_id)
+    return json_response(200, data={"passkeys": [passkey_json(r) for r in rows]})
+
+
+@passkeys.post("/<credential_id>/rename")
+@login_required
+async def rename(credential_id: str) -> ResponseReturnValue:
+    data = await _body() if request.is_json else await request.form
+    try:
+        await svc().passkeys.rename(g.user_id, _raw_id(credential_id),
+                                    str(data.get("nickname", "")))
+    except AuthTunaError as exc:
+        return _failed(exc)
+    return _done({"renamed": True})
+
+
+@passkeys.post("/<credential_id>/delete")
+@fresh_login_required
+async def delete(credential_id: str) -> ResponseReturnValue:
+    try:
+        await svc().passkeys.delete(g.user_id, _raw_id(credential_id), g.user_ip_address)
+    except AuthTunaError as exc:
+        return _failed(exc)
+    return _done({"deleted": True})
+
+
+def _raw_id(value: str) -> bytes:
+    try:
+        return base64url_to_bytes(value)
+    except ValueError as exc:
+        raise NotFound("Passkey not found.") from exc
+
+
+def _done(data: dict[str, Any]) -> ResponseReturnValue:
+    if request.is_json or wants_json():
+        return json_response(200, data=data)
+    try:
+        return redirect(url_for("authtuna_ui.settings") + "#security")
+    except Exception:  # noqa: BLE001 - the dashboard is switched off
+        return redirect("/")
+
+
+class _JsonForm:
+    is_json = True

@@ -1,0 +1,43 @@
+"""The user's pages under ``/ui``: for now the settings page and its security section."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from quart import Blueprint, current_app, g
+from quart.typing import ResponseReturnValue
+
+from ...core.service import AuthService
+from ...decorators import login_required
+from ..respond import render_page
+from ..security_headers import secure_blueprint_response
+from .passkeys import passkey_json
+
+ui = Blueprint("authtuna_ui", __name__)
+ui.after_request(secure_blueprint_response)
+
+
+@ui.app_template_filter("authtuna_datetime")
+def format_datetime(epoch: float | None) -> str:
+    if not epoch:
+        return ""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%d %b %Y, %H:%M UTC")
+
+
+def svc() -> AuthService:
+    return current_app.extensions["authtuna"].service
+
+
+@ui.get("/settings")
+@login_required
+async def settings() -> ResponseReturnValue:
+    """Password, two-factor authentication and passkeys."""
+    service, config = svc(), current_app.extensions["authtuna"].settings
+    user = await service.users.get_by_id(g.user_id)
+    assert user is not None
+    keys = [passkey_json(row) for row in await service.passkeys.list(user.id)] \
+        if config.passkeys_enabled else []
+    left = await service.mfa.remaining_recovery_codes(user.id) if user.mfa_enabled else 0
+    return await render_page("account/settings.html", mfa_available=config.mfa_enabled,
+                             mfa_enabled=user.mfa_enabled, recovery_codes_left=left,
+                             passkeys=keys)

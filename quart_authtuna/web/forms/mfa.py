@@ -1,0 +1,26 @@
+"""Forms of the MFA area."""
+
+from __future__ import annotations
+
+from wtforms import HiddenField, StringField
+from wtforms.validators import DataRequired, Length
+
+from .base import AuthTunaForm
+
+_CODE = [DataRequired(message="Enter a code."), Length(max=32)]
+
+
+class CodeForm(AuthTunaForm):
+    """A TOTP code (or, where accepted, a recovery code)."""
+
+    code = StringField("Code", _CODE, render_kw={"autocomplete": "one-time-code",
+                                                "inputmode": "text", "autofocus": True,
+                                                "spellcheck": "false"})
+    next = HiddenField()
+
+
+class ValidateLoginForm(AuthTunaForm):
+    """JSON twin of the challenge page: ``{"mfa_token", "code"}``."""
+
+    mfa_token = StringField(validators=[DataRequired(), Length(max=128)])
+    code = StringField(validators=_CODE)

@@ -1,0 +1,154 @@
+/* quart-authtuna passkeys: the browser half of WebAuthn. No dependencies, no inline code.
+ *
+ * Buttons opt in with data attributes:
+ *   data-authtuna-passkey="register"   (settings page; reads #passkey-nickname if present)
+ *   data-authtuna-passkey="login"      (sign-in page; also offers autofill when supported)
+ *   data-authtuna-passkey="mfa"        (second-factor page)
+ * Each button may carry data-prefix (default "/passkeys") and data-next (where to go after).
+ * Requests are JSON from this origin; the server checks the origin and keeps the challenges.
+ */
+(function () {
+  "use strict";
+
+  function toBase64url(buffer) {
+    var bytes = new Uint8Array(buffer), text = "";
+    for (var i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]);
+    return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  function fromBase64url(value) {
+    var padded = value.replace(/-/g, "+").replace(/_/g, "/");
+    while (padded.length % 4) padded += "=";
+    var text = atob(padded), bytes = new Uint8Array(text.length);
+    for (var i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    return bytes.buffer;
+  }
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "Accept": "application/json"},
+      body: JSON.stringify(body || {})
+    }).then(function (response) {
+      return response.json().then(function (json) {
+        if (!response.ok) {
+          var first = (json.errors && json.errors[0]) || {};
+          var error = new Error(first.message || "Something went wrong.");
+          error.code = first.code;
+          throw error;
+        }
+        return json.data || json;
+      });
+    });
+  }
+
+  function creationOptions(options) {
+    options.challenge = fromBase64url(options.challenge);
+    options.user.id = fromBase64url(options.user.id);
+    (options.excludeCredentials || []).forEach(function (c) { c.id = fromBase64url(c.id); });
+    return options;
+  }
+
+  function requestOptions(options) {
+    options.challenge = fromBase64url(options.challenge);
+    (options.allowCredentials || []).forEach(function (c) { c.id = fromBase64url(c.id); });
+    return options;
+  }
+
+  function attestationJSON(credential) {
+    var r = credential.response;
+    return {
+      id: credential.id, rawId: toBase64url(credential.rawId), type: credential.type,
+      response: {
+        clientDataJSON: toBase64url(r.clientDataJSON),
+        attestationObject: toBase64url(r.attestationObject),
+        transports: r.getTransports ? r.getTransports() : []
+      },
+      clientExtensionResults: credential.getClientExtensionResults()
+    };
+  }
+
+  function assertionJSON(credential) {
+    var r = credential.response;
+    return {
+      id: credential.id, rawId: toBase64url(credential.rawId), type: credential.type,
+      response: {
+        clientDataJSON: toBase64url(r.clientDataJSON),
+        authenticatorData: toBase64url(r.authenticatorData),
+        signature: toBase64url(r.signature),
+        userHandle: r.userHandle ? toBase64url(r.userHandle) : null
+      },
+      clientExtensionResults: credential.getClientExtensionResults()
+    };
+  }
+
+  function report(button, error) {
+    if (error.code === "reauthentication_required") {
+      window.location.assign(button.getAttribute("data-reauth-url") +
+        "?next=" + encodeURIComponent(window.location.pathname));
+      return;
+    }
+    var box = document.getElementById(button.getAttribute("data-error-target") || "passkey-error");
+    if (box) { box.textContent = error.message || String(error); box.hidden = false; }
+  }
+
+  function go(button, data) {
+    var next = button.getAttribute("data-next") || (data && data.next) || "/";
+    window.location.assign(next);
+  }
+
+  function register(button, prefix) {
+    var input = document.getElementById("passkey-nickname");
+    return post(prefix + "/register-options").then(function (options) {
+      return navigator.credentials.create({publicKey: creationOptions(options)});
+    }).then(function (credential) {
+      return post(prefix + "/register", {
+        credential: attestationJSON(credential),
+        nickname: input && input.value ? input.value : "Passkey"
+      });
+    }).then(function () { window.location.reload(); });
+  }
+
+  var conditional = null;
+
+  function authenticate(button, prefix, kind, mediation) {
+    if (conditional && !mediation) { conditional.abort(); conditional = null; }
+    var optionsUrl = prefix + (kind === "mfa" ? "/mfa-login-options" : "/login-options");
+    var verifyUrl = prefix + (kind === "mfa" ? "/mfa-login" : "/login");
+    return post(optionsUrl).then(function (options) {
+      var request = {publicKey: requestOptions(options)};
+      if (mediation) {
+        conditional = new AbortController();
+        request.mediation = mediation;
+        request.signal = conditional.signal;
+      }
+      return navigator.credentials.get(request);
+    }).then(function (credential) {
+      return post(verifyUrl, {credential: assertionJSON(credential)});
+    }).then(function (data) { go(button, data); });
+  }
+
+  function wire(button) {
+    var kind = button.getAttribute("data-authtuna-passkey");
+    var prefix = button.getAttribute("data-prefix") || "/passkeys";
+    if (!window.PublicKeyCredential) { button.hidden = true; return; }
+    button.hidden = false;
+    button.addEventListener("click", function (event) {
+      event.preventDefault();
+      button.disabled = true;
+      var run = kind === "register" ? register(button, prefix)
+        : authenticate(button, prefix, kind, null);
+      run.catch(function (error) { report(button, error); }).then(function () {
+        button.disabled = false;
+      });
+    });
+    if (kind === "login" && PublicKeyCredential.isConditionalMediationAvailable) {
+      PublicKeyCredential.isConditionalMediationAvailable().then(function (available) {
+        if (available) authenticate(button, prefix, "login", "conditional").catch(function () {});
+      });
+    }
+  }
+
+  document.querySelectorAll("[data-authtuna-passkey]").forEach(wire);
+})();
