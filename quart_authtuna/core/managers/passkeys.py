@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -131,6 +131,9 @@ class PasskeyManager(Manager):
             raise InvalidCredentials("This passkey is not recognised.")
         if expected_user_id is not None and cred.user_id != expected_user_id:
             raise InvalidCredentials("This passkey belongs to a different account.")
+        handle = _user_handle(response)
+        if handle is not None and handle != cred.user_id.encode():
+            raise InvalidCredentials("This passkey belongs to a different account.")
         try:
             verified = verify_authentication_response(
                 credential=response, expected_challenge=challenge, expected_rp_id=s.webauthn_rp_id,
@@ -140,19 +143,23 @@ class PasskeyManager(Manager):
         except (WebAuthnException, ValueError, LookupError, TypeError) as exc:
             raise InvalidCredentials(f"The passkey could not be verified: {exc}") from exc
         now = self._svc.now()
-        if cred.sign_count and verified.new_sign_count <= cred.sign_count:
+        grows = or_(PasskeyCredential.sign_count < verified.new_sign_count,
+                    and_(PasskeyCredential.sign_count == 0, verified.new_sign_count == 0))
+        async with self._svc.transaction() as tx:
+            moved = await tx.execute(update(PasskeyCredential).where(
+                PasskeyCredential.id == raw_id, PasskeyCredential.flagged_at.is_(None), grows,
+            ).values(sign_count=verified.new_sign_count, last_used_at=now,
+                     is_backed_up=verified.credential_backed_up))
+            if moved.rowcount:
+                self._svc.audit.record(tx, "PASSKEY_LOGIN", user_id=user.id,
+                                       ip_address=ip_address, details={"ceremony": ceremony})
+        if not moved.rowcount:  # the counter did not grow: a cloned authenticator?
             async with self._svc.transaction() as tx:
                 await tx.execute(update(PasskeyCredential).where(PasskeyCredential.id == raw_id)
                                  .values(flagged_at=now))
                 self._svc.audit.record(tx, "PASSKEY_CLONE_SUSPECTED", user_id=user.id,
                                        ip_address=ip_address)
             raise InvalidCredentials("This passkey reported a used counter and was blocked.")
-        async with self._svc.transaction() as tx:
-            await tx.execute(update(PasskeyCredential).where(PasskeyCredential.id == raw_id)
-                             .values(sign_count=verified.new_sign_count, last_used_at=now,
-                                     is_backed_up=verified.credential_backed_up))
-            self._svc.audit.record(tx, "PASSKEY_LOGIN", user_id=user.id, ip_address=ip_address,
-                                   details={"ceremony": ceremony})
         return PasskeyLogin(user, cred, verified.user_verified)
 
     async def list(self, user_id: str | None) -> Sequence[PasskeyCredential]:
@@ -221,3 +228,15 @@ def _transports(response: dict[str, Any] | str) -> list[str]:
         return []
     known = {t.value for t in AuthenticatorTransport}
     return [t for t in values if isinstance(t, str) and t in known][:8]
+
+
+def _user_handle(response: dict[str, Any] | str) -> bytes | None:
+    """The assertion's userHandle, when the authenticator sent one."""
+    data = json.loads(response) if isinstance(response, str) else response
+    value = (data.get("response") or {}).get("userHandle") if isinstance(data, dict) else None
+    if not value:
+        return None
+    try:
+        return base64url_to_bytes(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidCredentials("The passkey response is malformed.") from exc

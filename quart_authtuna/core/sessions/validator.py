@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..crypto.cookie_codec import CookieCodec
 from ..crypto.tokens import digest, random_token
@@ -152,7 +153,11 @@ class SessionValidator:
             swapped = await tx.execute(update(UserSession).where(
                 UserSession.session_id == session_id, UserSession.version == row.version,
                 UserSession.active.is_(True)).values(**values))
-            await tx.refresh(row)
+            if swapped.rowcount:  # we rotated: the row now holds exactly these values
+                for key, value in values.items():
+                    set_committed_value(row, key, value)
+            else:  # another verifier rotated first: read what it wrote
+                await tx.refresh(row)
             if swapped.rowcount == 0 and not row.active:
                 return None
             if meta.ip_address and meta.ip_address != previous_ip and swapped.rowcount:
