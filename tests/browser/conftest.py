@@ -11,7 +11,7 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,11 +90,29 @@ __all__ = ["smtp_server"]  # the fixture, re-exported for this directory's tests
 class LiveServer:
     port: int
     app: Any
+    loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def origin(self) -> str:
         """``http://localhost:<port>``: localhost is a secure context for the browser."""
         return f"http://localhost:{self.port}"
+
+    @property
+    def service(self) -> Any:
+        return self.app.extensions["authtuna"].service
+
+    async def call(self, coro: Coroutine[Any, Any, Any], timeout: float = 15) -> Any:
+        """Run ``coro`` inside the server's own event loop (where its database engine lives)
+        and await its result from the test's loop."""
+        assert self.loop is not None, "the server loop is not running"
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+
+    async def create_user(self, username: str, password: str, **kwargs: Any) -> Any:
+        """A verified user, created through the real service inside the server."""
+        kwargs.setdefault("email_verified", True)
+        email = kwargs.pop("email", f"{username}@example.com")
+        return await self.call(self.service.users.create(email, username, password, **kwargs))
 
 
 @pytest.fixture(name="live_server")
@@ -111,6 +129,8 @@ def _live_server(tmp_path: Path, smtp_server: SmtpServer) -> Iterator[LiveServer
         **TEST_SETTINGS,
         "DEFAULT_DATABASE_URI": f"sqlite+aiosqlite:///{tmp_path}/authtuna.db",
         "API_BASE_URL": f"http://localhost:{port}",
+        "WEBAUTHN_RP_ID": "localhost",
+        "WEBAUTHN_ORIGIN": [f"http://localhost:{port}"],
         "SESSION_SECURE": False,
         "EMAIL_ENABLED": True,
         "SMTP_HOST": smtp_server.host,
@@ -148,9 +168,103 @@ def _live_server(tmp_path: Path, smtp_server: SmtpServer) -> Iterator[LiveServer
                 raise RuntimeError(f"the app did not start: {failure}") from None
             time.sleep(0.05)
     try:
-        yield LiveServer(port, app)
+        yield LiveServer(port, app, loop)
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(15)
         assert not thread.is_alive(), "Hypercorn did not stop"
         assert not failure, failure
+
+
+# ---- shared steps for the MFA and passkey journeys ---------------------------------------------
+
+#: Chrome's virtual authenticator: a platform passkey that verifies the user and consents by
+#: itself, so navigator.credentials.create()/get() complete without a person or hardware.
+VIRTUAL_AUTHENTICATOR = {
+    "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+    "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True,
+}
+
+
+@dataclass
+class VirtualAuthenticator:
+    cdp: Any
+    authenticator_id: str
+
+    async def credentials(self) -> list[dict[str, Any]]:
+        """The credentials the authenticator holds (id, rpId, signCount, ...)."""
+        found = await self.cdp.send("WebAuthn.getCredentials",
+                                    {"authenticatorId": self.authenticator_id})
+        return list(found["credentials"])
+
+
+#: Chromium completes a *conditional* (autofill) passkey request at once when a virtual
+#: authenticator with presence simulation holds a credential, so every sign-in page would sign
+#: in by itself. Until a test turns autofill on, the page sees a browser without passkey
+#: autofill (``isConditionalMediationAvailable`` false): a browser capability, not our code.
+AUTOFILL_SWITCH = """(() => {
+    let on = false;
+    try { on = window.localStorage.getItem("authtuna-test:passkey-autofill") === "on"; }
+    catch (error) { return; }
+    if (!on && window.PublicKeyCredential) {
+        PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false);
+    }
+})();"""
+
+
+async def passkey_autofill(page: Any, origin: str, on: bool) -> None:
+    """Turn the browser's passkey autofill (conditional mediation) on or off for ``origin``;
+    it applies from the next page load."""
+    if not page.url.startswith(origin):
+        await page.goto(f"{origin}/bare")
+    await page.evaluate("on => on ? localStorage.setItem('authtuna-test:passkey-autofill', 'on')"
+                        " : localStorage.removeItem('authtuna-test:passkey-autofill')", on)
+
+
+async def add_virtual_authenticator(page: Any) -> VirtualAuthenticator:
+    """Attach a virtual platform authenticator to ``page`` (via CDP); passkey autofill starts
+    off (see AUTOFILL_SWITCH)."""
+    await page.add_init_script(AUTOFILL_SWITCH)
+    cdp = await page.context.new_cdp_session(page)
+    await cdp.send("WebAuthn.enable")
+    added = await cdp.send("WebAuthn.addVirtualAuthenticator",
+                           {"options": VIRTUAL_AUTHENTICATOR})
+    return VirtualAuthenticator(cdp, str(added["authenticatorId"]))
+
+
+async def new_page(browser: Any) -> tuple[Any, Any]:
+    """A fresh browser context and page with the journeys' viewport and timeout."""
+    context = await browser.new_context(viewport={"width": 1000, "height": 760})
+    page = await context.new_page()
+    page.set_default_timeout(10_000)
+    return context, page
+
+
+async def sign_in_with_password(page: Any, origin: str, identifier: str, password: str,
+                                next_path: str, lands_on: str | None = None) -> None:
+    """Fill in and submit the real sign-in form; wait for the page it leads to."""
+    response = await page.goto(f"{origin}/auth/login?next={next_path}")
+    assert response is not None and response.status == 200
+    await page.fill('input[name="username_or_email"]', identifier)
+    await page.fill('input[name="password"]', password)
+    async with page.expect_navigation(url=lambda url: (lands_on or next_path) in url):
+        await page.click('form.at-form button[type="submit"]')
+
+
+async def sign_out(page: Any, origin: str) -> None:
+    """Press the dashboard top bar's "Sign out" button; end on the sign-in page."""
+    if "/ui/" not in page.url:
+        await page.goto(f"{origin}/ui/settings")
+    async with page.expect_navigation(url=lambda url: "/auth/login" in url):
+        await page.click('header.at-topbar button[type="submit"]:has-text("Sign out")')
+    check = await page.request.get(f"{origin}/protected", max_redirects=0)
+    assert check.status == 302 and "/auth/login" in check.headers["location"], "still signed in"
+
+
+async def protected_json(page: Any) -> dict[str, Any]:
+    """The JSON body of /protected as the browser shows it (page must be on /protected)."""
+    import json
+
+    text = await page.text_content("body")
+    assert text, page.url
+    return dict(json.loads(text))

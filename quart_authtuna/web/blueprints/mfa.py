@@ -58,11 +58,23 @@ async def challenge() -> ResponseReturnValue:
     handle = request.cookies.get(PENDING_COOKIE, "")
     if not handle:
         return redirect(url_for("authtuna_auth.login"))
+    has_passkeys = await _has_passkeys(handle)
     if request.method == "GET":
-        return await render_page("mfa/challenge.html", form=form)
+        return await render_page("mfa/challenge.html", form=form, has_passkeys=has_passkeys)
     if not form.validate():
-        return await form_invalid(form, "mfa/challenge.html")
+        return await form_invalid(form, "mfa/challenge.html", has_passkeys=has_passkeys)
     return await _complete(form, handle, "mfa/challenge.html", safe_next(form.next.data))
+
+
+async def _has_passkeys(handle: str) -> bool:
+    """Offer "Use a passkey" only to a pending user who has one."""
+    if not current_app.extensions["authtuna"].settings.passkeys_enabled:
+        return False
+    try:
+        pending = await svc().challenges.get(handle, "mfa_login")
+    except AuthTunaError:
+        return False
+    return bool(await svc().passkeys.list(pending.user_id))
 
 
 @mfa.post("/validate-login")

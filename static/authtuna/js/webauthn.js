@@ -136,6 +136,7 @@
     button.hidden = false;
     button.addEventListener("click", function (event) {
       event.preventDefault();
+      if (conditional) { conditional.abort(); conditional = null; }
       button.disabled = true;
       var run = kind === "register" ? register(button, prefix)
         : authenticate(button, prefix, kind, null);
