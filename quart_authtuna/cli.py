@@ -8,21 +8,24 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import click
-from quart import current_app
-from quart.cli import with_appcontext
+from quart.cli import ScriptInfo
 
 from .core.service import AuthService
 
 
 def _run(work: Callable[[AuthService], Awaitable[Any]]) -> Any:
-    service: AuthService = current_app.extensions["authtuna"].service
+    """Run ``work`` with the app's started service (Quart's with_appcontext would already
+    hold the event loop, so the app is loaded here and the loop is ours)."""
+    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+    service: AuthService = app.extensions["authtuna"].service
 
     async def main() -> Any:
-        await service.start()
-        try:
-            return await work(service)
-        finally:
-            await service.close()
+        async with app.app_context():
+            await service.start()
+            try:
+                return await work(service)
+            finally:
+                await service.close()
 
     return asyncio.run(main())
 
@@ -38,7 +41,6 @@ def cli() -> None:
 @click.option("--password", default=None, help="Omit to generate a strong one-time password.")
 @click.option("--superadmin", is_flag=True, help="Give the SuperAdmin role (global).")
 @click.option("--admin", is_flag=True, help="Give the Admin role (global).")
-@with_appcontext
 def create_user(username: str, email: str, password: str | None, superadmin: bool,
                 admin: bool) -> None:
     """Create a verified user; prints the password when it was generated."""
@@ -62,7 +64,6 @@ def create_user(username: str, email: str, password: str | None, superadmin: boo
 @click.argument("username")
 @click.argument("role")
 @click.option("--scope", default="global", show_default=True)
-@with_appcontext
 def assign_role(username: str, role: str, scope: str) -> None:
     """Give ROLE to USERNAME in SCOPE (as the system)."""
 

@@ -115,9 +115,23 @@ class LiveServer:
         return await self.call(self.service.users.create(email, username, password, **kwargs))
 
 
+async def _drop_schema(url: str, schema: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    await engine.dispose()
+
+
 @pytest.fixture(name="live_server")
-def _live_server(tmp_path: Path, smtp_server: SmtpServer) -> Iterator[LiveServer]:
-    """build_app on a fresh SQLite file, served by Hypercorn in a background thread."""
+def _live_server(tmp_path: Path, smtp_server: SmtpServer, backend: str) -> Iterator[LiveServer]:
+    """build_app on a fresh database (SQLite file or PostgreSQL schema), served by Hypercorn
+    in a background thread."""
+    import secrets
+
+    from tests._support.databases import postgres_url
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
@@ -125,9 +139,13 @@ def _live_server(tmp_path: Path, smtp_server: SmtpServer) -> Iterator[LiveServer
     from tests.integration.conftest import build_app
 
     port = free_port()
+    schema = f"authtuna_browser_{secrets.token_hex(6)}"
+    database = ({"DEFAULT_DATABASE_URI": f"sqlite+aiosqlite:///{tmp_path}/authtuna.db"}
+                if backend == "sqlite" else
+                {"DEFAULT_DATABASE_URI": postgres_url(), "DATABASE_SCHEMA": schema})
     app = build_app({
         **TEST_SETTINGS,
-        "DEFAULT_DATABASE_URI": f"sqlite+aiosqlite:///{tmp_path}/authtuna.db",
+        **database,
         "API_BASE_URL": f"http://localhost:{port}",
         "WEBAUTHN_RP_ID": "localhost",
         "WEBAUTHN_ORIGIN": [f"http://localhost:{port}"],
@@ -153,6 +171,8 @@ def _live_server(tmp_path: Path, smtp_server: SmtpServer) -> Iterator[LiveServer
         except BaseException as exc:  # noqa: BLE001 - reported by the fixture
             failure.append(exc)
         finally:
+            if backend == "postgresql":
+                loop.run_until_complete(_drop_schema(str(postgres_url()), schema))
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
