@@ -68,3 +68,10 @@ def count_queries(engine: AsyncEngine) -> Iterator[QueryLog]:
         yield log
     finally:
         event.remove(target, "before_cursor_execute", before_cursor_execute)
+
+
+@contextmanager
+def recorded_statements(service: Any) -> Iterator[list[str]]:
+    """Every SQL statement a service's engine sends while the block runs, as a plain list."""
+    with count_queries(service.engine) as log:
+        yield log.statements

@@ -6,12 +6,10 @@ from __future__ import annotations
 import hmac
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from quart_authtuna.core import AuthService
 from quart_authtuna.core.db.models import ApiKey, ApiKeyScope, AuditEvent, User
@@ -28,25 +26,10 @@ from quart_authtuna.core.managers.api_keys import (
     parse_scopes,
 )
 from tests._support.clock import FakeClock
+from tests._support.queries import recorded_statements
 
 Factory = Callable[..., Awaitable[User]]
 KEY_RE = re.compile(r"^(sk|pk|mk|test)_[A-Za-z0-9]{28}\.[A-Za-z0-9]{64}$")
-
-
-@contextmanager
-def recorded_statements(service: AuthService) -> Iterator[list[str]]:
-    """Every SQL statement the service's engine sends while the block runs."""
-    seen: list[str] = []
-
-    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    engine = service.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def updates_of_last_used(statements: list[str]) -> list[str]:

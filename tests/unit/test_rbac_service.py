@@ -4,39 +4,21 @@ invalidation, a property test against a brute-force definition, and no N+1 in li
 from __future__ import annotations
 
 import itertools
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event
 
 from quart_authtuna.core import AuthService
 from quart_authtuna.core.db.models import User
 from quart_authtuna.core.defaults import ADMIN_ID, SUPERADMIN_ID
 from quart_authtuna.core.errors import EscalationDenied
 from tests._support.clock import FakeClock
+from tests._support.queries import recorded_statements
 
 Factory = Callable[..., Awaitable[User]]
 SYSTEM = "system"
-
-
-@contextmanager
-def recorded_statements(service: AuthService) -> Iterator[list[str]]:
-    """Every SQL statement the service's engine sends while the block runs."""
-    seen: list[str] = []
-
-    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    engine = service.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def selects(statements: list[str]) -> list[str]:
