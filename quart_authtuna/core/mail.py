@@ -103,7 +103,7 @@ class SmtpTransport:
                            "password": s.smtp_password.reveal() if s.smtp_password else ""}
         await aiosmtplib.send(
             email, hostname=s.smtp_host or "localhost", port=s.smtp_port,
-            use_tls=s.mail_ssl_tls, start_tls=None if s.mail_ssl_tls else s.mail_starttls or None,
+            use_tls=s.mail_ssl_tls, start_tls=False if s.mail_ssl_tls else s.mail_starttls,
             validate_certs=s.validate_certs, timeout=30, **credentials)
 
 

@@ -138,9 +138,10 @@ class Settings:
     use_credentials: bool = _f(True, "Log in to the SMTP server.")
     validate_certs: bool = _f(True, "Verify the SMTP server certificate.")
     email_template_dir: str | None = _f(None, "Extra folder searched for email pages.", "optstr")
-    html_template_dir: str | None = _f(None, "Extra folder searched for page templates.", "optstr")
+    html_template_dir: str | None = _f(
+        None, "Upstream compatibility; override pages in the app's templates/authtuna/.", "optstr")
     dashboard_and_user_info_pages_template_dir: str | None = _f(
-        None, "Extra directory searched for dashboard templates.", "optstr")
+        None, "Upstream compatibility; override pages in the app's templates/authtuna/.", "optstr")
     google_client_id: str | None = _f(None, "Google OAuth client id.", "optstr")
     google_client_secret: Secret | None = _f(None, "Google OAuth client secret.", "secret", True)
     google_redirect_uri: str | None = _f(None, "Google OAuth redirect URI.", "optstr")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from quart import current_app, g, jsonify, render_template, request
@@ -54,13 +55,16 @@ async def form_invalid(form: Any, template: str, **context: Any) -> ResponseRetu
     return await render_page(template, 400, form=form, error=error, **context)
 
 
-async def flow_failed(exc: Exception, form: Any, template: str, **context: Any
+async def flow_failed(exc: Exception, form: Any, template: str, *,
+                      rename: dict[str, str] | None = None, **context: Any
                       ) -> ResponseReturnValue:
     """A core flow refused: its status and messages, on the form or in the envelope."""
     from ..core.errors import AuthTunaError, InputError
     from .errors import error_list, status_for
 
     status = status_for(exc) if isinstance(exc, AuthTunaError) else 400
+    if rename and isinstance(exc, InputError):
+        exc.errors = [replace(e, param=rename.get(e.param or "", e.param)) for e in exc.errors]
     headers = {}
     if status == 429:
         headers["Retry-After"] = str(max(1, int(getattr(exc, "retry_after", 60))))

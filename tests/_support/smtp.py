@@ -38,11 +38,14 @@ class RecordingHandler:
         self.raw: list[bytes] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.data_delay = 0.0
+        self.released = threading.Event()
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        if self.data_delay:
-            await asyncio.sleep(self.data_delay)  # the server's own loop, in its own thread
+        # The server's own loop, in its own thread: sleeping here stalls only the SMTP client.
+        deadline = time.monotonic() + self.data_delay
+        while time.monotonic() < deadline and not self.released.is_set():
+            await asyncio.sleep(0.01)
         content = envelope.content
         with self._lock:
             self.raw.append(content if isinstance(content, bytes) else content.encode())
@@ -69,7 +72,12 @@ class SmtpServer:
 
     def delay_data(self, seconds: float) -> None:
         """Answer each DATA command only after ``seconds`` (a slow mail server)."""
+        self.handler.released.clear()
         self.handler.data_delay = seconds
+
+    def release(self) -> None:
+        """Stop delaying: answer held and future DATA commands at once."""
+        self.handler.released.set()
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
@@ -94,7 +102,7 @@ async def smtp_server() -> AsyncIterator[SmtpServer]:
     try:
         yield SmtpServer(handler, port)
     finally:
-        handler.data_delay = 0.0
+        handler.released.set()
         controller.stop()
 
 

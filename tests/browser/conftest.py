@@ -131,10 +131,10 @@ def _live_server(tmp_path: Path, smtp_server: SmtpServer, backend: str) -> Itera
     in a background thread."""
     import secrets
 
-    from tests._support.databases import postgres_url
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
+    from tests._support.databases import postgres_url
     from tests.conftest import TEST_SETTINGS
     from tests.integration.conftest import build_app
 

@@ -34,6 +34,7 @@ auth = Blueprint("authtuna_auth", __name__)
 auth.after_request(secure_blueprint_response)
 BODY_LIMIT = 64 * 1024
 _FAILURES = (AuthTunaError,)
+_NEW_PASSWORD = {"password": "new_password"}
 
 
 def svc() -> AuthService:
@@ -181,7 +182,7 @@ async def reset_password() -> ResponseReturnValue:
     try:
         await svc().reset_password(form.token.data, form.new_password.data, g.user_ip_address)
     except _FAILURES as exc:
-        return await flow_failed(exc, form, page)
+        return await flow_failed(exc, form, page, rename=_NEW_PASSWORD)
     html = await _message("Password changed", "Your password has been changed and every "
                           "session was signed out.", url_for("authtuna_auth.login"), "Sign in")
     return finished(form, html, {"password_reset": True})
@@ -199,7 +200,7 @@ async def change_password() -> ResponseReturnValue:
         await svc().change_password(g.user_id, form.current_password.data,
                                     form.new_password.data, g.user_ip_address, g.session_id)
     except _FAILURES as exc:
-        return await flow_failed(exc, form, page)
+        return await flow_failed(exc, form, page, rename=_NEW_PASSWORD)
     html = await _message("Password changed", "Your other sessions were signed out.", "/",
                           "Continue")
     return finished(form, html, {"password_changed": True})
