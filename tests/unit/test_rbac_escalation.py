@@ -318,6 +318,7 @@ async def test_assignment_pathways_allow(service: AuthService, user_factory: Fac
     actor = await user_factory(roles=actor_roles)
     target = await bare_user(service, user_factory)
     await assign(service, target, role, actor.id, "global")
+    assert (role, "global") in await service.roles.get_user_roles(target)
 
 
 async def test_default_superadmin_assigns_admin(service: AuthService,
