@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,24 @@ def build_app(overrides: dict[str, Any]) -> Quart:
         return "fresh"
 
     return app
+
+
+@asynccontextmanager
+async def app_on_same_database(svc: AuthService, app_settings: dict[str, Any], clock: FakeClock,
+                               extra: dict[str, Any] | None = None,
+                               routes: Callable[[Any], None] | None = None
+                               ) -> AsyncIterator[TestAppProtocol]:
+    """Another app on ``svc``'s database (another worker, or a redeploy with ``extra``
+    settings), sharing the test clock."""
+    db = {"DEFAULT_DATABASE_URI": svc.settings.default_database_uri.reveal()}
+    if svc.settings.database_schema:
+        db["DATABASE_SCHEMA"] = svc.settings.database_schema
+    quart_app = build_app({**app_settings, **db, **(extra or {})})
+    if routes is not None:
+        routes(quart_app)
+    quart_app.extensions["authtuna"].service.clock = clock
+    async with quart_app.test_app() as test_app:
+        yield test_app
 
 
 @pytest.fixture(name="app_settings")

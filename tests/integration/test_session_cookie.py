@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import warnings
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import jwt
@@ -21,7 +19,7 @@ from quart_authtuna.core.db.models import UserSession
 from tests._support.clock import FakeClock
 from tests._support.web import submit
 from tests.conftest import PASSWORD, TEST_SETTINGS
-from tests.integration.conftest import build_app
+from tests.integration.conftest import app_on_same_database
 
 COOKIE = "session_token"
 INTERVAL = 10.0
@@ -79,21 +77,14 @@ def flip(token: str, part: int) -> str:
     return ".".join(parts)
 
 
+def restarted(svc: AuthService, app_settings: dict[str, Any], clock: FakeClock,
+              **changes: Any) -> Any:
+    """The app again, on the same database, with some settings changed (a redeploy)."""
+    return app_on_same_database(svc, app_settings, clock, changes)
+
+
 def unverified(token: str) -> dict[str, Any]:
     return jwt.decode(token, options={"verify_signature": False, "verify_exp": False})
-
-
-@asynccontextmanager
-async def restarted(svc: AuthService, app_settings: dict[str, Any], clock: FakeClock,
-                    **changes: Any) -> AsyncIterator[Any]:
-    """The app again, on the same database, with some settings changed (a redeploy)."""
-    db = {"DEFAULT_DATABASE_URI": svc.settings.default_database_uri.reveal()}
-    if svc.settings.database_schema:
-        db["DATABASE_SCHEMA"] = svc.settings.database_schema
-    quart_app = build_app({**app_settings, **db, **changes})
-    quart_app.extensions["authtuna"].service.clock = clock
-    async with quart_app.test_app() as test_app:
-        yield test_app
 
 
 # ---- attributes --------------------------------------------------------------------------

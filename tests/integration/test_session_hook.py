@@ -7,8 +7,6 @@ process" is a second app on the same database with its own engine and caches.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -21,7 +19,7 @@ from tests._support.clock import FakeClock
 from tests._support.queries import count_queries
 from tests._support.web import submit
 from tests.conftest import PASSWORD
-from tests.integration.conftest import build_app
+from tests.integration.conftest import app_on_same_database as other_process
 
 COOKIE = "session_token"
 INTERVAL = 10.0  # SESSION_DB_VERIFICATION_INTERVAL default
@@ -85,23 +83,6 @@ async def invalidations(svc: AuthService) -> list[str]:
 
 def refused(response: Any, face: str = "html") -> bool:
     return response.status_code == (401 if face == "json" else 302)
-
-
-@asynccontextmanager
-async def other_process(svc: AuthService, app_settings: dict[str, Any], clock: FakeClock,
-                        extra: dict[str, Any] | None = None,
-                        routes: Callable[[Any], None] | None = None
-                        ) -> AsyncIterator[Any]:
-    """A second app ("process") on the same database as ``svc``, sharing the test clock."""
-    db = {"DEFAULT_DATABASE_URI": svc.settings.default_database_uri.reveal()}
-    if svc.settings.database_schema:
-        db["DATABASE_SCHEMA"] = svc.settings.database_schema
-    quart_app = build_app({**app_settings, **db, **(extra or {})})
-    if routes is not None:
-        routes(quart_app)
-    quart_app.extensions["authtuna"].service.clock = clock
-    async with quart_app.test_app() as test_app:
-        yield test_app
 
 
 def other_service(test_app: Any) -> AuthService:

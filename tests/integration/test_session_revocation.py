@@ -6,8 +6,6 @@ own engine, session cache and grant cache (as a second worker would have).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import select
@@ -17,7 +15,7 @@ from quart_authtuna.core.db.models import User, UserSession
 from tests._support.clock import FakeClock
 from tests._support.web import ORIGIN, submit
 from tests.conftest import PASSWORD
-from tests.integration.conftest import build_app
+from tests.integration.conftest import app_on_same_database
 
 COOKIE = "session_token"
 INTERVAL = 10.0
@@ -67,18 +65,6 @@ async def active_sessions(svc: AuthService, user_id: str) -> int:
     return len(rows)
 
 
-@asynccontextmanager
-async def process_b(svc: AuthService, app_settings: dict[str, Any], clock: FakeClock
-                    ) -> AsyncIterator[Any]:
-    db = {"DEFAULT_DATABASE_URI": svc.settings.default_database_uri.reveal()}
-    if svc.settings.database_schema:
-        db["DATABASE_SCHEMA"] = svc.settings.database_schema
-    quart_app = build_app({**app_settings, **db})
-    quart_app.extensions["authtuna"].service.clock = clock
-    async with quart_app.test_app() as test_app:
-        yield test_app
-
-
 # ---- logout ------------------------------------------------------------------------------
 
 async def test_logout_revokes_at_once_in_the_same_process(
@@ -102,7 +88,7 @@ async def test_logout_reaches_another_process_within_one_interval(
     await make_user("pat")
     await login("pat")
     old = jar_cookie(client)
-    async with process_b(svc, app_settings, clock) as b:
+    async with app_on_same_database(svc, app_settings, clock) as b:
         assert (await get_with(b, "/protected", old)).status_code == 200  # B verifies now
         clock.advance(INTERVAL / 2)
         response = await submit(client, "/auth/logout", {}, page="/auth/change-password")
@@ -123,7 +109,7 @@ async def test_session_unknown_to_another_process_is_checked_there_at_once(
     await login("pat")
     old = jar_cookie(client)
     await submit(client, "/auth/logout", {}, page="/auth/change-password")
-    async with process_b(svc, app_settings, clock) as b:
+    async with app_on_same_database(svc, app_settings, clock) as b:
         assert refused(await get_with(b, "/protected", old))
 
 
@@ -149,7 +135,7 @@ async def test_password_change_reaches_another_process_within_one_interval(
     await make_user("pat")
     here, there = await sign_in(app, "pat"), await sign_in(app, "pat")
     elsewhere = jar_cookie(there)
-    async with process_b(svc, app_settings, clock) as b:
+    async with app_on_same_database(svc, app_settings, clock) as b:
         assert (await get_with(b, "/protected", elsewhere)).status_code == 200
         response = await submit(here, "/auth/change-password",
                                 {"current_password": PASSWORD, "new_password": NEW_PASSWORD})
@@ -201,7 +187,7 @@ async def test_deleted_user_is_refused_in_another_process_after_one_interval(
     user = await make_user("pat")
     await login("pat")
     cookie = jar_cookie(client)
-    async with process_b(svc, app_settings, clock) as b:
+    async with app_on_same_database(svc, app_settings, clock) as b:
         assert (await get_with(b, "/protected", cookie)).status_code == 200
         await svc.users.delete(user.id)
         clock.advance(INTERVAL + 0.1)
@@ -214,7 +200,7 @@ async def test_suspension_in_one_process_reaches_another_within_one_interval(
     user = await make_user("pat")
     await login("pat")
     cookie = jar_cookie(client)
-    async with process_b(svc, app_settings, clock) as b:
+    async with app_on_same_database(svc, app_settings, clock) as b:
         assert (await get_with(b, "/protected", cookie)).status_code == 200
         await svc.users.suspend_user(user.id, "system")
         assert refused(await get_with(app, "/protected", cookie))
@@ -261,7 +247,7 @@ async def test_role_removal_reaches_another_process_within_one_interval(
     user = await project_reader(svc, make_user)
     await login("pat")
     cookie = jar_cookie(client)
-    async with process_b(svc, app_settings, clock) as b:
+    async with app_on_same_database(svc, app_settings, clock) as b:
         assert (await get_with(b, "/projects/p1", cookie)).status_code == 200
         await svc.roles.remove_from_user(user.id, "ProjectReader", "system", scope="project:p1")
         assert (await get_with(app, "/projects/p1", cookie)).status_code == 403

@@ -10,7 +10,7 @@ from quart_authtuna.core import AuthService
 from tests._support.clock import FakeClock
 from tests._support.web import submit, token_from_link
 from tests.conftest import PASSWORD
-from tests.integration.conftest import build_app
+from tests.integration.conftest import app_on_same_database
 
 WRONG = "definitely the wrong password"
 NEW_PASSWORD = "a fresh start passphrase 9"
@@ -148,12 +148,7 @@ async def test_reauthentication_failures_count_towards_the_account_lock(
 @pytest.fixture
 async def second_app(svc: AuthService, app_settings: dict[str, Any], clock: FakeClock) -> Any:
     """Another app (as another worker would be) on the very same database."""
-    same_db = {"DEFAULT_DATABASE_URI": svc.settings.default_database_uri.reveal()}
-    if svc.settings.database_schema:
-        same_db["DATABASE_SCHEMA"] = svc.settings.database_schema
-    other = build_app({**app_settings, **same_db})
-    other.extensions["authtuna"].service.clock = clock
-    async with other.test_app() as test_app:
+    async with app_on_same_database(svc, app_settings, clock) as test_app:
         yield test_app
 
 
