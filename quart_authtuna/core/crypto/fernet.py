@@ -24,7 +24,3 @@ class Encryptor:
             return self._fernet.decrypt(token.encode("ascii"), ttl=ttl).decode("utf-8")
         except InvalidToken as exc:
             raise ValueError("cannot decrypt: wrong key or tampered data") from exc
-
-    def rotate(self, token: str) -> str:
-        """Re-encrypt ``token`` under the first key."""
-        return self._fernet.rotate(token.encode("ascii")).decode("ascii")

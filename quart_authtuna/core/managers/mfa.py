@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyotp
@@ -181,7 +180,3 @@ class MFAManager(Manager):
         if user is None:
             raise NotFound("User not found.")
         return user
-
-    async def methods(self, user_id: str) -> Sequence[MFAMethod]:
-        async with self._svc.transaction() as tx:
-            return (await tx.scalars(select(MFAMethod).where(MFAMethod.user_id == user_id))).all()
