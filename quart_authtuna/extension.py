@@ -12,6 +12,7 @@ from .core.service import AuthService
 from .core.settings import Settings
 from .web import handlers, session_hook
 from .web.blueprints.assets import assets
+from .web.links import UrlMapLinks
 
 logger = logging.getLogger("quart_authtuna")
 
@@ -36,7 +37,8 @@ class AuthTuna:
         """Attach to ``app``; nothing touches the database until the app starts serving."""
         settings = Settings.from_sources(app.config, os.environ, self._overrides).checked(logger)
         self.settings = settings
-        self.service = AuthService(settings)
+        links = None if settings.only_middleware else UrlMapLinks(app, settings.api_base_url)
+        self.service = AuthService(settings, links=links)
         app.extensions["authtuna"] = self
         app.before_serving(self.service.start)
         app.after_serving(self.service.close)

@@ -7,17 +7,16 @@ a browser, expires, allows a bounded number of attempts, and is consumed atomica
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .crypto.tokens import digest, random_token
 from .db.models import AuthChallenge
+from .db.unit_of_work import UnitOfWork
 from .errors import TokenExpired, TokenInvalid
-
-if TYPE_CHECKING:
-    from .service import AuthService
+from .types import Clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,18 +28,19 @@ class Challenge:
 class ChallengeStore:
     """Create, read, fail and consume challenges."""
 
-    def __init__(self, service: AuthService) -> None:
-        self._svc = service
+    def __init__(self, db: UnitOfWork, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
 
     async def create(self, kind: str, *, user_id: str | None, ttl: float, binding: str = "",
                      data: dict[str, Any] | None = None, session: AsyncSession | None = None,
                      handle: str | None = None) -> Challenge:
-        now = self._svc.now()
+        now = self._clock()
         handle = handle or random_token(32)
         row = AuthChallenge(id=digest(handle), kind=kind, user_id=user_id,
                             binding=digest(binding) if binding else "", data=dict(data or {}),
                             created_at=now, expires_at=now + ttl, attempts=0)
-        async with self._svc.transaction(session) as tx:
+        async with self._db.transaction(session) as tx:
             await tx.execute(delete(AuthChallenge).where(AuthChallenge.expires_at < now - 3600))
             tx.add(row)
         return Challenge(handle, row)
@@ -48,27 +48,27 @@ class ChallengeStore:
     async def get(self, handle: str, kind: str, *, binding: str = "", max_attempts: int = 5,
                   session: AsyncSession | None = None) -> AuthChallenge:
         """The live challenge, or TokenInvalid/TokenExpired."""
-        async with self._svc.transaction(session) as tx:
+        async with self._db.transaction(session) as tx:
             row = await tx.get(AuthChallenge, digest(handle), populate_existing=True)
         if (row is None or row.kind != kind or row.consumed_at is not None
                 or row.attempts >= max_attempts
                 or row.binding != (digest(binding) if binding else "")):
             raise TokenInvalid("This sign-in step is no longer valid. Please start again.")
-        if row.expires_at <= self._svc.now():
+        if row.expires_at <= self._clock():
             raise TokenExpired("This sign-in step has expired. Please start again.")
         return row
 
     async def failed(self, handle: str, session: AsyncSession | None = None) -> None:
         """Count one failed attempt."""
-        async with self._svc.transaction(session) as tx:
+        async with self._db.transaction(session) as tx:
             await tx.execute(update(AuthChallenge).where(AuthChallenge.id == digest(handle))
                              .values(attempts=AuthChallenge.attempts + 1))
 
     async def consume(self, handle: str, kind: str, *, binding: str = "",
                       session: AsyncSession | None = None) -> AuthChallenge:
         """Use the challenge once: concurrent consumers get exactly one success."""
-        now = self._svc.now()
-        async with self._svc.transaction(session) as tx:
+        now = self._clock()
+        async with self._db.transaction(session) as tx:
             result = await tx.execute(update(AuthChallenge).where(
                 AuthChallenge.id == digest(handle), AuthChallenge.kind == kind,
                 AuthChallenge.consumed_at.is_(None), AuthChallenge.expires_at > now,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .crypto.passwords import PasswordHasher
 from .db.models import (
     Permission,
     Role,
@@ -16,10 +15,12 @@ from .db.models import (
     User,
     UserRole,
 )
+from .db.unit_of_work import UnitOfWork
 from .identifiers import canonical_email, canonical_username
-
-if TYPE_CHECKING:
-    from .service import AuthService
+from .managers.audit import AuditManager
+from .revocation import Revocation
+from .settings import Settings
+from .types import Clock
 
 SYSTEM_USER_ID = "system"
 SUPERADMIN_ID = "default-super-admin"
@@ -81,14 +82,15 @@ ROLE_GRANTABLE: dict[str, tuple[str, ...]] = {
 }
 
 
-async def provision_defaults(service: AuthService) -> bool:
+async def provision_defaults(db: UnitOfWork, clock: Clock, settings: Settings,
+                             passwords: PasswordHasher, audit: AuditManager,
+                             revocation: Revocation) -> bool:
     """Seed the defaults; returns False when skipped because the system user exists."""
-    settings = service.settings
-    async with service.transaction() as tx:
+    async with db.transaction() as tx:
         exists = await tx.get(User, SYSTEM_USER_ID)
         if exists and not settings.try_full_initialize_when_system_user_exists_again:
             return False
-        now = service.now()
+        now = clock()
         perms = await _ensure(tx, Permission, DEFAULT_PERMISSIONS,
                               lambda n: Permission(name=n, description=n, system=True))
         roles = await _ensure(tx, Role, tuple(DEFAULT_ROLES), lambda n: Role(
@@ -116,14 +118,14 @@ async def provision_defaults(service: AuthService) -> bool:
                 id=user_id, username=username, username_canonical=canonical_username(username),
                 email=email, email_canonical=canonical_email(email), is_active=True,
                 email_verified=True, created_at=now,
-                password_hash=await service.passwords.hash(password.reveal()) if password else None,
+                password_hash=await passwords.hash(password.reveal()) if password else None,
             ))
             await tx.flush()
             for name in role_names:
                 tx.add(UserRole(user_id=user_id, role_id=roles[name].id, scope="global",
                                 given_by_id=SYSTEM_USER_ID, given_at=now))
-        service.audit.record(tx, "DEFAULTS_PROVISIONED", actor_id=SYSTEM_USER_ID)
-    service.rbac.invalidate()
+        audit.record(tx, "DEFAULTS_PROVISIONED", actor_id=SYSTEM_USER_ID)
+        revocation.grants_changed(tx)
     return True
 
 

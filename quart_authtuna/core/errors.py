@@ -9,6 +9,7 @@
     │   ├── AccountSuspended
     │   ├── EmailNotVerified
     │   ├── MfaRequired
+    │   │   └── MfaPending(handle)   the facade's login: the second factor is next
     │   └── ReauthenticationRequired
     ├── AuthorizationError
     │   ├── PermissionDenied
@@ -86,6 +87,15 @@ class MfaRequired(AuthenticationError):
     """A second factor is needed to finish signing in."""
 
     code = "mfa_required"
+
+
+class MfaPending(MfaRequired):
+    """Raised by the facade's ``login``: ``handle`` resumes the sign-in at the second factor."""
+
+    def __init__(self, handle: str, user_id: str) -> None:
+        super().__init__("Enter the code from your authenticator app to finish signing in.")
+        self.handle = handle
+        self.user_id = user_id
 
 
 class ReauthenticationRequired(AuthenticationError):

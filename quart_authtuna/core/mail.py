@@ -13,12 +13,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import aiosmtplib
 
-if TYPE_CHECKING:
-    from .service import AuthService
+from .assets import templates_dir
+from .links import LinkBuilder
+from .settings import Settings
 
 logger = logging.getLogger("quart_authtuna.mail")
 
@@ -41,8 +42,6 @@ class Message:
 def default_renderer(extra_dir: str | None = None) -> Renderer:
     """Jinja (autoescaped) over the shipped templates; EMAIL_TEMPLATE_DIR files win."""
     import jinja2
-
-    from ..assets import templates_dir
 
     loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(templates_dir()))]
     if extra_dir:
@@ -82,8 +81,8 @@ class Outbox:
 class SmtpTransport:
     """aiosmtplib with STARTTLS or implicit TLS, as the settings say."""
 
-    def __init__(self, service: AuthService) -> None:
-        self._settings = service.settings
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
 
     async def deliver(self, message: Message) -> None:
         s = self._settings
@@ -110,23 +109,18 @@ class SmtpTransport:
 class Mailer:
     """Renders and sends messages without making the caller wait for SMTP."""
 
-    def __init__(self, service: AuthService, transport: Transport | None = None) -> None:
-        self._svc = service
+    def __init__(self, settings: Settings, links: LinkBuilder,
+                 transport: Transport | None = None) -> None:
+        self._settings = settings
+        self.link = links
         self.outbox = Outbox()
         self.transport: Transport = transport or (
-            SmtpTransport(service) if service.settings.email_enabled else self.outbox)
-        self.renderer: Renderer = default_renderer(service.settings.email_template_dir)
+            SmtpTransport(settings) if settings.email_enabled else self.outbox)
+        self.renderer: Renderer = default_renderer(settings.email_template_dir)
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def link(self, path: str, **query: str) -> str:
-        """An absolute link on API_BASE_URL (never derived from the request's Host)."""
-        from urllib.parse import urlencode
-
-        base = self._svc.settings.api_base_url.rstrip("/")
-        return f"{base}{path}" + (f"?{urlencode(query)}" if query else "")
-
     async def render(self, kind: str, to: str, context: dict[str, Any]) -> Message:
-        ctx = {"app_name": self._svc.settings.app_name, **context}
+        ctx = {"app_name": self._settings.app_name, **context}
         subject = (await self.renderer(f"email/{kind}.subject.txt", ctx)).strip()
         text = await self.renderer(f"email/{kind}.txt", ctx)
         html = await self.renderer(f"email/{kind}.html", ctx)

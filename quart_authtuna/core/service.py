@@ -1,41 +1,54 @@
-"""AuthService: the facade that owns the engine, the managers and the units of work."""
+"""AuthService: the public facade (upstream's names) and the composition root.
+
+It builds every collaborator once and hands each one only what it uses; nothing below it
+receives the service itself.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from blinker import NamedSignal
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from .challenges import ChallengeStore
+from .crypto.cookie_codec import CookieCodec
 from .crypto.fernet import Encryptor
 from .crypto.passwords import PasswordHasher
-from .db.base import Base
-from .db.engine import make_engine, make_sessionmaker
+from .db.models import User
+from .db.unit_of_work import AfterCommit, UnitOfWork
 from .defaults import provision_defaults
-from .flows import login as login_flow
-from .flows import passwords as password_flows
+from .errors import MfaPending
+from .flows import Flows
+from .flows.email_verification import EmailVerification
+from .flows.first_factor import FirstFactor
+from .flows.login import PasswordLogin, Reauthentication
+from .flows.logout import Logout
+from .flows.magic_link import MagicLink
+from .flows.mfa_challenge import MfaChallenge
+from .flows.passkey_login import PasskeyLogin
+from .flows.passwords import Passwords
+from .flows.results import MfaChallenged
+from .flows.signup import Signup
+from .links import LinkBuilder, PrefixLinks
 from .mail import Mailer
+from .managers.api_key_cache import PrincipalCache
 from .managers.api_keys import ApiKeyManager
 from .managers.audit import AuditManager
 from .managers.mfa import MFAManager
 from .managers.passkeys import PasskeyManager
 from .managers.permissions import PermissionManager
 from .managers.roles import RoleManager
-from .managers.sessions import SessionManager
-from .managers.tokens import TokenManager
+from .managers.sessions import IssuedSession, SessionManager
+from .managers.tokens import IssuedToken, TokenManager
 from .managers.users import UserManager
 from .rbac.checker import RbacChecker
+from .revocation import Broadcaster, Revocation
 from .sessions.cache import SessionCache
 from .sessions.validator import SessionValidator
 from .settings import Settings
 from .throttle import Throttle
-from .types import Clock, system_clock
-
-_AFTER_COMMIT = "authtuna_after_commit"
+from .types import Clock, RequestMeta, system_clock
 
 
 class AuthService:
@@ -44,61 +57,94 @@ class AuthService:
     Arguments:
         settings: resolved settings; development mode fills in ephemeral secrets.
         clock: returns epoch seconds; tests inject a controllable one.
+        links: builds the absolute links put in emails (the web layer passes url_for's).
+        broadcaster: carries revocations to other processes (in-process by default).
     """
 
-    def __init__(self, settings: Settings, *, clock: Clock = system_clock) -> None:
-        self.settings = settings.checked()
-        self.clock = clock
-        self.passwords = PasswordHasher(self.settings)
-        self.encryptor = Encryptor(self.settings)
-        self.rbac = RbacChecker(self)
-        self.audit = AuditManager(self)
-        self.users = UserManager(self)
-        self.roles = RoleManager(self)
-        self.permissions = PermissionManager(self)
-        self.sessions = SessionManager(self)
-        self.tokens = TokenManager(self)
-        self.mfa = MFAManager(self)
-        self.challenges = ChallengeStore(self)
-        self.passkeys = PasskeyManager(self)
-        self.api_keys = ApiKeyManager(self)
-        self.mail = Mailer(self)
-        self.throttle = Throttle(self)
+    def __init__(self, settings: Settings, *, clock: Clock = system_clock,
+                 links: LinkBuilder | None = None, broadcaster: Broadcaster | None = None
+                 ) -> None:
+        s = self.settings = settings.checked()
+        self.clock = clock  # replaceable: collaborators read the time through self.now
+        clock = self.now
+        db = self.db = UnitOfWork(s, sender=self)
+        self.passwords = PasswordHasher(s)
+        self.encryptor = Encryptor(s)
+        self.audit = AuditManager(db, clock, s)
+        self.rbac = RbacChecker(db, clock, s)
         self.session_cache = SessionCache()
-        self.session_validator = SessionValidator(self, self.session_cache)
-        self._engine: AsyncEngine | None = None
-        self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        self.api_key_cache = PrincipalCache()
+        self.revocation = Revocation(db, self.session_cache, self.rbac, self.api_key_cache,
+                                     broadcaster)
+        self.mail = Mailer(s, links or PrefixLinks(s))
+        self.throttle = Throttle(db, s, clock)
+        self.challenges = ChallengeStore(db, clock)
+        self.sessions = SessionManager(db, clock, s, self.audit, self.revocation)
+        self.users = UserManager(db, clock, s, self.audit, self.passwords, self.rbac,
+                                 self.sessions, self.revocation)
+        self.roles = RoleManager(db, clock, self.audit, self.rbac, self.revocation)
+        self.permissions = PermissionManager(db, self.audit, self.rbac)
+        self.tokens = TokenManager(db, clock, s, self.audit)
+        self.mfa = MFAManager(db, clock, s, self.audit, self.encryptor, self.passwords,
+                              self.throttle, self.mail, self.revocation)
+        self.passkeys = PasskeyManager(db, clock, s, self.audit, self.challenges, self.mail)
+        self.api_keys = ApiKeyManager(db, clock, s, self.audit, self.passwords, self.rbac,
+                                      self.revocation, self.api_key_cache)
+        self.session_validator = SessionValidator(
+            db, clock, s, self.audit, self.rbac, self.revocation, self.session_cache,
+            CookieCodec(s, self.encryptor))
+        self.flows = self._build_flows()
+
+    def _build_flows(self) -> Flows:
+        db, s = self.db, self.settings
+        first = FirstFactor(db, self.now, s, self.sessions, self.challenges, self.throttle,
+                            self.audit, self.mail)
+        verification = EmailVerification(db, s, self.users, self.tokens, self.audit, self.mail,
+                                         self.revocation)
+        return Flows(
+            first_factor=first,
+            password_login=PasswordLogin(db, s, self.users, self.passwords, self.throttle,
+                                         self.audit, verification, first),
+            reauthenticate=Reauthentication(db, self.now, self.users, self.passwords,
+                                            self.throttle, self.audit, self.revocation),
+            magic_link=MagicLink(db, s, self.users, self.tokens, self.audit, self.mail, first),
+            passkey_login=PasskeyLogin(self.passkeys, first),
+            mfa_challenge=MfaChallenge(self.challenges, self.mfa, self.passkeys, first),
+            logout=Logout(self.sessions),
+            signup=Signup(s, self.users, self.passwords, self.audit, self.mail, verification),
+            email_verification=verification,
+            passwords=Passwords(db, self.now, s, self.users, self.passwords, self.tokens,
+                                self.sessions, self.throttle, self.audit, self.mail),
+        )
 
     # ---- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
         """Open the engine; create tables and seed defaults when AUTO_CREATE_DATABASE."""
-        if self._engine is not None:
+        if self.db.started:
             return
-        self._engine = make_engine(self.settings)
-        self._sessionmaker = make_sessionmaker(self._engine)
+        self.db.open()
         try:
             if self.settings.auto_create_database:
                 await self.create_all()
-                await provision_defaults(self)
+                await self.provision_defaults()
         except BaseException:
             await self.close()
             raise
 
     async def create_all(self) -> None:
         """Create missing tables (and the schema, when DATABASE_SCHEMA is set)."""
-        async with self.engine.begin() as conn:
-            schema = self.settings.database_schema
-            if schema and conn.dialect.name == "postgresql":
-                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-            await conn.run_sync(Base.metadata.create_all)
+        await self.db.create_all()
+
+    async def provision_defaults(self) -> bool:
+        """Seed upstream's roles, permissions and system users (idempotent)."""
+        return await provision_defaults(self.db, self.now, self.settings, self.passwords,
+                                        self.audit, self.revocation)
 
     async def close(self) -> None:
         """Finish background mail, then dispose of the engine's connections."""
         await self.mail.drain()
-        if self._engine is not None:
-            await self._engine.dispose()
-        self._engine = self._sessionmaker = None
+        await self.db.close()
 
     async def __aenter__(self) -> AuthService:
         await self.start()
@@ -109,56 +155,50 @@ class AuthService:
 
     @property
     def engine(self) -> AsyncEngine:
-        if self._engine is None:
-            raise RuntimeError("AuthService.start() has not been awaited")
-        return self._engine
-
-    # ---- units of work -----------------------------------------------------------------
+        return self.db.engine
 
     @asynccontextmanager
-    async def transaction(self, session: AsyncSession | None = None) -> AsyncIterator[AsyncSession]:
-        """Join ``session`` if given, else open, commit and close one unit of work.
+    async def transaction(self, session: AsyncSession | None = None
+                          ) -> AsyncIterator[AsyncSession]:
+        """One unit of work (joins ``session`` when given)."""
+        async with self.db.transaction(session) as tx:
+            yield tx
 
-        Callbacks registered with :meth:`after_commit` run once the outermost unit commits.
-        """
-        if session is not None:
-            yield session
-            return
-        if self._sessionmaker is None:
-            raise RuntimeError("AuthService.start() has not been awaited")
-        async with self._sessionmaker() as own:
-            async with own.begin():
-                yield own
-            for callback in own.info.pop(_AFTER_COMMIT, []):
-                await callback()
-
-    def after_commit(self, session: AsyncSession, callback: Callable[[], Awaitable[Any]]) -> None:
-        """Run ``callback`` after ``session`` commits (dropped on rollback)."""
-        session.info.setdefault(_AFTER_COMMIT, []).append(callback)
-
-    def emit(self, session: AsyncSession, signal: NamedSignal, **kwargs: Any) -> None:
-        """Send ``signal`` (sender: this service) once ``session`` commits."""
-
-        async def send() -> None:
-            await signal.send_async(self, _sync_wrapper=_call_sync, **kwargs)
-
-        self.after_commit(session, send)
+    def after_commit(self, session: AsyncSession, callback: AfterCommit) -> None:
+        self.db.after_commit(session, callback)
 
     def now(self) -> float:
         return self.clock()
 
-    # ---- facade flows (upstream names) -------------------------------------------------
+    # ---- facade journeys (upstream names and shapes) -----------------------------------
 
-    login = login_flow.login
-    change_password = password_flows.change_password
-    request_password_reset = password_flows.request_password_reset
-    reset_password = password_flows.reset_password
+    async def login(self, username_or_email: str, password: str,
+                    ip_address: str | None = None, region: str = "Unknown",
+                    device: str = "Unknown", *, fingerprint: str = ""
+                    ) -> tuple[User, IssuedSession]:
+        """Upstream's ``login``: ``(user, session)``, or MfaPending for a second factor."""
+        meta = RequestMeta(ip_address=ip_address, region=region, device=device,
+                           fingerprint=fingerprint)
+        result = await self.flows.password_login(username_or_email, password, meta)
+        if isinstance(result, MfaChallenged):
+            raise MfaPending(result.handle, result.user_id)
+        return result.user, result.session
 
+    async def change_password(self, user: User | str, current_password: str,
+                              new_password: str, ip_address: str | None = None,
+                              current_session_id: str | None = None) -> User:
+        user_id = user if isinstance(user, str) else user.id
+        done = await self.flows.passwords.change(user_id, current_password, new_password,
+                                                 RequestMeta(ip_address=ip_address),
+                                                 current_session_id)
+        return done.user
 
-def _call_sync(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-    """Let plain (sync) receivers listen to signals sent with ``send_async``."""
+    async def request_password_reset(self, email: str, ip_address: str | None = None
+                                     ) -> IssuedToken | None:
+        return await self.flows.passwords.request_reset(email, RequestMeta(ip_address=ip_address))
 
-    async def inner(*args: Any, **kwargs: Any) -> Any:
-        return func(*args, **kwargs)
-
-    return inner
+    async def reset_password(self, token_id: str, new_password: str,
+                             ip_address: str | None = None) -> User:
+        done = await self.flows.passwords.reset(token_id, new_password,
+                                                RequestMeta(ip_address=ip_address))
+        return done.user

@@ -8,7 +8,6 @@ LOGIN_LOCKOUT_DURATION_SECONDS. Unknown accounts are throttled exactly like real
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from sqlalchemy import case, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -16,11 +15,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .db.models import ThrottleCounter
+from .db.unit_of_work import UnitOfWork
 from .errors import RateLimited
 from .identifiers import canonical_email
-
-if TYPE_CHECKING:
-    from .service import AuthService
+from .settings import Settings
+from .types import Clock
 
 BASE_DELAY = 30.0
 
@@ -37,11 +36,13 @@ def ip_key(ip_address: str | None) -> str | None:
 class Throttle:
     """Per-account and per-IP failure counters."""
 
-    def __init__(self, service: AuthService) -> None:
-        self._svc = service
+    def __init__(self, db: UnitOfWork, settings: Settings, clock: Clock) -> None:
+        self._db = db
+        self._settings = settings
+        self._clock = clock
 
     def _limit(self, key: str) -> int:
-        s = self._svc.settings
+        s = self._settings
         return s.max_login_attempts_per_ip if key.startswith("ip:") else \
             s.max_login_attempts_per_user
 
@@ -49,8 +50,8 @@ class Throttle:
                     ) -> None:
         """Raise RateLimited while any key is locked."""
         wanted = [k for k in keys if k]
-        now = self._svc.now()
-        async with self._svc.transaction(session) as tx:
+        now = self._clock()
+        async with self._db.transaction(session) as tx:
             rows = (await tx.scalars(select(ThrottleCounter).where(
                 ThrottleCounter.key.in_(wanted)))).all()
         wait = max((row.locked_until - now for row in rows), default=0.0)
@@ -60,8 +61,8 @@ class Throttle:
     async def failed(self, keys: Sequence[str | None], session: AsyncSession | None = None
                      ) -> None:
         """Count one failure for each key (atomic upsert) and lock keys past their limit."""
-        s, now = self._svc.settings, self._svc.now()
-        async with self._svc.transaction(session) as tx:
+        s, now = self._settings, self._clock()
+        async with self._db.transaction(session) as tx:
             insert = pg_insert if tx.bind.dialect.name == "postgresql" else sqlite_insert
             for key in (k for k in keys if k):
                 stmt = insert(ThrottleCounter).values(key=key, failures=1, window_start=now,
@@ -83,5 +84,5 @@ class Throttle:
                         ) -> None:
         """Forget the failures of these keys (after a successful login or reset)."""
         wanted = [k for k in keys if k]
-        async with self._svc.transaction(session) as tx:
+        async with self._db.transaction(session) as tx:
             await tx.execute(delete(ThrottleCounter).where(ThrottleCounter.key.in_(wanted)))

@@ -1,34 +1,41 @@
-"""What a finished first factor means for the browser: a session cookie, or the MFA step."""
+"""What a finished sign-in means for the browser: a session cookie, or the MFA step."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from quart import current_app, g, jsonify, redirect, url_for
+from quart import current_app, g, redirect, url_for
 from quart.typing import ResponseReturnValue
 
-from ..core.managers.sessions import IssuedSession
-from ..core.stages import MfaPending
+from ..core.flows.results import MfaChallenged, SignedIn, SignInResult
+from .respond import finished
 from .session_hook import set_session_cookie
 
 #: HttpOnly cookie holding the handle of a pending MFA login (never put in a URL).
 PENDING_COOKIE = "authtuna_mfa"
 
 
-async def start_session(user: Any, issued: IssuedSession) -> None:
-    """Replace any previous session of this browser with the new one."""
-    service = current_app.extensions["authtuna"].service
+def user_json(user: Any) -> dict[str, Any]:
+    return {"id": user.id, "username": user.username, "email": user.email,
+            "email_verified": user.email_verified, "mfa_enabled": user.mfa_enabled}
+
+
+async def start_session(result: SignedIn) -> None:
+    """Replace any previous session of this browser with the new one; set the cookie."""
+    flows = current_app.extensions["authtuna"].service
     if g.get("session_id"):
-        await service.sessions.terminate(g.session_id, reason="replaced_by_login")
-    _, cookie = await service.session_validator.issue(issued, user)
+        await flows.flows.logout(g.session_id, reason="replaced_by_login")
+    _, cookie = flows.session_validator.issue(result.session, result.user, result.grants)
     set_session_cookie(cookie)
+    g.authtuna_clear_pending = True
 
 
-def mfa_pending(exc: MfaPending, form: Any, target: str) -> ResponseReturnValue:
-    """Send the browser to the challenge page; give API clients upstream's JSON shape."""
-    g.authtuna_pending = exc.handle
-    if getattr(form, "is_json", False):
-        body = {"status": 200, "mfa_required": True, "mfa_token": exc.handle,
-                "data": {"mfa_required": True, "mfa_token": exc.handle}}
-        return jsonify(body), 200
-    return redirect(url_for("authtuna_mfa.challenge", next=target))
+async def answer_sign_in(result: SignInResult, form: Any, target: str) -> ResponseReturnValue:
+    """Signed in: the cookie and the target. MFA next: the challenge page (or its token)."""
+    if isinstance(result, MfaChallenged):
+        g.authtuna_pending = result.handle
+        challenge = url_for("authtuna_mfa.challenge", next=target)
+        data = {"mfa_required": True, "mfa_token": result.handle, "next": challenge}
+        return finished(form, redirect(challenge), data)
+    await start_session(result)
+    return finished(form, redirect(target), {"user": user_json(result.user), "next": target})

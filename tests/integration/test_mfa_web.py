@@ -76,15 +76,15 @@ async def test_totp_login_journey_json(client: Any, app: Any, make_user: Any, lo
     first = await submit(api, "/auth/login", {"username_or_email": "carol",
                                               "password": PASSWORD}, face="json")
     body = await first.get_json()
-    assert body["mfa_required"] is True and body["mfa_token"]
+    assert body["data"]["mfa_required"] is True and body["data"]["mfa_token"]
     assert (await api.get("/protected", headers={"Accept": "application/json"})).status_code == 401
     second = await api.post("/mfa/validate-login", json={
-        "mfa_token": body["mfa_token"], "code": pyotp.TOTP(secret).at(clock.now)},
+        "mfa_token": body["data"]["mfa_token"], "code": pyotp.TOTP(secret).at(clock.now)},
         headers={"Origin": ORIGIN})
     assert second.status_code == 200, await second.get_data(as_text=True)
     assert (await api.get("/protected")).status_code == 200
     replay = await app.test_client().post("/mfa/validate-login", json={
-        "mfa_token": body["mfa_token"], "code": pyotp.TOTP(secret).at(clock.now)},
+        "mfa_token": body["data"]["mfa_token"], "code": pyotp.TOTP(secret).at(clock.now)},
         headers={"Origin": ORIGIN})
     assert replay.status_code == 400
 
@@ -99,12 +99,12 @@ async def test_pending_login_allows_a_bounded_number_of_attempts(
     body = await (await submit(api, "/auth/login", {"username_or_email": "dan",
                                                     "password": PASSWORD}, face="json")).get_json()
     for _ in range(5):
-        wrong = await api.post("/mfa/validate-login", json={"mfa_token": body["mfa_token"],
+        wrong = await api.post("/mfa/validate-login", json={"mfa_token": body["data"]["mfa_token"],
                                                             "code": "000000"},
                                headers={"Origin": ORIGIN})
         assert wrong.status_code in (401, 429)
     late = await api.post("/mfa/validate-login", json={
-        "mfa_token": body["mfa_token"], "code": pyotp.TOTP(secret).at(clock.now)},
+        "mfa_token": body["data"]["mfa_token"], "code": pyotp.TOTP(secret).at(clock.now)},
         headers={"Origin": ORIGIN})
     assert late.status_code in (400, 429)
 

@@ -20,6 +20,7 @@ from quart_authtuna.core.errors import (
     NotFound,
 )
 from quart_authtuna.core.managers import api_keys as api_keys_module
+from quart_authtuna.core.managers.api_key_cache import PrincipalCache
 from quart_authtuna.core.managers.api_keys import (
     MAX_VALID_SECONDS,
     ApiKeyManager,
@@ -347,7 +348,9 @@ async def test_another_process_sees_the_throttle_in_the_database(
     key = await service.api_keys.create_key(user.id, "k")
     assert await service.api_keys.validate_key(key.plaintext) is not None
     first = (await stored(service, key.id)).last_used_at  # type: ignore[union-attr]
-    other_process = ApiKeyManager(service)  # its own cache and throttle, the same database
+    other_process = ApiKeyManager(  # its own cache and throttle, the same database
+        service.db, service.clock, service.settings, service.audit, service.passwords,
+        service.rbac, service.revocation, PrincipalCache())
     clock.advance(20)
     with recorded_statements(service) as seen:
         assert await other_process.validate_key(key.plaintext) is not None

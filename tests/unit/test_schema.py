@@ -8,7 +8,6 @@ from sqlalchemy import inspect, select
 from quart_authtuna.core import AuthService
 from quart_authtuna.core.db.base import Base
 from quart_authtuna.core.db.models import Role, SocialAccount, User, UserRole
-from quart_authtuna.core.defaults import provision_defaults
 
 TABLES = {
     "users", "roles", "permissions", "user_roles", "role_permissions",
@@ -58,12 +57,12 @@ async def test_provisioning_is_idempotent(service: AuthService) -> None:
                     len((await tx.scalars(select(UserRole))).all()))
 
     before = await snapshot()
-    assert await provision_defaults(service) is True
+    assert await service.provision_defaults() is True
     assert await snapshot() == before
 
 
 async def test_provisioning_is_skipped_when_system_user_exists(service: AuthService) -> None:
-    assert await provision_defaults(service) is False
+    assert await service.provision_defaults() is False
 
 
 async def test_seeded_admins_have_no_password_unless_configured(service: AuthService) -> None:

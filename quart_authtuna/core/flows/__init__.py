@@ -1,1 +1,39 @@
-"""User journeys shared by the HTML and JSON faces; no HTTP here."""
+"""User journeys shared by the HTML and JSON faces; no HTTP here.
+
+Each journey is one module: a class built with the collaborators it uses, whose methods take
+the inputs and the request's :class:`~quart_authtuna.core.types.RequestMeta` and return a
+past-tense result (:mod:`.results`) or raise a core error. :class:`Flows` wires them once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .email_verification import EmailVerification
+from .first_factor import FirstFactor
+from .login import PasswordLogin, Reauthentication
+from .logout import Logout
+from .magic_link import MagicLink
+from .mfa_challenge import MfaChallenge
+from .passkey_login import PasskeyLogin
+from .passwords import Passwords
+from .signup import Signup
+
+
+@dataclass(frozen=True, slots=True)
+class Flows:
+    """Every journey of one AuthService (built by the service, the composition root)."""
+
+    first_factor: FirstFactor
+    password_login: PasswordLogin
+    reauthenticate: Reauthentication
+    magic_link: MagicLink
+    passkey_login: PasskeyLogin
+    mfa_challenge: MfaChallenge
+    logout: Logout
+    signup: Signup
+    email_verification: EmailVerification
+    passwords: Passwords
+
+
+__all__ = ["Flows"]

@@ -2,51 +2,66 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from .. import signals
 from ..db.models import User
+from ..db.unit_of_work import UnitOfWork
 from ..errors import RateLimited
-
-if TYPE_CHECKING:
-    from ..service import AuthService
+from ..mail import Mailer
+from ..managers.audit import AuditManager
+from ..managers.tokens import TokenManager
+from ..managers.users import UserManager
+from ..revocation import Revocation
+from ..settings import Settings
+from ..signals import user_updated
+from ..types import RequestMeta
+from .results import EmailVerified
 
 PURPOSE = "email_verification"
 
 
-async def send_verification(svc: AuthService, user: User) -> None:
-    """Email a fresh verification link (earlier links stop working)."""
-    issued = await svc.tokens.create(user.id, PURPOSE)
-    link = svc.mail.link(f"{svc.settings.auth_prefix}/verify", token=issued.raw)
-    svc.mail.send_later("verification", user.email, username=user.username,
-                        verification_link=link,
-                        expires_minutes=svc.settings.tokens_expiry_seconds // 60)
+class EmailVerification:
+    """Send, confirm and resend verification links."""
 
+    def __init__(self, db: UnitOfWork, settings: Settings, users: UserManager,
+                 tokens: TokenManager, audit: AuditManager, mail: Mailer,
+                 revocation: Revocation) -> None:
+        self._db = db
+        self._settings = settings
+        self._users = users
+        self._tokens = tokens
+        self._audit = audit
+        self._mail = mail
+        self._revocation = revocation
 
-async def verify_email(svc: AuthService, token: str, ip_address: str | None = None) -> User:
-    """Consume the token and mark the address verified; raises TokenError otherwise."""
-    async with svc.transaction() as tx:
-        row = await svc.tokens.consume(token, PURPOSE, ip_address, session=tx)
-        user = await tx.get(User, row.user_id)
-        assert user is not None
-        user.email_verified = True
-        svc.audit.record(tx, "EMAIL_VERIFIED", user_id=user.id, ip_address=ip_address)
-        svc.emit(tx, signals.user_updated, user=user, changes=["email_verified"])
-    svc.session_cache.drop_user(user.id)
-    svc.mail.send_later("welcome", user.email, username=user.username,
-                        login_url=svc.mail.link(f"{svc.settings.auth_prefix}/login"))
-    return user
+    async def send(self, user: User) -> None:
+        """Email a fresh verification link (earlier links stop working)."""
+        issued = await self._tokens.create(user.id, PURPOSE)
+        self._mail.send_later("verification", user.email, username=user.username,
+                              verification_link=self._mail.link("verify_email", token=issued.raw),
+                              expires_minutes=self._settings.tokens_expiry_seconds // 60)
 
+    async def verify(self, token: str, meta: RequestMeta) -> EmailVerified:
+        """Consume the token and mark the address verified; raises TokenError otherwise."""
+        async with self._db.transaction() as tx:
+            row = await self._tokens.consume(token, PURPOSE, meta.ip_address, session=tx)
+            user = await tx.get(User, row.user_id)
+            assert user is not None
+            user.email_verified = True
+            self._audit.record(tx, "EMAIL_VERIFIED", user_id=user.id, ip_address=meta.ip_address)
+            self._db.emit(tx, user_updated, user=user, changes=["email_verified"])
+            self._revocation.user_changed(tx, user.id)
+        self._mail.send_later("welcome", user.email, username=user.username,
+                              login_url=self._mail.link("login"))
+        return EmailVerified(user)
 
-async def resend_verification(svc: AuthService, email: str, ip_address: str | None = None
-                              ) -> None:
-    """Send a new link if the address belongs to an unverified account; silent otherwise."""
-    user = await svc.users.get_by_email(email)
-    if user is None or user.email_verified or not user.is_active:
-        await svc.audit.log_event("EMAIL_VERIFICATION_RESEND", None, ip_address,
-                                  {"matched": False})
-        return
-    try:
-        await send_verification(svc, user)
-    except RateLimited:
-        await svc.audit.log_event("EMAIL_VERIFICATION_RATE_LIMITED", user.id, ip_address)
+    async def resend(self, email: str, meta: RequestMeta) -> None:
+        """Send a new link if the address belongs to an unverified account; silent otherwise."""
+        user = await self._users.get_by_email(email)
+        if user is None or user.email_verified or not user.is_active:
+            await self._audit.log_event("EMAIL_VERIFICATION_RESEND", None, meta.ip_address,
+                                        {"matched": False})
+            return
+        try:
+            await self.send(user)
+        except RateLimited:
+            await self._audit.log_event("EMAIL_VERIFICATION_RATE_LIMITED", user.id,
+                                        meta.ip_address)

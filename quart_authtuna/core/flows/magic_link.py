@@ -2,55 +2,67 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ..db.models import User
+from ..db.unit_of_work import UnitOfWork
 from ..defaults import DEFAULT_ADMIN_IDS
 from ..errors import RateLimited, TokenInvalid
-from ..managers.sessions import IssuedSession
-from ..stages import after_first_factor
+from ..mail import Mailer
+from ..managers.audit import AuditManager
+from ..managers.tokens import TokenManager
+from ..managers.users import UserManager
+from ..settings import Settings
 from ..types import RequestMeta
-
-if TYPE_CHECKING:
-    from ..service import AuthService
+from .first_factor import FirstFactor
+from .results import SignInResult
 
 PURPOSE = "passwordless_login"
 
 
-async def request_link(svc: AuthService, email: str, ip_address: str | None = None) -> None:
-    """Email a sign-in link when the address has an active account; silent otherwise.
+class MagicLink:
+    """Email a single-use sign-in link; confirming it is a first factor."""
 
-    The seeded default admins cannot sign in by link.
-    """
-    user = await svc.users.get_by_email(email)
-    if user is None or not user.is_active or user.id in DEFAULT_ADMIN_IDS:
-        await svc.audit.log_event("PASSWORDLESS_LOGIN_REQUESTED", None, ip_address,
-                                  {"matched": False})
-        return
-    try:
-        issued = await svc.tokens.create(user.id, PURPOSE, svc.settings.tokens_expiry_seconds)
-    except RateLimited:
-        await svc.audit.log_event("PASSWORDLESS_LOGIN_RATE_LIMITED", user.id, ip_address)
-        return
-    await svc.audit.log_event("PASSWORDLESS_LOGIN_REQUESTED", user.id, ip_address,
-                              {"matched": True})
-    link = svc.mail.link(f"{svc.settings.auth_prefix}/passwordless/login", token=issued.raw)
-    svc.mail.send_later("passwordless_login", user.email, username=user.username,
-                        login_link=link,
-                        expires_minutes=svc.settings.tokens_expiry_seconds // 60)
+    def __init__(self, db: UnitOfWork, settings: Settings, users: UserManager,
+                 tokens: TokenManager, audit: AuditManager, mail: Mailer,
+                 first_factor: FirstFactor) -> None:
+        self._db = db
+        self._settings = settings
+        self._users = users
+        self._tokens = tokens
+        self._audit = audit
+        self._mail = mail
+        self._first_factor = first_factor
 
+    async def request(self, email: str, meta: RequestMeta) -> None:
+        """Email a link when the address has an active account; silent otherwise.
 
-async def login_with_link(svc: AuthService, token: str, meta: RequestMeta
-                          ) -> tuple[User, IssuedSession]:
-    """Consume the link (it also proves the address), then finish like any first factor:
-    a session, or MfaPending when the user has a second factor."""
-    async with svc.transaction() as tx:
-        row = await svc.tokens.consume(token, PURPOSE, meta.ip_address, session=tx)
-        user = await tx.get(User, row.user_id)
+        The seeded default admins cannot sign in by link.
+        """
+        user = await self._users.get_by_email(email)
+        ip = meta.ip_address
         if user is None or not user.is_active or user.id in DEFAULT_ADMIN_IDS:
-            raise TokenInvalid()
-        user.email_verified = True
-        svc.audit.record(tx, "PASSWORDLESS_LOGIN_SUCCESS", user_id=user.id,
-                         ip_address=meta.ip_address)
-    issued = await after_first_factor(svc, user, meta, "magic_link")
-    return user, issued
+            await self._audit.log_event("PASSWORDLESS_LOGIN_REQUESTED", None, ip,
+                                        {"matched": False})
+            return
+        ttl = self._settings.tokens_expiry_seconds
+        try:
+            issued = await self._tokens.create(user.id, PURPOSE, ttl)
+        except RateLimited:
+            await self._audit.log_event("PASSWORDLESS_LOGIN_RATE_LIMITED", user.id, ip)
+            return
+        await self._audit.log_event("PASSWORDLESS_LOGIN_REQUESTED", user.id, ip,
+                                    {"matched": True})
+        self._mail.send_later("passwordless_login", user.email, username=user.username,
+                              login_link=self._mail.link("passwordless_login", token=issued.raw),
+                              expires_minutes=ttl // 60)
+
+    async def confirm(self, token: str, meta: RequestMeta) -> SignInResult:
+        """Consume the link (it also proves the address), then finish like any first factor."""
+        async with self._db.transaction() as tx:
+            row = await self._tokens.consume(token, PURPOSE, meta.ip_address, session=tx)
+            user = await tx.get(User, row.user_id)
+            if user is None or not user.is_active or user.id in DEFAULT_ADMIN_IDS:
+                raise TokenInvalid()
+            user.email_verified = True
+            self._audit.record(tx, "PASSWORDLESS_LOGIN_SUCCESS", user_id=user.id,
+                               ip_address=meta.ip_address)
+        return await self._first_factor.finished(user, meta, "magic_link")

@@ -2,108 +2,121 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from .. import signals
+from ..crypto.passwords import PasswordHasher
 from ..db.models import User
+from ..db.unit_of_work import UnitOfWork
 from ..errors import InvalidCredentials, NotFound, RateLimited
-from ..managers.tokens import IssuedToken
-from ..throttle import account_key
-
-if TYPE_CHECKING:
-    from ..service import AuthService
+from ..mail import Mailer
+from ..managers.audit import AuditManager
+from ..managers.sessions import SessionManager
+from ..managers.tokens import IssuedToken, TokenManager
+from ..managers.users import UserManager
+from ..settings import Settings
+from ..signals import password_changed, password_reset, password_reset_requested
+from ..throttle import Throttle, account_key
+from ..types import Clock, RequestMeta
+from .results import PasswordChanged, PasswordReset
 
 RESET = "password_reset"
 
 
-async def change_password(
-    self: AuthService,
-    user: User | str,
-    current_password: str,
-    new_password: str,
-    ip_address: str | None = None,
-    current_session_id: str | None = None,
-) -> User:
-    """Needs the current password; ends every other session (``current_session_id`` is the
-    stored, hashed id of the session to keep)."""
-    user_id = user if isinstance(user, str) else user.id
-    found = await self.users.get_by_id(user_id)
-    if found is None:
-        raise NotFound("User not found.")
-    if not await self.passwords.verify(current_password, found.password_hash):
-        async with self.transaction() as tx:
-            self.audit.record(tx, "PASSWORD_CHANGE_FAILED", user_id=user_id, ip_address=ip_address)
-        raise InvalidCredentials("The current password is not correct.")
-    self.passwords.policy.enforce(new_password, username=found.username, email=found.email)
-    new_hash = await self.passwords.hash(new_password)
-    async with self.transaction() as tx:
-        row = await tx.get(User, user_id)
-        assert row is not None
-        row.password_hash, row.password_changed_at = new_hash, self.now()
-        row.requires_password_reset = False
-        await self.sessions.terminate_all_for_user(
-            user_id, except_session_id=current_session_id, reason="password_changed", session=tx)
-        self.audit.record(tx, "PASSWORD_CHANGED", user_id=user_id, ip_address=ip_address)
-        self.emit(tx, signals.password_changed, user=row)
-    _notify_changed(self, row)
-    return row
+class Passwords:
+    """Change (knowing the current password) and reset (by emailed token)."""
 
+    def __init__(self, db: UnitOfWork, clock: Clock, settings: Settings, users: UserManager,
+                 passwords: PasswordHasher, tokens: TokenManager, sessions: SessionManager,
+                 throttle: Throttle, audit: AuditManager, mail: Mailer) -> None:
+        self._db = db
+        self._clock = clock
+        self._settings = settings
+        self._users = users
+        self._passwords = passwords
+        self._tokens = tokens
+        self._sessions = sessions
+        self._throttle = throttle
+        self._audit = audit
+        self._mail = mail
 
-async def request_password_reset(
-    self: AuthService, email: str, ip_address: str | None = None
-) -> IssuedToken | None:
-    """A reset token for the account with this email, or None.
+    async def change(self, user_id: str, current_password: str, new_password: str,
+                     meta: RequestMeta, keep_session_id: str | None = None) -> PasswordChanged:
+        """Needs the current password; ends every other session (``keep_session_id`` is the
+        stored, hashed id of the session to keep)."""
+        found = await self._users.get_by_id(user_id)
+        if found is None:
+            raise NotFound("User not found.")
+        if not await self._passwords.verify(current_password, found.password_hash):
+            async with self._db.transaction() as tx:
+                self._audit.record(tx, "PASSWORD_CHANGE_FAILED", user_id=user_id,
+                                   ip_address=meta.ip_address)
+            raise InvalidCredentials("The current password is not correct.")
+        self._passwords.policy.enforce(new_password, username=found.username, email=found.email)
+        new_hash = await self._passwords.hash(new_password)
+        async with self._db.transaction() as tx:
+            row = await tx.get(User, user_id)
+            assert row is not None
+            row.password_hash, row.password_changed_at = new_hash, self._clock()
+            row.requires_password_reset = False
+            ended = await self._sessions.terminate_all_for_user(
+                user_id, except_session_id=keep_session_id, reason="password_changed",
+                session=tx)
+            self._audit.record(tx, "PASSWORD_CHANGED", user_id=user_id,
+                               ip_address=meta.ip_address)
+            self._db.emit(tx, password_changed, user=row)
+        self._notify_changed(row)
+        return PasswordChanged(row, ended)
 
-    Callers must answer identically either way. ``token.id`` is the raw secret to email.
-    """
-    user = await self.users.get_by_email(email)
-    async with self.transaction() as tx:
-        if user is None or not user.is_active:
-            self.audit.record(tx, "PASSWORD_RESET_REQUESTED", ip_address=ip_address,
-                              details={"matched": False})
-            return None
-        try:
-            issued = await self.tokens.create(user.id, RESET, session=tx)
-        except RateLimited:
-            self.audit.record(tx, "PASSWORD_RESET_RATE_LIMITED", user_id=user.id,
-                              ip_address=ip_address)
-            return None
-        self.audit.record(tx, "PASSWORD_RESET_REQUESTED", user_id=user.id, ip_address=ip_address,
-                          details={"matched": True})
-        self.emit(tx, signals.password_reset_requested, user=user, token=issued.raw)
-    link = self.mail.link(f"{self.settings.auth_prefix}/reset-password", token=issued.raw)
-    self.mail.send_later("password_reset", user.email, username=user.username, reset_link=link,
-                         expires_minutes=self.settings.tokens_expiry_seconds // 60)
-    return issued
+    async def request_reset(self, email: str, meta: RequestMeta) -> IssuedToken | None:
+        """A reset token for the account with this email, or None.
 
+        Callers must answer identically either way. ``token.id`` is the raw secret to email.
+        """
+        user = await self._users.get_by_email(email)
+        ip = meta.ip_address
+        async with self._db.transaction() as tx:
+            if user is None or not user.is_active:
+                self._audit.record(tx, "PASSWORD_RESET_REQUESTED", ip_address=ip,
+                                   details={"matched": False})
+                return None
+            try:
+                issued = await self._tokens.create(user.id, RESET, session=tx)
+            except RateLimited:
+                self._audit.record(tx, "PASSWORD_RESET_RATE_LIMITED", user_id=user.id,
+                                   ip_address=ip)
+                return None
+            self._audit.record(tx, "PASSWORD_RESET_REQUESTED", user_id=user.id, ip_address=ip,
+                               details={"matched": True})
+            self._db.emit(tx, password_reset_requested, user=user, token=issued.raw)
+        self._mail.send_later("password_reset", user.email, username=user.username,
+                              reset_link=self._mail.link("reset_password", token=issued.raw),
+                              expires_minutes=self._settings.tokens_expiry_seconds // 60)
+        return issued
 
-async def reset_password(
-    self: AuthService, token_id: str, new_password: str, ip_address: str | None = None
-) -> User:
-    """Redeem a reset token once: set the password, end every session, do not log in.
+    async def reset(self, token_id: str, new_password: str, meta: RequestMeta) -> PasswordReset:
+        """Redeem a reset token once: set the password, end every session, do not sign in.
 
-    A password the policy rejects leaves the token unspent.
-    """
-    token = await self.tokens.peek(token_id, RESET)
-    user = await self.users.get_by_id(token.user_id)
-    if user is None:
-        raise NotFound("User not found.")
-    self.passwords.policy.enforce(new_password, username=user.username, email=user.email)
-    new_hash = await self.passwords.hash(new_password)
-    async with self.transaction() as tx:
-        await self.tokens.consume(token_id, RESET, ip_address, session=tx)
-        row = await tx.get(User, user.id, populate_existing=True)
-        assert row is not None
-        row.password_hash, row.password_changed_at = new_hash, self.now()
-        row.requires_password_reset, row.email_verified = False, True
-        await self.sessions.terminate_all_for_user(user.id, reason="password_reset", session=tx)
-        await self.throttle.succeeded([account_key("", user.id)], session=tx)
-        self.audit.record(tx, "PASSWORD_RESET_COMPLETED", user_id=user.id, ip_address=ip_address)
-        self.emit(tx, signals.password_reset, user=row)
-    _notify_changed(self, row)
-    return row
+        A password the policy rejects leaves the token unspent.
+        """
+        token = await self._tokens.peek(token_id, RESET)
+        user = await self._users.get_by_id(token.user_id)
+        if user is None:
+            raise NotFound("User not found.")
+        self._passwords.policy.enforce(new_password, username=user.username, email=user.email)
+        new_hash = await self._passwords.hash(new_password)
+        async with self._db.transaction() as tx:
+            await self._tokens.consume(token_id, RESET, meta.ip_address, session=tx)
+            row = await tx.get(User, user.id, populate_existing=True)
+            assert row is not None
+            row.password_hash, row.password_changed_at = new_hash, self._clock()
+            row.requires_password_reset, row.email_verified = False, True
+            ended = await self._sessions.terminate_all_for_user(user.id, reason="password_reset",
+                                                                session=tx)
+            await self._throttle.succeeded([account_key("", user.id)], session=tx)
+            self._audit.record(tx, "PASSWORD_RESET_COMPLETED", user_id=user.id,
+                               ip_address=meta.ip_address)
+            self._db.emit(tx, password_reset, user=row)
+        self._notify_changed(row)
+        return PasswordReset(row, ended)
 
-
-def _notify_changed(svc: AuthService, user: User) -> None:
-    svc.mail.send_later("password_change", user.email, username=user.username,
-                        login_url=svc.mail.link(f"{svc.settings.auth_prefix}/forgot-password"))
+    def _notify_changed(self, user: User) -> None:
+        self._mail.send_later("password_change", user.email, username=user.username,
+                              login_url=self._mail.link("forgot_password"))

@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
-if TYPE_CHECKING:
-    from .api_keys import ApiKeyPrincipal
+from ..rbac.grants import Grants
 
 CACHE_SIZE = 10_000
+PUBLIC = "PUBLIC"
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyPrincipal:
+    """Who a valid key speaks for, and the grants it carries (never more than the user's)."""
+
+    key_id: str
+    user_id: str
+    key_type: str
+    grants: Grants
+    expires_at: float | None
+    name: str = ""
+    username: str = ""
+    email: str = ""
+    email_verified: bool = False
+    mfa_enabled: bool = False
+
+    @property
+    def is_publishable(self) -> bool:
+        return self.key_type == PUBLIC
 
 
 class PrincipalCache:

@@ -6,27 +6,28 @@ import hmac
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..crypto.passwords import PasswordHasher
 from ..crypto.tokens import random_alphanumeric
 from ..db.models import ApiKey, ApiKeyScope, Permission, Role, RolePermission, User, UserRole
+from ..db.unit_of_work import UnitOfWork
 from ..errors import AccountSuspended, EscalationDenied, InputError, NotFound
+from ..rbac.checker import RbacChecker
 from ..rbac.grants import Grants
 from ..rbac.scopes import GLOBAL, validate_scope
-from ..types import FieldError
-from ._base import Manager
-from .api_key_cache import PrincipalCache, WriteThrottle
-
-if TYPE_CHECKING:
-    from ..service import AuthService
+from ..revocation import Revocation
+from ..settings import Settings
+from ..types import Clock, FieldError
+from .api_key_cache import PUBLIC, ApiKeyPrincipal, PrincipalCache, WriteThrottle
+from .audit import AuditManager
 
 logger = logging.getLogger("quart_authtuna")
 
-SECRET, PUBLIC, MASTER, TEST = "SECRET", "PUBLIC", "MASTER", "TEST"
+SECRET, MASTER, TEST = "SECRET", "MASTER", "TEST"
 KEY_TYPES = {"secret": SECRET, "publishable": PUBLIC, "public": PUBLIC, "master": MASTER,
              "test": TEST}
 TEST_PREFIX = "test"
@@ -49,26 +50,6 @@ class IssuedApiKey:
     def id(self) -> str:
         """The public part before the dot (the row's primary key)."""
         return self.row.id
-
-
-@dataclass(frozen=True, slots=True)
-class ApiKeyPrincipal:
-    """Who a valid key speaks for, and the grants it carries (never more than the user's)."""
-
-    key_id: str
-    user_id: str
-    key_type: str
-    grants: Grants
-    expires_at: float | None
-    name: str = ""
-    username: str = ""
-    email: str = ""
-    email_verified: bool = False
-    mfa_enabled: bool = False
-
-    @property
-    def is_publishable(self) -> bool:
-        return self.key_type == PUBLIC
 
 
 def parse_scopes(scopes: Iterable[str]) -> list[tuple[str, str]]:
@@ -99,21 +80,29 @@ def _refuse(code: str, message: str, param: str) -> InputError:
     return InputError(FieldError(code, message, param))
 
 
-class ApiKeyManager(Manager):
+class ApiKeyManager:
     """Upstream ``APIKEYManager`` names: create_key, get_all_keys_for_user, delete_key,
     validate_key.
 
     Validated keys are cached in-process for min(10 s, SESSION_DB_VERIFICATION_INTERVAL),
     keyed by the HMAC digest (never the plaintext). Entries are dropped at once when the key
-    is deleted here, and whenever ``rbac.invalidate`` runs for its user (role changes,
-    suspension, profile changes, deletion) or for everyone (role definition changes).
+    is deleted, and when its user's grants or account change (see :mod:`..revocation`).
     """
 
-    def __init__(self, service: AuthService) -> None:
-        super().__init__(service)
-        self.cache = PrincipalCache()
+    def __init__(
+        self, db: UnitOfWork, clock: Clock, settings: Settings, audit: AuditManager,
+        passwords: PasswordHasher, rbac: RbacChecker, revocation: Revocation,
+        cache: PrincipalCache,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._settings = settings
+        self._audit = audit
+        self._passwords = passwords
+        self._rbac = rbac
+        self._revocation = revocation
+        self.cache = cache
         self._writes = WriteThrottle()
-        self._svc.rbac.on_invalidate(self.cache.drop_users)
 
     # ---- issuing -----------------------------------------------------------------------
 
@@ -146,8 +135,8 @@ class ApiKeyManager(Manager):
         lifetime = min(float(valid_seconds), float(MAX_VALID_SECONDS))
         wanted = parse_scopes(scopes)
         self._check_scope_rules(kind, wanted, creator_grants)
-        settings, now = self._svc.settings, self._svc.now()
-        async with self._svc.transaction(session) as tx:
+        settings, now = self._settings, self._clock()
+        async with self._db.transaction(session) as tx:
             user = await tx.scalar(select(User).where(User.id == user_id).with_for_update())
             if user is None:
                 raise NotFound("User not found.")
@@ -160,7 +149,7 @@ class ApiKeyManager(Manager):
                       PUBLIC: settings.api_key_prefix_publishable, TEST: TEST_PREFIX}[kind]
             key_id = f"{prefix}_{random_alphanumeric(ID_LENGTH)}"
             plaintext = f"{key_id}.{random_alphanumeric(SECRET_LENGTH)}"
-            row = ApiKey(id=key_id, hashed_key=self._svc.passwords.hmac_digest(plaintext),
+            row = ApiKey(id=key_id, hashed_key=self._passwords.hmac_digest(plaintext),
                          user_id=user_id, key_type=kind, name=clean_name, created_at=now,
                          last_used_at=None, expires_at=now + lifetime)
             tx.add(row)
@@ -168,7 +157,7 @@ class ApiKeyManager(Manager):
             tx.add_all(ApiKeyScope(api_key_id=key_id, user_id=user_id, role_id=role_ids[role],
                                    scope=scope) for role, scope in wanted)
             labels = tuple(f"{role}:{scope}" for role, scope in wanted)
-            self._svc.audit.record(tx, "API_KEY_CREATED", user_id=user_id, actor_id=user_id,
+            self._audit.record(tx, "API_KEY_CREATED", user_id=user_id, actor_id=user_id,
                                    ip_address=ip_address,
                                    details={"key_id": key_id, "name": clean_name,
                                             "key_type": kind, "scopes": list(labels),
@@ -180,7 +169,7 @@ class ApiKeyManager(Manager):
         if kind in (PUBLIC, MASTER) and wanted:
             raise _refuse("scopes_not_allowed", "Publishable and master keys take no scopes.",
                           "scopes")
-        limit = self._svc.settings.max_scopes_per_secret_key
+        limit = self._settings.max_scopes_per_secret_key
         if kind == SECRET and limit and len(wanted) > limit:
             raise _refuse("too_many_scopes", f"A secret key may have at most {limit} scopes.",
                           "scopes")
@@ -192,7 +181,7 @@ class ApiKeyManager(Manager):
 
     async def _check_limits(self, tx: AsyncSession, user_id: str, kind: str, now: float) -> None:
         """Unexpired keys count towards MAX_API_KEYS_PER_USER and MAX_MASTER_KEYS_PER_USER."""
-        settings = self._svc.settings
+        settings = self._settings
         live = (ApiKey.user_id == user_id,
                 or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now))
         rows = (await tx.execute(select(ApiKey.key_type, func.count()).where(*live)
@@ -227,13 +216,13 @@ class ApiKeyManager(Manager):
 
     async def get_all_keys_for_user(self, user_id: str) -> Sequence[ApiKey]:
         """The user's keys, newest first (rows only: no plaintext exists any more)."""
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             return (await tx.scalars(select(ApiKey).where(ApiKey.user_id == user_id)
                                      .order_by(ApiKey.created_at.desc(), ApiKey.id))).all()
 
     async def get_key_scopes(self, key_id: str) -> list[tuple[str, str]]:
         """(role, scope) pairs the key still carries (revoked roles are gone by cascade)."""
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             rows = (await tx.execute(select(Role.name, ApiKeyScope.scope)
                                      .join(Role, Role.id == ApiKeyScope.role_id)
                                      .where(ApiKeyScope.api_key_id == key_id))).all()
@@ -243,15 +232,15 @@ class ApiKeyManager(Manager):
                          ip_address: str | None = None) -> None:
         """Revoke a key (it stops working in this process at once); with ``user_id``, only
         that user's key (another user's key is reported as not found)."""
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             row = await tx.get(ApiKey, key_id)
             if row is None or (user_id is not None and row.user_id != user_id):
                 raise NotFound("API key not found.")
             await tx.delete(row)
-            self._svc.audit.record(tx, "API_KEY_DELETED", user_id=row.user_id,
+            self._audit.record(tx, "API_KEY_DELETED", user_id=row.user_id,
                                    actor_id=user_id, ip_address=ip_address,
                                    details={"key_id": key_id, "name": row.name})
-        self.cache.drop_key(key_id)  # committed: refuse it in this process from now on
+            self._revocation.api_key_revoked(tx, key_id)
 
     # ---- validation --------------------------------------------------------------------
 
@@ -266,15 +255,15 @@ class ApiKeyManager(Manager):
         key_id, dot, secret = plaintext.partition(".")
         if not dot or not key_id or not secret or len(key_id) > 64:
             return None
-        digest = self._svc.passwords.hmac_digest(plaintext)
-        now = self._svc.now()
-        ttl = min(10.0, self._svc.settings.session_db_verification_interval)
+        digest = self._passwords.hmac_digest(plaintext)
+        now = self._clock()
+        ttl = min(10.0, self._settings.session_db_verification_interval)
         principal = self.cache.get(digest, now, ttl)
         if principal is not None:
             await self._touch(None, principal.key_id, now)
             return principal
         generation = self.cache.generation
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             principal = await self._load(tx, key_id, digest, now)
         if principal is not None and generation == self.cache.generation:
             self.cache.put(digest, principal, now)
@@ -305,7 +294,7 @@ class ApiKeyManager(Manager):
         """MASTER: the user's live grants. PUBLIC: none. SECRET/TEST: the key's (role, scope)
         pairs the user still holds, with those roles' permissions at exactly those scopes."""
         if key.key_type == MASTER:
-            return await self._svc.rbac.grants_for(key.user_id, session)
+            return await self._rbac.grants_for(key.user_id, session)
         if key.key_type not in (SECRET, TEST):
             return Grants.EMPTY
         stmt = (
@@ -318,7 +307,7 @@ class ApiKeyManager(Manager):
             .outerjoin(RolePermission, RolePermission.role_id == Role.id)
             .outerjoin(Permission, Permission.id == RolePermission.permission_id)
             .where(ApiKeyScope.api_key_id == key.id, ApiKeyScope.user_id == key.user_id))
-        async with self._svc.transaction(session) as tx:
+        async with self._db.transaction(session) as tx:
             return Grants.from_rows((await tx.execute(stmt)).all())
 
     async def _touch(self, tx: AsyncSession | None, key_id: str, now: float) -> None:
@@ -333,7 +322,7 @@ class ApiKeyManager(Manager):
             await tx.execute(stmt)
             return
         try:
-            async with self._svc.transaction() as own:
+            async with self._db.transaction() as own:
                 await own.execute(stmt)
         except SQLAlchemyError as exc:  # best effort: a busy database must not refuse the key
             logger.warning("api key last_used_at update failed: %s", type(exc).__name__)

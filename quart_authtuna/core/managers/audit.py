@@ -10,11 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..crypto.tokens import keyed_digest
 from ..db.models import AuditEvent
-from ._base import Manager
+from ..db.unit_of_work import UnitOfWork
+from ..settings import Settings
+from ..types import Clock
 
 
-class AuditManager(Manager):
+class AuditManager:
     """Audit events use upstream's ``event_type`` names (LOGIN_SUCCESS, ROLE_ASSIGNED, …)."""
+
+    def __init__(self, db: UnitOfWork, clock: Clock, settings: Settings) -> None:
+        self._db = db
+        self._clock = clock
+        self._settings = settings
 
     def record(
         self,
@@ -27,13 +34,13 @@ class AuditManager(Manager):
         details: dict[str, Any] | None = None,
     ) -> AuditEvent:
         """Add an event to ``session``: it commits, or rolls back, with the change it records."""
-        pepper = self._svc.settings.password_pepper
+        pepper = self._settings.password_pepper
         event = AuditEvent(
             user_id=user_id,
             actor_id=actor_id,
             event_type=event_type,
-            timestamp=self._svc.now(),
-            ip_address=None if self._svc.settings.pii_encryption_enabled else ip_address,
+            timestamp=self._clock(),
+            ip_address=None if self._settings.pii_encryption_enabled else ip_address,
             ip_address_hash=keyed_digest(pepper.reveal().encode(), ip_address)
             if ip_address and pepper else None,
             details=dict(details or {}),
@@ -50,7 +57,7 @@ class AuditManager(Manager):
         session: AsyncSession | None = None,
     ) -> AuditEvent:
         """Write one event, in ``session`` if given, else in its own transaction."""
-        async with self._svc.transaction(session) as tx:
+        async with self._db.transaction(session) as tx:
             return self.record(tx, event_type, user_id=user_id, ip_address=ip_address,
                                details=details)
 
@@ -67,7 +74,7 @@ class AuditManager(Manager):
         return await self._query(AuditEvent.event_type == event_type, skip, limit)
 
     async def _query(self, where: Any, skip: int, limit: int) -> Sequence[AuditEvent]:
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             stmt = (select(AuditEvent).where(where)
                     .order_by(AuditEvent.timestamp.desc(), AuditEvent.id.desc())
                     .offset(skip).limit(min(limit, 500)))

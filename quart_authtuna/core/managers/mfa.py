@@ -10,11 +10,18 @@ import segno
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..crypto.fernet import Encryptor
+from ..crypto.passwords import PasswordHasher
 from ..crypto.tokens import equals
 from ..db.models import MFAMethod, MFARecoveryCode, User
+from ..db.unit_of_work import UnitOfWork
 from ..errors import ConflictError, InvalidCredentials, NotFound
-from ..throttle import account_key
-from ._base import Manager
+from ..mail import Mailer
+from ..revocation import Revocation
+from ..settings import Settings
+from ..throttle import Throttle, account_key
+from ..types import Clock
+from .audit import AuditManager
 
 STEP = 30
 RECOVERY_CODES = 10
@@ -40,12 +47,27 @@ def normalize_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
-class MFAManager(Manager):
+class MFAManager:
     """Upstream names: setup_totp, verify_and_enable_totp, verify_code, disable_mfa."""
+
+    def __init__(
+        self, db: UnitOfWork, clock: Clock, settings: Settings, audit: AuditManager,
+        encryptor: Encryptor, passwords: PasswordHasher, throttle: Throttle, mail: Mailer,
+        revocation: Revocation,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._settings = settings
+        self._audit = audit
+        self._encryptor = encryptor
+        self._passwords = passwords
+        self._throttle = throttle
+        self._mail = mail
+        self._revocation = revocation
 
     async def setup_totp(self, user_id: str, app_name: str | None = None) -> TotpSetup:
         """Start (or restart) enrolment: a new secret, stored encrypted, not yet active."""
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             user = await self._user(tx, user_id)
             if user.mfa_enabled:
                 raise ConflictError("Two-factor authentication is already on.")
@@ -53,9 +75,9 @@ class MFAManager(Manager):
             await tx.execute(delete(MFAMethod).where(MFAMethod.user_id == user_id,
                                                      MFAMethod.method_type == "totp"))
             tx.add(MFAMethod(user_id=user_id, method_type="totp", is_verified=False,
-                             secret_encrypted=self._svc.encryptor.encrypt(secret),
-                             created_at=self._svc.now()))
-        issuer = app_name or self._svc.settings.app_name
+                             secret_encrypted=self._encryptor.encrypt(secret),
+                             created_at=self._clock()))
+        issuer = app_name or self._settings.app_name
         uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)
         qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
         return TotpSetup(secret, uri, qr)
@@ -63,7 +85,7 @@ class MFAManager(Manager):
     async def verify_and_enable_totp(self, user_id: str, verification_code: str,
                                      ip_address: str | None = None) -> list[str]:
         """Confirm enrolment with a code; returns 10 recovery codes (shown once)."""
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             method = await self._method(tx, user_id, verified=False)
             if not await self._accept(tx, method, verification_code):
                 raise InvalidCredentials("That code is not valid. Check your device's clock.")
@@ -71,26 +93,26 @@ class MFAManager(Manager):
             user = await self._user(tx, user_id)
             user.mfa_enabled = True
             codes = await self._replace_codes(tx, user_id)
-            self._svc.audit.record(tx, "MFA_ENABLED", user_id=user_id, ip_address=ip_address)
-        self._svc.session_cache.drop_user(user_id)
-        self._svc.mail.send_later("mfa_added", user.email, username=user.username)
+            self._audit.record(tx, "MFA_ENABLED", user_id=user_id, ip_address=ip_address)
+            self._revocation.user_changed(tx, user_id)
+        self._mail.send_later("mfa_added", user.email, username=user.username)
         return codes
 
     async def verify_code(self, user_id: str, code: str, ip_address: str | None = None) -> bool:
         """Check a TOTP code or a recovery code for an enrolled user (each usable once)."""
         keys = [account_key("", user_id)]
-        await self._svc.throttle.check(keys)
-        async with self._svc.transaction() as tx:
+        await self._throttle.check(keys)
+        async with self._db.transaction() as tx:
             method = await self._method(tx, user_id, verified=True)
             ok = await self._accept(tx, method, code) or await self._use_recovery(tx, user_id,
                                                                                  code)
             if ok:
-                self._svc.audit.record(tx, "MFA_VALIDATION_SUCCESS", user_id=user_id,
+                self._audit.record(tx, "MFA_VALIDATION_SUCCESS", user_id=user_id,
                                        ip_address=ip_address)
                 return True
-        async with self._svc.transaction() as tx:
-            await self._svc.throttle.failed(keys, session=tx)
-            self._svc.audit.record(tx, "MFA_VALIDATION_FAILED", user_id=user_id,
+        async with self._db.transaction() as tx:
+            await self._throttle.failed(keys, session=tx)
+            self._audit.record(tx, "MFA_VALIDATION_FAILED", user_id=user_id,
                                    ip_address=ip_address)
         return False
 
@@ -98,30 +120,30 @@ class MFAManager(Manager):
         """Turning MFA off needs a current TOTP or recovery code."""
         if not await self.verify_code(user_id, code, ip_address):
             raise InvalidCredentials("That code is not valid.")
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             user = await self._user(tx, user_id)
             user.mfa_enabled = False
             await tx.execute(delete(MFAMethod).where(MFAMethod.user_id == user_id))
             await tx.execute(delete(MFARecoveryCode).where(MFARecoveryCode.user_id == user_id))
-            self._svc.audit.record(tx, "MFA_DISABLED", user_id=user_id, ip_address=ip_address)
-        self._svc.session_cache.drop_user(user_id)
-        self._svc.mail.send_later("mfa_removed", user.email, username=user.username)
+            self._audit.record(tx, "MFA_DISABLED", user_id=user_id, ip_address=ip_address)
+            self._revocation.user_changed(tx, user_id)
+        self._mail.send_later("mfa_removed", user.email, username=user.username)
 
     async def regenerate_recovery_codes(self, user_id: str, ip_address: str | None = None
                                         ) -> list[str]:
         """A new set of 10 codes; the old ones stop working. Callers require a fresh login."""
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             await self._method(tx, user_id, verified=True)
             codes = await self._replace_codes(tx, user_id)
-            self._svc.audit.record(tx, "MFA_RECOVERY_CODES_REGENERATED", user_id=user_id,
+            self._audit.record(tx, "MFA_RECOVERY_CODES_REGENERATED", user_id=user_id,
                                    ip_address=ip_address)
             user = await self._user(tx, user_id)
-        self._svc.mail.send_later("mfa_added", user.email, username=user.username,
+        self._mail.send_later("mfa_added", user.email, username=user.username,
                                   regenerated=True)
         return codes
 
     async def remaining_recovery_codes(self, user_id: str) -> int:
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             rows = (await tx.scalars(select(MFARecoveryCode.id).where(
                 MFARecoveryCode.user_id == user_id, MFARecoveryCode.is_used.is_(False)))).all()
         return len(rows)
@@ -133,8 +155,8 @@ class MFAManager(Manager):
         digits = "".join(ch for ch in code if ch.isdigit())
         if len(digits) != 6 or len(code) > 16:
             return False
-        totp = pyotp.TOTP(self._svc.encryptor.decrypt(method.secret_encrypted))
-        now_step = int(self._svc.now() // STEP)
+        totp = pyotp.TOTP(self._encryptor.decrypt(method.secret_encrypted))
+        now_step = int(self._clock() // STEP)
         for step in (now_step - 1, now_step, now_step + 1):
             if equals(totp.at(step * STEP), digits):
                 claimed = await tx.execute(update(MFAMethod).where(
@@ -150,19 +172,19 @@ class MFAManager(Manager):
             return False
         used = await tx.execute(update(MFARecoveryCode).where(
             MFARecoveryCode.user_id == user_id,
-            MFARecoveryCode.hashed_code == self._svc.passwords.hmac_digest(cleaned),
-            MFARecoveryCode.is_used.is_(False)).values(is_used=True, used_at=self._svc.now()))
+            MFARecoveryCode.hashed_code == self._passwords.hmac_digest(cleaned),
+            MFARecoveryCode.is_used.is_(False)).values(is_used=True, used_at=self._clock()))
         if used.rowcount:
-            self._svc.audit.record(tx, "MFA_RECOVERY_CODE_USED", user_id=user_id)
+            self._audit.record(tx, "MFA_RECOVERY_CODE_USED", user_id=user_id)
         return bool(used.rowcount)
 
     async def _replace_codes(self, tx: AsyncSession, user_id: str) -> list[str]:
         await tx.execute(delete(MFARecoveryCode).where(MFARecoveryCode.user_id == user_id))
         codes = [new_recovery_code() for _ in range(RECOVERY_CODES)]
-        now = self._svc.now()
+        now = self._clock()
         for code in codes:
             tx.add(MFARecoveryCode(user_id=user_id, created_at=now, is_used=False,
-                                   hashed_code=self._svc.passwords.hmac_digest(
+                                   hashed_code=self._passwords.hmac_digest(
                                        normalize_code(code))))
         return codes
 

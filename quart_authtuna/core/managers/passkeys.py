@@ -32,10 +32,14 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from ..challenges import ChallengeStore
 from ..db.models import PasskeyCredential, User
+from ..db.unit_of_work import UnitOfWork
 from ..errors import InputError, InvalidCredentials, NotFound, TokenInvalid
-from ..types import FieldError
-from ._base import Manager
+from ..mail import Mailer
+from ..settings import Settings
+from ..types import Clock, FieldError
+from .audit import AuditManager
 
 REGISTER, LOGIN, MFA = "webauthn_register", "webauthn_login", "webauthn_mfa"
 CHALLENGE_TTL = 120.0
@@ -50,16 +54,27 @@ class PasskeyLogin:
     user_verified: bool
 
 
-class PasskeyManager(Manager):
+class PasskeyManager:
     """Register, authenticate, list, rename and delete passkeys."""
+
+    def __init__(
+        self, db: UnitOfWork, clock: Clock, settings: Settings, audit: AuditManager,
+        challenges: ChallengeStore, mail: Mailer,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._settings = settings
+        self._audit = audit
+        self._challenges = challenges
+        self._mail = mail
 
     @property
     def _uv(self) -> UserVerificationRequirement:
-        return UserVerificationRequirement(self._svc.settings.webauthn_user_verification.lower())
+        return UserVerificationRequirement(self._settings.webauthn_user_verification.lower())
 
     async def registration_options(self, user: User, binding: str) -> dict[str, Any]:
         """Options for ``navigator.credentials.create()`` (needs a fresh login upstream)."""
-        s = self._svc.settings
+        s = self._settings
         existing = await self.list(user.id)
         options = generate_registration_options(
             rp_id=s.webauthn_rp_id, rp_name=s.webauthn_rp_name, user_name=user.email,
@@ -75,7 +90,7 @@ class PasskeyManager(Manager):
                        nickname: str = "Passkey", ip_address: str | None = None
                        ) -> PasskeyCredential:
         """Verify an attestation for the challenge issued to this user and browser."""
-        s = self._svc.settings
+        s = self._settings
         challenge = await self._consume(response, REGISTER, binding, user_id)
         try:
             verified = verify_registration_response(
@@ -85,7 +100,7 @@ class PasskeyManager(Manager):
         except (WebAuthnException, ValueError, LookupError, TypeError) as exc:
             raise InvalidCredentials(f"The passkey could not be verified: {exc}") from exc
         transports = _transports(response)
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             if await tx.get(PasskeyCredential, verified.credential_id) is not None:
                 raise InputError(FieldError("passkey_exists", "That passkey is already "
                                             "registered.", None))
@@ -96,13 +111,13 @@ class PasskeyManager(Manager):
                 is_backup_eligible=(
                     verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE),
                 is_backed_up=verified.credential_backed_up, transports=transports,
-                created_at=self._svc.now())
+                created_at=self._clock())
             tx.add(row)
-            self._svc.audit.record(tx, "PASSKEY_ADDED", user_id=user_id, ip_address=ip_address,
+            self._audit.record(tx, "PASSKEY_ADDED", user_id=user_id, ip_address=ip_address,
                                    details={"nickname": row.nickname})
             user = await tx.get(User, user_id)
         if user is not None:
-            self._svc.mail.send_later("passkey_added", user.email, username=user.username,
+            self._mail.send_later("passkey_added", user.email, username=user.username,
                                       nickname=row.nickname)
         return row
 
@@ -112,7 +127,7 @@ class PasskeyManager(Manager):
         allowed = [PublicKeyCredentialDescriptor(id=c.id) for c in await self.list(user_id)
                    ] if user_id else []
         options = generate_authentication_options(
-            rp_id=self._svc.settings.webauthn_rp_id, timeout=int(CHALLENGE_TTL * 1000),
+            rp_id=self._settings.webauthn_rp_id, timeout=int(CHALLENGE_TTL * 1000),
             allow_credentials=allowed, user_verification=self._uv)
         await self._remember(options.challenge, ceremony, user_id, binding)
         return json.loads(options_to_json(options))
@@ -121,10 +136,10 @@ class PasskeyManager(Manager):
                            ceremony: str = LOGIN, expected_user_id: str | None = None,
                            ip_address: str | None = None) -> PasskeyLogin:
         """Verify an assertion; the credential must belong to ``expected_user_id`` when set."""
-        s = self._svc.settings
+        s = self._settings
         challenge = await self._consume(response, ceremony, binding, expected_user_id)
         raw_id = _credential_id(response)
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             cred = await tx.get(PasskeyCredential, raw_id)
             user = await tx.get(User, cred.user_id) if cred else None
         if cred is None or user is None or not user.is_active or cred.flagged_at is not None:
@@ -142,28 +157,28 @@ class PasskeyManager(Manager):
                 require_user_verification=self._uv == UserVerificationRequirement.REQUIRED)
         except (WebAuthnException, ValueError, LookupError, TypeError) as exc:
             raise InvalidCredentials(f"The passkey could not be verified: {exc}") from exc
-        now = self._svc.now()
+        now = self._clock()
         grows = or_(PasskeyCredential.sign_count < verified.new_sign_count,
                     and_(PasskeyCredential.sign_count == 0, verified.new_sign_count == 0))
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             moved = await tx.execute(update(PasskeyCredential).where(
                 PasskeyCredential.id == raw_id, PasskeyCredential.flagged_at.is_(None), grows,
             ).values(sign_count=verified.new_sign_count, last_used_at=now,
                      is_backed_up=verified.credential_backed_up))
             if moved.rowcount:
-                self._svc.audit.record(tx, "PASSKEY_LOGIN", user_id=user.id,
+                self._audit.record(tx, "PASSKEY_LOGIN", user_id=user.id,
                                        ip_address=ip_address, details={"ceremony": ceremony})
         if not moved.rowcount:  # the counter did not grow: a cloned authenticator?
-            async with self._svc.transaction() as tx:
+            async with self._db.transaction() as tx:
                 await tx.execute(update(PasskeyCredential).where(PasskeyCredential.id == raw_id)
                                  .values(flagged_at=now))
-                self._svc.audit.record(tx, "PASSKEY_CLONE_SUSPECTED", user_id=user.id,
+                self._audit.record(tx, "PASSKEY_CLONE_SUSPECTED", user_id=user.id,
                                        ip_address=ip_address)
             raise InvalidCredentials("This passkey reported a used counter and was blocked.")
         return PasskeyLogin(user, cred, verified.user_verified)
 
     async def list(self, user_id: str | None) -> Sequence[PasskeyCredential]:
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             return (await tx.scalars(select(PasskeyCredential).where(
                 PasskeyCredential.user_id == user_id).order_by(PasskeyCredential.created_at))).all()
 
@@ -171,7 +186,7 @@ class PasskeyManager(Manager):
         nickname = nickname.strip()[:100]
         if not nickname:
             raise InputError(FieldError("invalid_nickname", "Enter a name.", "nickname"))
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             done = await tx.execute(update(PasskeyCredential).where(
                 PasskeyCredential.id == credential_id, PasskeyCredential.user_id == user_id,
             ).values(nickname=nickname))
@@ -180,21 +195,21 @@ class PasskeyManager(Manager):
 
     async def delete(self, user_id: str, credential_id: bytes, ip_address: str | None = None
                      ) -> None:
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             done = await tx.execute(delete(PasskeyCredential).where(
                 PasskeyCredential.id == credential_id, PasskeyCredential.user_id == user_id))
             if not done.rowcount:
                 raise NotFound("Passkey not found.")
-            self._svc.audit.record(tx, "PASSKEY_REMOVED", user_id=user_id, ip_address=ip_address)
+            self._audit.record(tx, "PASSKEY_REMOVED", user_id=user_id, ip_address=ip_address)
             user = await tx.get(User, user_id)
         if user is not None:
-            self._svc.mail.send_later("passkey_removed", user.email, username=user.username)
+            self._mail.send_later("passkey_removed", user.email, username=user.username)
 
     # ---- challenges ----------------------------------------------------------------------
 
     async def _remember(self, challenge: bytes, ceremony: str, user_id: str | None,
                         binding: str) -> None:
-        await self._svc.challenges.create(ceremony, user_id=user_id, ttl=CHALLENGE_TTL,
+        await self._challenges.create(ceremony, user_id=user_id, ttl=CHALLENGE_TTL,
                                           binding=binding, handle=bytes_to_base64url(challenge))
 
     async def _consume(self, response: dict[str, Any] | str, ceremony: str, binding: str,
@@ -207,7 +222,7 @@ class PasskeyManager(Manager):
         except (ValueError, KeyError, TypeError, WebAuthnException) as exc:
             raise InvalidCredentials("The passkey response is malformed.") from exc
         handle = bytes_to_base64url(client_data.challenge)
-        row = await self._svc.challenges.consume(handle, ceremony, binding=binding)
+        row = await self._challenges.consume(handle, ceremony, binding=binding)
         if user_id is not None and row.user_id != user_id:
             raise TokenInvalid("This passkey challenge was issued to someone else.")
         return client_data.challenge

@@ -9,30 +9,37 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..db.models import Permission
+from ..db.unit_of_work import UnitOfWork
 from ..errors import ConflictError, EscalationDenied
 from ..rbac import assignment
+from ..rbac.checker import RbacChecker
 from ..rbac.scopes import validate_permission_name
 from ..types import SYSTEM_ACTOR
-from ._base import Manager
+from .audit import AuditManager
 
 
-class PermissionManager(Manager):
+class PermissionManager:
     """Upstream names: create, get_or_create, get_by_name, list."""
+
+    def __init__(self, db: UnitOfWork, audit: AuditManager, rbac: RbacChecker) -> None:
+        self._db = db
+        self._audit = audit
+        self._rbac = rbac
 
     async def create(self, name: str, description: str | None = None,
                      creator_id: str = SYSTEM_ACTOR) -> Permission:
         """Create a permission; a non-system creator needs ``admin:manage:permissions``."""
         name = validate_permission_name(name)
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             if creator_id != SYSTEM_ACTOR:
-                actor = await self._svc.rbac.grants_for(creator_id, tx, fresh=True)
+                actor = await self._rbac.grants_for(creator_id, tx, fresh=True)
                 if not actor.has_permission(assignment.MANAGE_PERMISSIONS, "global"):
                     raise EscalationDenied("You may not create permissions.")
             if await tx.scalar(select(Permission.id).where(Permission.name == name)):
                 raise ConflictError(f"Permission {name!r} already exists.")
             perm = Permission(name=name, description=description)
             tx.add(perm)
-            self._svc.audit.record(tx, "PERMISSION_CREATED", actor_id=creator_id,
+            self._audit.record(tx, "PERMISSION_CREATED", actor_id=creator_id,
                                    details={"permission": name})
         return perm
 
@@ -50,9 +57,9 @@ class PermissionManager(Manager):
             return found
 
     async def get_by_name(self, name: str) -> Permission | None:
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             return await tx.scalar(select(Permission).where(Permission.name == name))
 
     async def list(self) -> Sequence[Permission]:
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             return (await tx.scalars(select(Permission).order_by(Permission.name))).all()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .. import signals
 from ..db.models import (
     Permission,
     Role,
@@ -16,21 +15,35 @@ from ..db.models import (
     RolePermission,
     UserRole,
 )
+from ..db.unit_of_work import UnitOfWork
 from ..errors import ConflictError, EscalationDenied, NotFound
 from ..rbac import assignment
+from ..rbac.checker import RbacChecker
 from ..rbac.grants import Grants
 from ..rbac.scopes import validate_scope
-from ..types import SYSTEM_ACTOR
-from ._base import Manager
+from ..revocation import Revocation
+from ..signals import role_assigned, role_removed
+from ..types import SYSTEM_ACTOR, Clock
+from .audit import AuditManager
 
 
-class RoleManager(Manager):
+class RoleManager:
     """Upstream ``RoleManager`` names; every change is authorised against the actor's grants."""
+
+    def __init__(
+        self, db: UnitOfWork, clock: Clock, audit: AuditManager, rbac: RbacChecker,
+        revocation: Revocation,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._audit = audit
+        self._rbac = rbac
+        self._revocation = revocation
 
     async def create(self, name: str, description: str | None = None, level: int | None = None,
                      system: bool = False, creator_id: str = SYSTEM_ACTOR) -> Role:
         """A new role; its level must be below the creator's, and only system makes it protected."""
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             if creator_id != SYSTEM_ACTOR:
                 actor = await self._actor(tx, creator_id)
                 if not actor.has_permission(assignment.MANAGE_ROLES, "global") or system:
@@ -41,62 +54,62 @@ class RoleManager(Manager):
                 raise ConflictError(f"Role {name!r} already exists.")
             role = Role(name=name, description=description, level=level, system=system)
             tx.add(role)
-            self._svc.audit.record(tx, "ROLE_CREATED", actor_id=creator_id,
+            self._audit.record(tx, "ROLE_CREATED", actor_id=creator_id,
                                    details={"role": name, "level": level})
         return role
 
     async def get_by_name(self, name: str, session: AsyncSession | None = None) -> Role | None:
-        async with self._svc.transaction(session) as tx:
+        async with self._db.transaction(session) as tx:
             return await tx.scalar(select(Role).where(Role.name == name))
 
     async def list(self) -> Sequence[Role]:
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             return (await tx.scalars(select(Role).order_by(Role.level.desc(), Role.name))).all()
 
     async def delete_role(self, role_name: str, deleter_id: str = SYSTEM_ACTOR) -> None:
         """Delete a role below the deleter's level; protected roles cannot be deleted."""
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             role = await self._role(tx, role_name)
             if role.system:
                 raise EscalationDenied("Protected roles cannot be deleted.")
             await self._authorize_role_change(tx, deleter_id, role)
             await tx.delete(role)
-            self._svc.audit.record(tx, "ROLE_DELETED", actor_id=deleter_id,
+            self._audit.record(tx, "ROLE_DELETED", actor_id=deleter_id,
                                    details={"role": role_name})
-            self._invalidate_all(tx)
+            self._revocation.grants_changed(tx)
 
     async def add_permission_to_role(self, role_name: str, permission_name: str,
                                      adder_id: str = SYSTEM_ACTOR) -> None:
         """Needs a held role that may grant the permission (``role_grant_permissions``)."""
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             role = await self._role(tx, role_name)
             perm = await self._permission(tx, permission_name)
             await self._authorize_grant(tx, adder_id, role, perm)
             if await tx.get(RolePermission, (role.id, perm.id)) is None:
                 added_by = None if adder_id == SYSTEM_ACTOR else adder_id
                 tx.add(RolePermission(role_id=role.id, permission_id=perm.id,
-                                      added_by_id=added_by, added_at=self._svc.now()))
-                self._svc.audit.record(tx, "ROLE_PERMISSION_ADDED", actor_id=adder_id,
+                                      added_by_id=added_by, added_at=self._clock()))
+                self._audit.record(tx, "ROLE_PERMISSION_ADDED", actor_id=adder_id,
                                        details={"role": role_name, "permission": permission_name})
-                self._invalidate_all(tx)
+                self._revocation.grants_changed(tx)
 
     async def remove_permission_from_role(self, role_name: str, permission_name: str,
                                           remover_id: str = SYSTEM_ACTOR) -> None:
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             role = await self._role(tx, role_name)
             perm = await self._permission(tx, permission_name)
             await self._authorize_grant(tx, remover_id, role, perm)
             await tx.execute(delete(RolePermission).where(
                 RolePermission.role_id == role.id, RolePermission.permission_id == perm.id))
-            self._svc.audit.record(tx, "ROLE_PERMISSION_REMOVED", actor_id=remover_id,
+            self._audit.record(tx, "ROLE_PERMISSION_REMOVED", actor_id=remover_id,
                                    details={"role": role_name, "permission": permission_name})
-            self._invalidate_all(tx)
+            self._revocation.grants_changed(tx)
 
     async def grant_relationship(self, granter_role: str, target: str, admin_id: str = SYSTEM_ACTOR,
                                  *, kind: str = "role") -> None:
         """Let holders of ``granter_role`` assign role ``target`` (kind="role") or grant
         permission ``target`` (kind="permission"). The admin must outrank both sides."""
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             granter = await self._role(tx, granter_role)
             await self._authorize_role_change(tx, admin_id, granter)
             if kind == "role":
@@ -116,25 +129,25 @@ class RoleManager(Manager):
                 key, model = (granter.id, perm.id), RoleGrantPermission
             if await tx.get(model, key) is None:
                 tx.add(row)
-            self._svc.audit.record(tx, "ROLE_GRANT_ADDED", actor_id=admin_id,
+            self._audit.record(tx, "ROLE_GRANT_ADDED", actor_id=admin_id,
                                    details={"granter": granter_role, kind: target})
 
     async def assign_to_user(self, user_id: str, role_name: str, assigner_id: str,
                              scope: str = "none") -> None:
         """Give a role in ``scope`` if one of the three pathways allows it at that scope."""
         scope = validate_scope(scope)
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             role = await self._role(tx, role_name)
             await self._authorize_assignment(tx, assigner_id, role, scope)
             if await tx.get(UserRole, (user_id, role.id, scope)) is not None:
                 return
             tx.add(UserRole(user_id=user_id, role_id=role.id, scope=scope,
-                            given_by_id=assigner_id, given_at=self._svc.now()))
-            self._svc.audit.record(tx, "ROLE_ASSIGNED", user_id=user_id, actor_id=assigner_id,
+                            given_by_id=assigner_id, given_at=self._clock()))
+            self._audit.record(tx, "ROLE_ASSIGNED", user_id=user_id, actor_id=assigner_id,
                                    details={"role": role_name, "scope": scope})
-            self._svc.emit(tx, signals.role_assigned, user_id=user_id, role=role_name,
+            self._db.emit(tx, role_assigned, user_id=user_id, role=role_name,
                            scope=scope, actor_id=assigner_id)
-            self._invalidate(tx, user_id)
+            self._revocation.grants_changed(tx, [user_id])
 
     async def remove_from_user(self, user_id: str, role_name: str, remover_id: str,
                                scope: str | None = None) -> int:
@@ -142,7 +155,7 @@ class RoleManager(Manager):
 
         Removing from someone at or above the remover's level is refused.
         """
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             role = await self._role(tx, role_name)
             stmt = select(UserRole).where(UserRole.user_id == user_id, UserRole.role_id == role.id)
             if scope is not None:
@@ -151,29 +164,29 @@ class RoleManager(Manager):
             for row in held:
                 await self._authorize_assignment(tx, remover_id, role, row.scope, target=user_id)
                 await tx.delete(row)
-                self._svc.audit.record(tx, "ROLE_REMOVED", user_id=user_id, actor_id=remover_id,
+                self._audit.record(tx, "ROLE_REMOVED", user_id=user_id, actor_id=remover_id,
                                        details={"role": role_name, "scope": row.scope})
-                self._svc.emit(tx, signals.role_removed, user_id=user_id, role=role_name,
+                self._db.emit(tx, role_removed, user_id=user_id, role=role_name,
                                scope=row.scope, actor_id=remover_id)
-            self._invalidate(tx, user_id)
+            self._revocation.grants_changed(tx, [user_id])
             return len(held)
 
     async def get_user_roles(self, user_id: str) -> list[tuple[str, str]]:
         """(role name, scope) pairs the user holds."""
-        return sorted((await self._svc.rbac.grants_for(user_id, fresh=True)).roles)
+        return sorted((await self._rbac.grants_for(user_id, fresh=True)).roles)
 
     async def has_permission(self, user_id: str, permission_name: str,
                              scope: str = "global") -> bool:
-        return await self._svc.rbac.has_permission(user_id, permission_name, scope)
+        return await self._rbac.has_permission(user_id, permission_name, scope)
 
     async def has_role(self, user_id: str, role_name: str, scope: str = "global") -> bool:
-        return await self._svc.rbac.has_role(user_id, role_name, scope)
+        return await self._rbac.has_role(user_id, role_name, scope)
 
     async def get_assignable_roles_for_user(self, assigner_id: str, scope: str = "global"
                                             ) -> list[str]:
         """Names of roles the user may assign at ``scope`` (three queries, no N+1)."""
         scope = validate_scope(scope)
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             actor = await self._actor(tx, assigner_id)
             roles = (await tx.scalars(select(Role))).all()
             pairs = (await tx.execute(select(RoleAssignPermission.assignable_role_id, Role.name)
@@ -199,7 +212,7 @@ class RoleManager(Manager):
                 actor, role.name, role.level, scope, assigners):
             raise EscalationDenied(f"You may not assign or remove {role.name} in {scope}.")
         if target is not None:
-            held = await self._svc.rbac.grants_for(target, tx, fresh=True)
+            held = await self._rbac.grants_for(target, tx, fresh=True)
             target_level = held.level_at(scope)
             if target_level and target_level >= (actor.level_at(scope) or 0):
                 raise EscalationDenied("You may not act on a user at or above your level.")
@@ -224,7 +237,7 @@ class RoleManager(Manager):
             raise EscalationDenied(f"You may not grant {perm.name}.")
 
     async def _actor(self, tx: AsyncSession, actor_id: str) -> Grants:
-        return await self._svc.rbac.grants_for(actor_id, tx, fresh=True)
+        return await self._rbac.grants_for(actor_id, tx, fresh=True)
 
     async def _role(self, tx: AsyncSession, name: str) -> Role:
         role = await tx.scalar(select(Role).where(Role.name == name))
@@ -238,15 +251,3 @@ class RoleManager(Manager):
             raise NotFound(f"Permission {name!r} not found.")
         return perm
 
-    def _invalidate(self, tx: AsyncSession, user_id: str) -> None:
-        self._svc.after_commit(tx, _callback(lambda: self._svc.rbac.invalidate([user_id])))
-
-    def _invalidate_all(self, tx: AsyncSession) -> None:
-        self._svc.after_commit(tx, _callback(self._svc.rbac.invalidate))
-
-
-def _callback(func: Callable[[], object]) -> Callable[[], Awaitable[None]]:
-    async def run() -> None:
-        func()
-
-    return run

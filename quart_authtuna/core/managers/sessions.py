@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .. import signals
 from ..crypto.tokens import digest, random_token
 from ..db.models import UserSession
-from ._base import Manager
+from ..db.unit_of_work import UnitOfWork
+from ..revocation import Revocation
+from ..settings import Settings
+from ..signals import sessions_revoked
+from ..types import Clock
+from .audit import AuditManager
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,14 +30,24 @@ class IssuedSession:
         return self.row.session_id
 
 
-class SessionManager(Manager):
+class SessionManager:
     """Create, list, terminate and clean up sessions."""
+
+    def __init__(
+        self, db: UnitOfWork, clock: Clock, settings: Settings, audit: AuditManager,
+        revocation: Revocation,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._settings = settings
+        self._audit = audit
+        self._revocation = revocation
 
     async def create(self, user_id: str, ip_address: str | None = None, region: str = "Unknown",
                      device: str = "Unknown", *, fingerprint: str = "", method: str = "password",
                      session: AsyncSession | None = None) -> IssuedSession:
         """A fresh session with a new random id (never one supplied by the client)."""
-        settings, now = self._svc.settings, self._svc.now()
+        settings, now = self._settings, self._clock()
         raw_id = random_token(32)
         row = UserSession(
             session_id=digest(raw_id), user_id=user_id, region=region[:255], device=device[:255],
@@ -43,21 +57,21 @@ class SessionManager(Manager):
             auth_method=method, create_ip=ip_address, last_ip=ip_address,
             random_string=random_token(16), previous_random_strings=[], version=0,
         )
-        async with self._svc.transaction(session) as tx:
+        async with self._db.transaction(session) as tx:
             tx.add(row)
-            self._svc.audit.record(tx, "SESSION_CREATED", user_id=user_id, ip_address=ip_address,
+            self._audit.record(tx, "SESSION_CREATED", user_id=user_id, ip_address=ip_address,
                                    details={"device": row.device, "method": method})
         return IssuedSession(row, raw_id)
 
     async def get(self, raw_id: str, session: AsyncSession | None = None) -> UserSession | None:
         """The row for a raw session id, whatever its state."""
-        async with self._svc.transaction(session) as tx:
+        async with self._db.transaction(session) as tx:
             return await tx.get(UserSession, digest(raw_id))
 
     async def get_all_for_user(self, user_id: str) -> Sequence[UserSession]:
         """Active, unexpired sessions, newest first."""
-        now = self._svc.now()
-        async with self._svc.transaction() as tx:
+        now = self._clock()
+        async with self._db.transaction() as tx:
             return (await tx.scalars(select(UserSession).where(
                 UserSession.user_id == user_id, UserSession.active.is_(True),
                 UserSession.etime > now, UserSession.e_abs_time > now,
@@ -66,15 +80,15 @@ class SessionManager(Manager):
     async def terminate(self, session_id: str, reason: str = "logout",
                         session: AsyncSession | None = None) -> bool:
         """End one session, by its stored (hashed) id; True when it was active."""
-        async with self._svc.transaction(session) as tx:
+        async with self._db.transaction(session) as tx:
             result = await tx.execute(
                 update(UserSession).where(UserSession.session_id == session_id,
                                           UserSession.active.is_(True))
-                .values(active=False, mtime=self._svc.now()).returning(UserSession.user_id))
+                .values(active=False, mtime=self._clock()).returning(UserSession.user_id))
             user_id = result.scalar_one_or_none()
-            self._svc.after_commit(tx, self._revoke([session_id]))
+            self._revocation.sessions_ended(tx, [session_id])
             if user_id is not None:
-                self._svc.audit.record(tx, "SESSION_TERMINATED", user_id=user_id,
+                self._audit.record(tx, "SESSION_TERMINATED", user_id=user_id,
                                        details={"reason": reason})
             return user_id is not None
 
@@ -82,34 +96,25 @@ class SessionManager(Manager):
                                      reason: str = "terminate_all",
                                      session: AsyncSession | None = None) -> int:
         """End every active session of a user but ``except_session_id``; returns the count."""
-        async with self._svc.transaction(session) as tx:
+        async with self._db.transaction(session) as tx:
             stmt = (update(UserSession)
                     .where(UserSession.user_id == user_id, UserSession.active.is_(True))
-                    .values(active=False, mtime=self._svc.now())
+                    .values(active=False, mtime=self._clock())
                     .returning(UserSession.session_id))
             if except_session_id is not None:
                 stmt = stmt.where(UserSession.session_id != except_session_id)
             ended = list((await tx.execute(stmt)).scalars().all())
-            self._svc.after_commit(tx, self._revoke(ended))
-            self._svc.audit.record(tx, "SESSIONS_TERMINATED_ALL", user_id=user_id,
+            self._revocation.sessions_ended(tx, ended)
+            self._audit.record(tx, "SESSIONS_TERMINATED_ALL", user_id=user_id,
                                    details={"count": len(ended), "reason": reason})
-            self._svc.emit(tx, signals.sessions_revoked, user_id=user_id, count=len(ended),
+            self._db.emit(tx, sessions_revoked, user_id=user_id, count=len(ended),
                            reason=reason)
             return len(ended)
 
-    def _revoke(self, session_ids: list[str]) -> Callable[[], Awaitable[None]]:
-        """After commit: refuse these sessions in this process at once."""
-
-        async def revoke() -> None:
-            for session_id in session_ids:
-                self._svc.session_cache.drop(session_id, revoked=True)
-
-        return revoke
-
     async def cleanup_expired_sessions(self) -> int:
         """Delete inactive and expired rows; returns how many were removed."""
-        now = self._svc.now()
-        async with self._svc.transaction() as tx:
+        now = self._clock()
+        async with self._db.transaction() as tx:
             result = await tx.execute(delete(UserSession).where(or_(
                 UserSession.active.is_(False), UserSession.etime < now,
                 UserSession.e_abs_time < now)).returning(UserSession.session_id))

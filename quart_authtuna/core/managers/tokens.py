@@ -10,8 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..crypto.tokens import digest, random_token
 from ..db.models import Token
+from ..db.unit_of_work import UnitOfWork
 from ..errors import RateLimited, TokenExpired, TokenInvalid
-from ._base import Manager
+from ..settings import Settings
+from ..types import Clock
+from .audit import AuditManager
 
 #: Purposes whose daily issue count per user is capped (upstream's rule).
 CAPPED_PURPOSES = frozenset({"password_reset", "passwordless_login"})
@@ -31,16 +34,24 @@ class IssuedToken:
         return self.raw
 
 
-class TokenManager(Manager):
+class TokenManager:
     """Upstream names: create, validate (here also called consume)."""
+
+    def __init__(
+        self, db: UnitOfWork, clock: Clock, settings: Settings, audit: AuditManager,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._settings = settings
+        self._audit = audit
 
     async def create(self, user_id: str, purpose: str, expiry_seconds: float | None = None,
                      *, data: dict[str, Any] | None = None, replace_existing: bool = True,
                      session: AsyncSession | None = None) -> IssuedToken:
         """Issue a token; earlier unused ones of the same purpose stop working."""
-        now = self._svc.now()
-        settings = self._svc.settings
-        async with self._svc.transaction(session) as tx:
+        now = self._clock()
+        settings = self._settings
+        async with self._db.transaction(session) as tx:
             if purpose in CAPPED_PURPOSES:
                 issued_today = await tx.scalar(select(func.count()).select_from(Token).where(
                     Token.user_id == user_id, Token.purpose == purpose, Token.ctime > now - DAY))
@@ -57,15 +68,15 @@ class TokenManager(Manager):
 
     async def peek(self, raw: str, purpose: str, session: AsyncSession | None = None) -> Token:
         """The token if it could be consumed now, without consuming it."""
-        async with self._svc.transaction(session) as tx:
+        async with self._db.transaction(session) as tx:
             row = await tx.get(Token, digest(raw))
         return self._usable(row, purpose)
 
     async def consume(self, raw: str, purpose: str, ip_address: str | None = None,
                       session: AsyncSession | None = None) -> Token:
         """Redeem atomically: of any number of concurrent redemptions exactly one succeeds."""
-        now = self._svc.now()
-        async with self._svc.transaction(session) as tx:
+        now = self._clock()
+        async with self._db.transaction(session) as tx:
             result = await tx.execute(
                 update(Token)
                 .where(Token.id == digest(raw), Token.purpose == purpose,
@@ -77,7 +88,7 @@ class TokenManager(Manager):
                 raise TokenInvalid()
             row = await tx.get(Token, digest(raw), populate_existing=True)
             assert row is not None
-            self._svc.audit.record(tx, "TOKEN_USED", user_id=row.user_id, ip_address=ip_address,
+            self._audit.record(tx, "TOKEN_USED", user_id=row.user_id, ip_address=ip_address,
                                    details={"purpose": purpose})
             return row
 
@@ -86,16 +97,16 @@ class TokenManager(Manager):
     async def invalidate_all(self, user_id: str, purpose: str,
                              session: AsyncSession | None = None) -> int:
         """Mark every unused token of ``purpose`` for the user as used."""
-        async with self._svc.transaction(session) as tx:
+        async with self._db.transaction(session) as tx:
             result = await tx.execute(
                 update(Token).where(Token.user_id == user_id, Token.purpose == purpose,
                                     Token.used.is_(False))
-                .values(used=True, used_at=self._svc.now()).returning(Token.id))
+                .values(used=True, used_at=self._clock()).returning(Token.id))
             return len(result.scalars().all())
 
     def _usable(self, row: Token | None, purpose: str) -> Token:
         if row is None or row.purpose != purpose or row.used:
             raise TokenInvalid()
-        if row.etime <= self._svc.now():
+        if row.etime <= self._clock():
             raise TokenExpired()
         return row

@@ -9,8 +9,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .. import signals
+from ..crypto.passwords import PasswordHasher
 from ..db.models import DeletedUser, Role, User, UserRole
+from ..db.unit_of_work import UnitOfWork
 from ..errors import EscalationDenied, IdentifierTaken, InputError, NotFound
 from ..identifiers import (
     canonical_email,
@@ -20,17 +21,36 @@ from ..identifiers import (
     looks_like_email,
 )
 from ..rbac import assignment
-from ..types import SYSTEM_ACTOR, FieldError
-from ._base import Manager
+from ..rbac.checker import RbacChecker
+from ..revocation import Revocation
+from ..settings import Settings
+from ..signals import user_created, user_deleted, user_suspended, user_unsuspended, user_updated
+from ..types import SYSTEM_ACTOR, Clock, FieldError
+from .audit import AuditManager
+from .sessions import SessionManager
 
 #: Fields a user (or an admin) may change through ``update``; anything else is refused.
 UPDATABLE_FIELDS = frozenset({"username", "email", "first_name", "last_name"})
 _TAKEN = "That username or email address cannot be used."
 
 
-class UserManager(Manager):
+class UserManager:
     """Upstream ``UserManager`` names: create, get_by_id, get_by_email, update, suspend_user,
     unsuspend_user, delete, list."""
+
+    def __init__(
+        self, db: UnitOfWork, clock: Clock, settings: Settings, audit: AuditManager,
+        passwords: PasswordHasher, rbac: RbacChecker, sessions: SessionManager,
+        revocation: Revocation,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._settings = settings
+        self._audit = audit
+        self._passwords = passwords
+        self._rbac = rbac
+        self._sessions = sessions
+        self._revocation = revocation
 
     async def create(
         self,
@@ -46,14 +66,14 @@ class UserManager(Manager):
         session: AsyncSession | None = None,
     ) -> User:
         """Create an account holding ``User`` in ``global``; the password must meet policy."""
-        settings = self._svc.settings
+        settings = self._settings
         email = clean_email(email, settings.email_domains)
         username = clean_username(username)
         password_hash = None
         if password is not None:
-            self._svc.passwords.policy.enforce(password, username=username, email=email)
-            password_hash = await self._svc.passwords.hash(password)
-        now = self._svc.now()
+            self._passwords.policy.enforce(password, username=username, email=email)
+            password_hash = await self._passwords.hash(password)
+        now = self._clock()
         user = User(
             username=username, username_canonical=canonical_username(username), email=email,
             email_canonical=canonical_email(email), password_hash=password_hash,
@@ -61,7 +81,7 @@ class UserManager(Manager):
             last_name=last_name, created_at=now, password_changed_at=now if password else None,
         )
         try:
-            async with self._svc.transaction(session) as tx:
+            async with self._db.transaction(session) as tx:
                 await self._ensure_free(tx, user.username_canonical, user.email_canonical)
                 tx.add(user)
                 await tx.flush()
@@ -69,26 +89,26 @@ class UserManager(Manager):
                 if role_id is not None:
                     tx.add(UserRole(user_id=user.id, role_id=role_id, scope="global",
                                     given_by_id=SYSTEM_ACTOR, given_at=now))
-                self._svc.audit.record(tx, "USER_CREATED", user_id=user.id, ip_address=ip_address)
-                self._svc.emit(tx, signals.user_created, user=user)
+                self._audit.record(tx, "USER_CREATED", user_id=user.id, ip_address=ip_address)
+                self._db.emit(tx, user_created, user=user)
         except IntegrityError as exc:  # a concurrent sign-up won the race
             raise IdentifierTaken(FieldError("identifier_taken", _TAKEN)) from exc
         return user
 
     async def get_by_id(self, user_id: str, session: AsyncSession | None = None) -> User | None:
-        async with self._svc.transaction(session) as tx:
+        async with self._db.transaction(session) as tx:
             return await tx.get(User, user_id)
 
     async def get_by_email(self, email: str, session: AsyncSession | None = None) -> User | None:
         """Match on the canonical form, so case and compatibility variants find the account."""
-        async with self._svc.transaction(session) as tx:
+        async with self._db.transaction(session) as tx:
             return await tx.scalar(select(User).where(
                 User.email_canonical == canonical_email(email)))
 
     async def get_by_username(
         self, username: str, session: AsyncSession | None = None
     ) -> User | None:
-        async with self._svc.transaction(session) as tx:
+        async with self._db.transaction(session) as tx:
             return await tx.scalar(select(User).where(
                 User.username_canonical == canonical_username(username)))
 
@@ -117,11 +137,11 @@ class UserManager(Manager):
             changes["username"] = clean_username(changes["username"])
             changes["username_canonical"] = canonical_username(changes["username"])
         if "email" in changes:
-            changes["email"] = clean_email(changes["email"], self._svc.settings.email_domains)
+            changes["email"] = clean_email(changes["email"], self._settings.email_domains)
             changes["email_canonical"] = canonical_email(changes["email"])
             changes["email_verified"] = False
         try:
-            async with self._svc.transaction() as tx:
+            async with self._db.transaction() as tx:
                 user = await self._load(tx, user_id)
                 if actor_id not in (None, user_id):
                     await self._authorize_on(tx, actor_id, user_id)
@@ -129,10 +149,10 @@ class UserManager(Manager):
                                         changes.get("email_canonical"), exclude=user_id)
                 for key, value in changes.items():
                     setattr(user, key, value)
-                self._svc.audit.record(tx, "USER_UPDATED", user_id=user_id, actor_id=actor_id,
+                self._audit.record(tx, "USER_UPDATED", user_id=user_id, actor_id=actor_id,
                                        ip_address=ip_address, details={"fields": sorted(data)})
-                self._svc.emit(tx, signals.user_updated, user=user, changes=sorted(data))
-                self._svc.after_commit(tx, self._forget(user_id))
+                self._db.emit(tx, user_updated, user=user, changes=sorted(data))
+                self._revocation.user_changed(tx, user_id)
         except IntegrityError as exc:
             raise IdentifierTaken(FieldError("identifier_taken", _TAKEN)) from exc
         return user
@@ -147,21 +167,21 @@ class UserManager(Manager):
     async def delete(self, user_id: str, deleter_id: str = SYSTEM_ACTOR,
                      ip_address: str | None = None) -> None:
         """Archive (without credentials) and delete; audit rows survive with user_id NULL."""
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             user = await self._load(tx, user_id)
             if deleter_id != user_id:
                 await self._authorize_on(tx, deleter_id, user_id)
             tx.add(DeletedUser(
-                user_id=user.id, email=None if self._svc.settings.pii_encryption_enabled
-                else user.email, initiated_at=self._svc.now(),
+                user_id=user.id, email=None if self._settings.pii_encryption_enabled
+                else user.email, initiated_at=self._clock(),
                 data={"username": user.username, "created_at": user.created_at,
                       "email_verified": user.email_verified, "deleted_by": deleter_id}))
-            self._svc.audit.record(tx, "USER_DELETED", user_id=user_id, actor_id=deleter_id,
+            self._audit.record(tx, "USER_DELETED", user_id=user_id, actor_id=deleter_id,
                                    ip_address=ip_address, details={"user_id": user_id})
             await tx.flush()
             await tx.delete(user)
-            self._svc.emit(tx, signals.user_deleted, user_id=user_id, actor_id=deleter_id)
-            self._svc.after_commit(tx, self._forget(user_id))
+            self._db.emit(tx, user_deleted, user_id=user_id, actor_id=deleter_id)
+            self._revocation.user_changed(tx, user_id)
 
     async def list(self, skip: int = 0, limit: int = 50, search: str | None = None
                    ) -> Sequence[User]:
@@ -171,40 +191,31 @@ class UserManager(Manager):
             needle = f"%{canonical_email(search)}%"
             stmt = stmt.where(or_(User.username_canonical.like(needle),
                                   User.email_canonical.like(needle)))
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             return (await tx.scalars(stmt)).all()
 
     async def count(self) -> int:
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             return int(await tx.scalar(select(func.count()).select_from(User)) or 0)
 
     # ---- internals ---------------------------------------------------------------------
 
     async def _set_active(self, user_id: str, admin_id: str, reason: str, *, active: bool
                           ) -> User:
-        async with self._svc.transaction() as tx:
+        async with self._db.transaction() as tx:
             user = await self._load(tx, user_id)
             await self._authorize_on(tx, admin_id, user_id)
             user.is_active = active
             event = "USER_UNSUSPENDED" if active else "USER_SUSPENDED"
-            self._svc.audit.record(tx, event, user_id=user_id, actor_id=admin_id,
+            self._audit.record(tx, event, user_id=user_id, actor_id=admin_id,
                                    details={"reason": reason[:500]})
             if not active:
-                await self._svc.sessions.terminate_all_for_user(
+                await self._sessions.terminate_all_for_user(
                     user_id, reason="suspended", session=tx)
-            signal = signals.user_unsuspended if active else signals.user_suspended
-            self._svc.emit(tx, signal, user=user, actor_id=admin_id, reason=reason)
-            self._svc.after_commit(tx, self._forget(user_id))
+            signal = user_unsuspended if active else user_suspended
+            self._db.emit(tx, signal, user=user, actor_id=admin_id, reason=reason)
+            self._revocation.user_changed(tx, user_id)
         return user
-
-    def _forget(self, user_id: str) -> Any:
-        """After commit: drop cached grants and session snapshots of the user."""
-
-        async def callback() -> None:
-            self._svc.rbac.invalidate([user_id])
-            self._svc.session_cache.drop_user(user_id)
-
-        return callback
 
     async def _authorize_on(self, tx: AsyncSession, actor_id: str | None, user_id: str) -> None:
         """Nobody acts on a user at or above their own level (``system`` excepted)."""
@@ -212,8 +223,8 @@ class UserManager(Manager):
             return
         if actor_id is None:
             raise EscalationDenied("An actor is required.")
-        actor = await self._svc.rbac.grants_for(actor_id, tx, fresh=True)
-        target = await self._svc.rbac.grants_for(user_id, tx, fresh=True)
+        actor = await self._rbac.grants_for(actor_id, tx, fresh=True)
+        target = await self._rbac.grants_for(user_id, tx, fresh=True)
         if not assignment.can_manage_user(actor, target):
             raise EscalationDenied("You may not act on this user.")
 

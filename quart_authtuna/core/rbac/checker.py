@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import Permission, Role, RolePermission, UserRole
+from ..db.unit_of_work import UnitOfWork
+from ..settings import Settings
+from ..types import Clock
 from .grants import Grants
-
-if TYPE_CHECKING:
-    from ..service import AuthService
 
 CACHE_SIZE = 10_000
 
@@ -25,30 +24,24 @@ class RbacChecker:
     processes are seen within that bound; changes made here invalidate at once.
     """
 
-    def __init__(self, service: AuthService) -> None:
-        self._svc = service
+    def __init__(self, db: UnitOfWork, clock: Clock, settings: Settings) -> None:
+        self._db = db
+        self._clock = clock
+        self._settings = settings
         self._cache: OrderedDict[str, tuple[float, Grants]] = OrderedDict()
         self._generation = 0
-        self._listeners: list[Callable[[frozenset[str] | None], None]] = []
-
-    def on_invalidate(self, listener: Callable[[frozenset[str] | None], None]) -> None:
-        """Call ``listener(user_ids)`` on every :meth:`invalidate` (``None``: everyone).
-
-        Caches derived from grants (e.g. validated API keys) use it to drop entries at once.
-        """
-        self._listeners.append(listener)
 
     async def grants_for(
         self, user_id: str, session: AsyncSession | None = None, *, fresh: bool = False
     ) -> Grants:
         """The user's grants; ``fresh`` bypasses the cache (use it before any RBAC change)."""
-        now = self._svc.now()
+        now = self._clock()
         hit = None if fresh else self._cache.get(user_id)
-        if hit is not None and now - hit[0] < self._svc.settings.session_db_verification_interval:
+        if hit is not None and now - hit[0] < self._settings.session_db_verification_interval:
             self._cache.move_to_end(user_id)
             return hit[1]
         generation = self._generation
-        async with self._svc.transaction(session) as tx:
+        async with self._db.transaction(session) as tx:
             grants = await load_grants(tx, user_id)
         if session is None and generation == self._generation:
             self._remember(user_id, now, grants)
@@ -57,7 +50,7 @@ class RbacChecker:
     def cached(self, user_id: str) -> Grants | None:
         """The cached grants if still fresh; never touches the database."""
         hit = self._cache.get(user_id)
-        if hit and self._svc.now() - hit[0] < self._svc.settings.session_db_verification_interval:
+        if hit and self._clock() - hit[0] < self._settings.session_db_verification_interval:
             return hit[1]
         return None
 
@@ -66,11 +59,9 @@ class RbacChecker:
         self._remember(user_id, loaded_at, grants)
 
     def invalidate(self, user_ids: Iterable[str] | None = None) -> None:
-        """Forget some users' grants, or everyone's (role or permission definitions changed)."""
+        """Forget some users' grants, or everyone's (called by :mod:`..revocation` only)."""
         self._generation += 1
         ids = None if user_ids is None else frozenset(user_ids)
-        for listener in self._listeners:
-            listener(ids)
         if ids is None:
             self._cache.clear()
             return

@@ -10,9 +10,8 @@ verification.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -20,13 +19,15 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..crypto.cookie_codec import CookieCodec
 from ..crypto.tokens import digest, random_token
 from ..db.models import User, UserSession
+from ..db.unit_of_work import UnitOfWork
+from ..managers.audit import AuditManager
 from ..managers.sessions import IssuedSession
-from ..rbac.checker import load_grants
-from ..types import RequestMeta
+from ..rbac.checker import RbacChecker, load_grants
+from ..rbac.grants import Grants
+from ..revocation import Revocation
+from ..settings import Settings
+from ..types import Clock, RequestMeta
 from .cache import SessionCache, SessionState
-
-if TYPE_CHECKING:
-    from ..service import AuthService
 
 #: Reasons that end the session for good (the others only refuse this request).
 _TERMINATING = frozenset({"device_mismatch", "region_mismatch", "random_string_mismatch"})
@@ -44,25 +45,33 @@ class Verdict:
 class SessionValidator:
     """Validates session cookies for one AuthService."""
 
-    def __init__(self, service: AuthService, cache: SessionCache) -> None:
-        self._svc = service
+    def __init__(
+        self, db: UnitOfWork, clock: Clock, settings: Settings, audit: AuditManager,
+        rbac: RbacChecker, revocation: Revocation, cache: SessionCache, codec: CookieCodec,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._settings = settings
+        self._audit = audit
+        self._rbac = rbac
+        self._revocation = revocation
         self.cache = cache
-        self.codec = CookieCodec(service.settings, service.encryptor)
+        self.codec = codec
         self._inflight: dict[str, asyncio.Future[SessionState | None]] = {}
 
-    async def issue(self, issued: IssuedSession, user: User) -> tuple[SessionState, str]:
+    def issue(self, issued: IssuedSession, user: User, grants: Grants
+              ) -> tuple[SessionState, str]:
         """Cache a new session (with the user's grants) and return its first cookie value."""
-        grants = await self._svc.rbac.grants_for(user.id, fresh=True)
         row = issued.row
         state = _state(row, user, row.random_string, frozenset({row.random_string}),
-                       self._svc.now())
-        self._svc.rbac.prime(user.id, grants, state.verified_at)
+                       self._clock())
+        self._rbac.prime(user.id, grants, state.verified_at)
         self.cache.put(state)
         return state, self.cookie_for(state, issued.raw_id)
 
     def cookie_for(self, state: SessionState, raw_id: str) -> str:
-        now = self._svc.now()
-        expires = min(now + self._svc.settings.session_lifetime_seconds, state.e_abs_time)
+        now = self._clock()
+        expires = min(now + self._settings.session_lifetime_seconds, state.e_abs_time)
         claims = {"sid": raw_id, "uid": state.user_id, "rs": state.random_string,
                   "chk": state.verified_at}
         return self.codec.encode(claims, expires)
@@ -71,7 +80,7 @@ class SessionValidator:
         """Check one request's cookie; database work only when the interval has passed."""
         if not cookie:
             return Verdict(None)
-        now = self._svc.now()
+        now = self._clock()
         claims = self.codec.decode(cookie, now)
         if claims is None or not isinstance(claims.get("sid"), str):
             return Verdict(None, clear_cookie=True)
@@ -94,12 +103,12 @@ class SessionValidator:
         return Verdict(state, cookie=self.cookie_for(state, claims["sid"]))
 
     def _fresh(self, state: SessionState, now: float) -> bool:
-        settings = self._svc.settings
+        settings = self._settings
         return (now - state.verified_at < settings.session_db_verification_interval
                 and now < state.etime and now < state.e_abs_time)
 
     def _lenient(self) -> bool:
-        return self._svc.settings.disable_random_string
+        return self._settings.disable_random_string
 
     def _unknown(self, state: SessionState, claims: dict[str, Any], meta: RequestMeta) -> bool:
         """The cache cannot vouch for this request (other device, or a random string it has
@@ -119,23 +128,23 @@ class SessionValidator:
 
     async def _verify(self, session_id: str, claims: dict[str, Any], meta: RequestMeta
                       ) -> SessionState | None:
-        svc, settings, now = self._svc, self._svc.settings, self._svc.now()
-        async with svc.transaction() as tx:
+        settings, now = self._settings, self._clock()
+        async with self._db.transaction() as tx:
             found = (await tx.execute(select(UserSession, User).join(
                 User, User.id == UserSession.user_id).where(
                 UserSession.session_id == session_id))).first()
             if found is None:
-                self.cache.drop(session_id)
+                self._revocation.forget_sessions([session_id])
                 return None
             row, user = found
             reason = self._problem(row, user, claims, meta, now)
             if reason is not None:
-                self.cache.drop(session_id)
+                self._revocation.forget_sessions([session_id])
                 if reason in _TERMINATING and row.active:
                     row.active = False
-                    svc.audit.record(tx, "SESSION_INVALIDATED", user_id=row.user_id,
-                                     ip_address=meta.ip_address, details={"reason": reason})
-                    svc.after_commit(tx, self._revoke(session_id))
+                    self._audit.record(tx, "SESSION_INVALIDATED", user_id=row.user_id,
+                                       ip_address=meta.ip_address, details={"reason": reason})
+                    self._revocation.sessions_ended(tx, [session_id])
                 return None
             history = [p for p in row.previous_random_strings
                        if now - p["timestamp"] < settings.session_db_verification_interval
@@ -161,7 +170,7 @@ class SessionValidator:
             if swapped.rowcount == 0 and not row.active:
                 return None
             if meta.ip_address and meta.ip_address != previous_ip and swapped.rowcount:
-                svc.audit.record(tx, "SESSION_IP_UPDATED", user_id=row.user_id,
+                self._audit.record(tx, "SESSION_IP_UPDATED", user_id=row.user_id,
                                  ip_address=meta.ip_address)
             grants = await load_grants(tx, user.id)
         accepted = frozenset([row.random_string] + [
@@ -169,20 +178,14 @@ class SessionValidator:
             if now - p["timestamp"] < settings.session_db_verification_interval
             + settings.random_string_grace])
         state = _state(row, user, row.random_string, accepted, now)
-        svc.rbac.prime(user.id, grants, now)
+        self._rbac.prime(user.id, grants, now)
         self.cache.put(state)
         return state
-
-    def _revoke(self, session_id: str) -> Callable[[], Awaitable[None]]:
-        async def revoke() -> None:
-            self.cache.drop(session_id, revoked=True)
-
-        return revoke
 
     def _problem(self, row: UserSession, user: User, claims: dict[str, Any], meta: RequestMeta,
                  now: float) -> str | None:
         """Why this session cannot be used now, or None."""
-        settings = self._svc.settings
+        settings = self._settings
         accepted = {row.random_string} | {
             p["value"] for p in row.previous_random_strings
             if now - p["timestamp"] < settings.session_db_verification_interval

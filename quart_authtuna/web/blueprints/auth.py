@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from quart import Blueprint, current_app, g, redirect, request, url_for
 from quart.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
-from ...core.errors import AuthTunaError
-from ...core.flows import email_verification, magic_link, signup
-from ...core.flows.login import reauthenticate as core_reauthenticate
-from ...core.service import AuthService
-from ...core.stages import MfaPending
 from ...decorators import login_required, require_user
 from ..csrf import same_origin
 from ..forms.auth import (
@@ -24,27 +17,18 @@ from ..forms.auth import (
     SignupForm,
     TokenForm,
 )
-from ..login_outcome import mfa_pending, start_session
+from ..journey import message, meta, serve, service
+from ..login_outcome import answer_sign_in, user_json
 from ..redirects import safe_next
-from ..respond import finished, flow_failed, form_invalid, json_response, render_page
+from ..respond import finished, json_response, render_page
 from ..security_headers import secure_blueprint_response
 from ..session_hook import clear_session_cookie
 
 auth = Blueprint("authtuna_auth", __name__)
 auth.after_request(secure_blueprint_response)
 BODY_LIMIT = 64 * 1024
-_FAILURES = (AuthTunaError,)
 _NEW_PASSWORD = {"password": "new_password"}
-
-
-def svc() -> AuthService:
-    return current_app.extensions["authtuna"].service
-
-
-def _message(title: str, message: str, link_url: str | None = None,
-             link_label: str | None = None) -> Any:
-    return render_page("auth/message.html", title=title, message=message, link_url=link_url,
-                       link_label=link_label)
+_CHECK_EMAIL = {"message": "check_email"}
 
 
 @auth.before_request
@@ -72,32 +56,15 @@ async def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
                              message="The submitted data is too large. Please shorten it.")
 
 
-def user_json(user: Any) -> dict[str, Any]:
-    return {"id": user.id, "username": user.username, "email": user.email,
-            "email_verified": user.email_verified, "mfa_enabled": user.mfa_enabled}
-
-
 @auth.route("/login", methods=["GET", "POST"])
 async def login() -> ResponseReturnValue:
     form = await LoginForm.from_request(next=request.args.get("next", ""))
-    page = "auth/login.html"
-    context = {"passwordless_enabled": svc().settings.passwordless_login_enabled}
-    if request.method == "GET":
-        return await render_page(page, form=form, **context)
-    if not form.validate():
-        return await form_invalid(form, page, **context)
-    meta = g.authtuna_meta
-    try:
-        user, issued = await svc().login(form.username_or_email.data, form.password.data,
-                                         meta.ip_address, meta.region, meta.device,
-                                         fingerprint=meta.fingerprint)
-    except MfaPending as exc:
-        return mfa_pending(exc, form, safe_next(form.next.data))
-    except _FAILURES as exc:
-        return await flow_failed(exc, form, page, **context)
-    await start_session(user, issued)
-    target = safe_next(form.next.data)
-    return finished(form, redirect(target), {"user": user_json(user), "next": target})
+    return await serve(
+        form, "auth/login.html",
+        lambda f: service().flows.password_login(f.username_or_email.data, f.password.data,
+                                                 meta()),
+        lambda f, result: answer_sign_in(result, f, safe_next(f.next.data)),
+        passwordless_enabled=service().settings.passwordless_login_enabled)
 
 
 @auth.post("/logout")
@@ -106,142 +73,98 @@ async def logout() -> ResponseReturnValue:
     if not form.is_json and not form.csrf_token.validate(form):
         return await render_page("errors/error.html", 400, status=400, title="Expired form",
                                  message="Please reload the page and sign out again.")
-    if g.get("session_id"):
-        await svc().sessions.terminate(g.session_id, reason="logout")
+    await service().flows.logout(g.get("session_id"))
     clear_session_cookie()
     return finished(form, redirect(url_for("authtuna_auth.login")), {"logged_out": True})
 
 
 @auth.route("/signup", methods=["GET", "POST"], endpoint="signup")
 async def signup_view() -> ResponseReturnValue:
-    form = await SignupForm.from_request()
-    page, context = "auth/signup.html", {"password_min_length": svc().settings.password_min_length}
-    if request.method == "GET":
-        return await render_page(page, form=form, **context)
-    if not form.validate():
-        return await form_invalid(form, page, **context)
-    try:
-        await signup.signup(svc(), form.username.data, form.email.data, form.password.data,
-                            g.user_ip_address)
-    except _FAILURES as exc:
-        return await flow_failed(exc, form, page, **context)
-    html = await _message("Check your email", "If this address can be used, we have sent a "
-                          "link to confirm it. Follow it to finish creating your account.")
-    return finished(form, html, {"message": "check_email"}, status=202)
+    return await serve(
+        await SignupForm.from_request(), "auth/signup.html",
+        lambda f: service().flows.signup(f.username.data, f.email.data, f.password.data,
+                                         meta()),
+        lambda f, _: message(f, _CHECK_EMAIL, "Check your email", "If this address can be "
+                             "used, we have sent a link to confirm it. Follow it to finish "
+                             "creating your account.", status=202))
 
 
 @auth.route("/verify", methods=["GET", "POST"])
 async def verify() -> ResponseReturnValue:
-    form = await TokenForm.from_request()
-    if request.method == "GET":
-        return await render_page("auth/verify_email.html", form=form)
-    if not form.validate():
-        return await form_invalid(form, "auth/verify_email.html")
-    try:
-        user = await email_verification.verify_email(svc(), form.token.data, g.user_ip_address)
-    except _FAILURES as exc:
-        return await flow_failed(exc, form, "auth/verify_email.html")
-    html = await _message("Email confirmed", "Thank you. You can now sign in.",
-                          url_for("authtuna_auth.login"), "Sign in")
-    return finished(form, html, {"user": user_json(user)})
+    return await serve(
+        await TokenForm.from_request(), "auth/verify_email.html",
+        lambda f: service().flows.email_verification.verify(f.token.data, meta()),
+        lambda f, done: message(f, {"user": user_json(done.user)}, "Email confirmed",
+                                "Thank you. You can now sign in.",
+                                link=(url_for("authtuna_auth.login"), "Sign in")))
 
 
 @auth.route("/verify/resend", methods=["GET", "POST"])
 async def resend_verification() -> ResponseReturnValue:
-    form, page = await EmailForm.from_request(), "auth/resend_verification.html"
-    if request.method == "GET":
-        return await render_page(page, form=form)
-    if not form.validate():
-        return await form_invalid(form, page)
-    await email_verification.resend_verification(svc(), form.email.data, g.user_ip_address)
-    html = await _message("Check your email", "If that address is waiting for confirmation, "
-                          "we have sent it a new link.")
-    return finished(form, html, {"message": "check_email"}, status=202)
+    return await serve(
+        await EmailForm.from_request(), "auth/resend_verification.html",
+        lambda f: service().flows.email_verification.resend(f.email.data, meta()),
+        lambda f, _: message(f, _CHECK_EMAIL, "Check your email", "If that address is "
+                             "waiting for confirmation, we have sent it a new link.",
+                             status=202))
 
 
 @auth.route("/forgot-password", methods=["GET", "POST"])
 async def forgot_password() -> ResponseReturnValue:
-    form, page = await EmailForm.from_request(), "auth/forgot_password.html"
-    if request.method == "GET":
-        return await render_page(page, form=form)
-    if not form.validate():
-        return await form_invalid(form, page)
-    await svc().request_password_reset(form.email.data, g.user_ip_address)
-    html = await _message("Check your email", "If an account uses that address, we have sent "
-                          "it a link to choose a new password.")
-    return finished(form, html, {"message": "check_email"}, status=202)
+    return await serve(
+        await EmailForm.from_request(), "auth/forgot_password.html",
+        lambda f: service().flows.passwords.request_reset(f.email.data, meta()),
+        lambda f, _: message(f, _CHECK_EMAIL, "Check your email", "If an account uses that "
+                             "address, we have sent it a link to choose a new password.",
+                             status=202))
 
 
 @auth.route("/reset-password", methods=["GET", "POST"])
 async def reset_password() -> ResponseReturnValue:
-    form, page = await ResetPasswordForm.from_request(), "auth/reset_password.html"
-    if request.method == "GET":
-        return await render_page(page, form=form)
-    if not form.validate():
-        return await form_invalid(form, page)
-    try:
-        await svc().reset_password(form.token.data, form.new_password.data, g.user_ip_address)
-    except _FAILURES as exc:
-        return await flow_failed(exc, form, page, rename=_NEW_PASSWORD)
-    html = await _message("Password changed", "Your password has been changed and every "
-                          "session was signed out.", url_for("authtuna_auth.login"), "Sign in")
-    return finished(form, html, {"password_reset": True})
+    return await serve(
+        await ResetPasswordForm.from_request(), "auth/reset_password.html",
+        lambda f: service().flows.passwords.reset(f.token.data, f.new_password.data, meta()),
+        lambda f, _: message(f, {"password_reset": True}, "Password changed",
+                             "Your password has been changed and every session was signed "
+                             "out.", link=(url_for("authtuna_auth.login"), "Sign in")),
+        rename=_NEW_PASSWORD)
 
 
 @auth.route("/change-password", methods=["GET", "POST"])
 @login_required
 async def change_password() -> ResponseReturnValue:
-    form, page = await ChangePasswordForm.from_request(), "auth/change_password.html"
-    if request.method == "GET":
-        return await render_page(page, form=form)
-    if not form.validate():
-        return await form_invalid(form, page)
-    try:
-        await svc().change_password(g.user_id, form.current_password.data,
-                                    form.new_password.data, g.user_ip_address, g.session_id)
-    except _FAILURES as exc:
-        return await flow_failed(exc, form, page, rename=_NEW_PASSWORD)
-    html = await _message("Password changed", "Your other sessions were signed out.", "/",
-                          "Continue")
-    return finished(form, html, {"password_changed": True})
+    return await serve(
+        await ChangePasswordForm.from_request(), "auth/change_password.html",
+        lambda f: service().flows.passwords.change(g.user_id, f.current_password.data,
+                                                   f.new_password.data, meta(), g.session_id),
+        lambda f, _: message(f, {"password_changed": True}, "Password changed",
+                             "Your other sessions were signed out.", link=("/", "Continue")),
+        rename=_NEW_PASSWORD)
 
 
 def _require_passwordless() -> None:
     """PASSWORDLESS_LOGIN_ENABLED off: the magic-link pages do not exist."""
-    if not svc().settings.passwordless_login_enabled:
+    if not service().settings.passwordless_login_enabled:
         raise NotFound()
 
 
 @auth.route("/passwordless/request", methods=["GET", "POST"])
 async def passwordless_request() -> ResponseReturnValue:
     _require_passwordless()
-    form, page = await EmailForm.from_request(), "auth/passwordless_request.html"
-    if request.method == "GET":
-        return await render_page(page, form=form)
-    if not form.validate():
-        return await form_invalid(form, page)
-    await magic_link.request_link(svc(), form.email.data, g.user_ip_address)
-    html = await _message("Check your email", "If an account uses that address, we have sent "
-                          "it a sign-in link.")
-    return finished(form, html, {"message": "check_email"}, status=202)
+    return await serve(
+        await EmailForm.from_request(), "auth/passwordless_request.html",
+        lambda f: service().flows.magic_link.request(f.email.data, meta()),
+        lambda f, _: message(f, _CHECK_EMAIL, "Check your email", "If an account uses that "
+                             "address, we have sent it a sign-in link.", status=202))
 
 
 @auth.route("/passwordless/login", methods=["GET", "POST"])
 async def passwordless_login() -> ResponseReturnValue:
     _require_passwordless()
-    form, page = await TokenForm.from_request(), "auth/passwordless_confirm.html"
-    if request.method == "GET":
-        return await render_page(page, form=form)
-    if not form.validate():
-        return await form_invalid(form, page)
-    try:
-        user, issued = await magic_link.login_with_link(svc(), form.token.data, g.authtuna_meta)
-    except MfaPending as exc:
-        return mfa_pending(exc, form, "/")
-    except _FAILURES as exc:
-        return await flow_failed(exc, form, page)
-    await start_session(user, issued)
-    return finished(form, redirect("/"), {"user": user_json(user)})
+    return await serve(
+        await TokenForm.from_request(), "auth/passwordless_confirm.html",
+        lambda f: service().flows.magic_link.confirm(f.token.data, meta()),
+        lambda f, result: answer_sign_in(result, f, "/"))
 
 
 @auth.get("/user-info")
@@ -259,15 +182,13 @@ async def user_info() -> ResponseReturnValue:
 @login_required
 async def reauthenticate() -> ResponseReturnValue:
     form = await ReauthenticateForm.from_request(next=request.args.get("next", ""))
-    page = "auth/reauthenticate.html"
-    if request.method == "GET":
-        return await render_page(page, form=form)
-    if not form.validate():
-        return await form_invalid(form, page)
-    try:
-        await core_reauthenticate(svc(), g.user_id, g.session_id, form.password.data,
-                                  g.user_ip_address)
-    except _FAILURES as exc:
-        return await flow_failed(exc, form, page)
+    return await serve(
+        form, "auth/reauthenticate.html",
+        lambda f: service().flows.reauthenticate(g.user_id, g.session_id, f.password.data,
+                                                 meta()),
+        _back_to_target)
+
+
+async def _back_to_target(form: ReauthenticateForm, _: object) -> ResponseReturnValue:
     target = safe_next(form.next.data)
     return finished(form, redirect(target), {"next": target})

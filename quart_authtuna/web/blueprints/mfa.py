@@ -7,12 +7,11 @@ from typing import Any
 from quart import Blueprint, current_app, g, redirect, request, url_for
 from quart.typing import ResponseReturnValue
 
-from ...core.errors import AuthTunaError, TokenInvalid
-from ...core.service import AuthService
-from ...core.stages import complete_mfa_login
+from ...core.errors import AuthTunaError, TokenError
 from ...decorators import fresh_login_required, login_required
 from ..forms.mfa import CodeForm, ValidateLoginForm
-from ..login_outcome import PENDING_COOKIE, start_session
+from ..journey import meta, service
+from ..login_outcome import PENDING_COOKIE, answer_sign_in
 from ..redirects import safe_next
 from ..respond import finished, flow_failed, form_invalid, json_response, render_page
 from ..security_headers import secure_blueprint_response
@@ -21,22 +20,18 @@ mfa = Blueprint("authtuna_mfa", __name__)
 mfa.after_request(secure_blueprint_response)
 
 
-def svc() -> AuthService:
-    return current_app.extensions["authtuna"].service
-
-
 @mfa.route("/setup", methods=["GET", "POST"])
 @fresh_login_required
 async def setup() -> ResponseReturnValue:
     """GET: a new secret with its QR code. POST: confirm a code, then show recovery codes."""
     form = await CodeForm.from_request()
     if request.method == "GET":
-        totp = await svc().mfa.setup_totp(g.user_id)
+        totp = await service().mfa.setup_totp(g.user_id)
         return await render_page("mfa/setup.html", form=form, totp=totp)
     if not form.validate():
         return await form_invalid(form, "mfa/setup.html", totp=None)
     try:
-        codes = await svc().mfa.verify_and_enable_totp(g.user_id, form.code.data,
+        codes = await service().mfa.verify_and_enable_totp(g.user_id, form.code.data,
                                                        g.user_ip_address)
     except AuthTunaError as exc:
         return await flow_failed(exc, form, "mfa/setup.html", totp=None)
@@ -71,10 +66,10 @@ async def _has_passkeys(handle: str) -> bool:
     if not current_app.extensions["authtuna"].settings.passkeys_enabled:
         return False
     try:
-        pending = await svc().challenges.get(handle, "mfa_login")
+        user_id = await service().flows.mfa_challenge.pending_user(handle)
     except AuthTunaError:
         return False
-    return bool(await svc().passkeys.list(pending.user_id))
+    return bool(await service().passkeys.list(user_id))
 
 
 @mfa.post("/validate-login")
@@ -88,16 +83,11 @@ async def validate_login() -> ResponseReturnValue:
 
 async def _complete(form: Any, handle: str, page: str, target: str) -> ResponseReturnValue:
     try:
-        user, issued = await complete_mfa_login(svc(), handle, form.code.data, g.authtuna_meta)
-    except TokenInvalid as exc:
-        g.authtuna_clear_pending = True
-        return await flow_failed(exc, form, page)
+        result = await service().flows.mfa_challenge.with_code(handle, form.code.data, meta())
     except AuthTunaError as exc:
+        g.authtuna_clear_pending = isinstance(exc, TokenError)
         return await flow_failed(exc, form, page)
-    await start_session(user, issued)
-    g.authtuna_clear_pending = True
-    return finished(form, redirect(target), {"user": {"id": user.id, "username": user.username},
-                                             "next": target})
+    return await answer_sign_in(result, form, target)
 
 
 @mfa.post("/disable")
@@ -108,7 +98,7 @@ async def disable() -> ResponseReturnValue:
     if not form.validate():
         return await form_invalid(form, "mfa/disable.html")
     try:
-        await svc().mfa.disable_mfa(g.user_id, form.code.data, g.user_ip_address)
+        await service().mfa.disable_mfa(g.user_id, form.code.data, g.user_ip_address)
     except AuthTunaError as exc:
         return await flow_failed(exc, form, "mfa/disable.html")
     return finished(form, redirect(_settings_url()), {"mfa_enabled": False})
@@ -128,7 +118,7 @@ async def regenerate_codes() -> ResponseReturnValue:
     if not form.is_json and not form.csrf_token.validate(form):
         return await form_invalid(form, "mfa/disable.html")
     try:
-        codes = await svc().mfa.regenerate_recovery_codes(g.user_id, g.user_ip_address)
+        codes = await service().mfa.regenerate_recovery_codes(g.user_id, g.user_ip_address)
     except AuthTunaError as exc:
         return await flow_failed(exc, form, "mfa/disable.html")
     html = await render_page("mfa/recovery_codes.html", codes=codes)
@@ -138,8 +128,8 @@ async def regenerate_codes() -> ResponseReturnValue:
 @mfa.get("/status")
 @login_required
 async def status() -> ResponseReturnValue:
-    remaining = await svc().mfa.remaining_recovery_codes(g.user_id)
-    user = await svc().users.get_by_id(g.user_id)
+    remaining = await service().mfa.remaining_recovery_codes(g.user_id)
+    user = await service().users.get_by_id(g.user_id)
     return json_response(200, data={"mfa_enabled": bool(user and user.mfa_enabled),
                                     "recovery_codes_left": remaining})
 

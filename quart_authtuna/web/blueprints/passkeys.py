@@ -10,23 +10,18 @@ from quart.typing import ResponseReturnValue
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 
 from ...core.errors import AuthTunaError, NotFound
-from ...core.managers.passkeys import LOGIN, MFA
-from ...core.service import AuthService
-from ...core.stages import MfaPending, after_first_factor, finish_mfa_login, open_session
+from ...core.managers.passkeys import MFA
 from ...decorators import fresh_login_required, login_required
 from .. import csrf
 from ..errors import error_list, status_for
 from ..forms.base import AuthTunaForm
-from ..login_outcome import PENDING_COOKIE, mfa_pending, start_session
+from ..journey import meta, service
+from ..login_outcome import PENDING_COOKIE, answer_sign_in
 from ..respond import json_response, wants_json
 from ..security_headers import secure_blueprint_response
 
 passkeys = Blueprint("authtuna_passkeys", __name__)
 passkeys.after_request(secure_blueprint_response)
-
-
-def svc() -> AuthService:
-    return current_app.extensions["authtuna"].service
 
 
 def _binding() -> str:
@@ -64,9 +59,9 @@ def passkey_json(row: Any) -> dict[str, Any]:
 @passkeys.post("/register-options")
 @fresh_login_required
 async def register_options() -> ResponseReturnValue:
-    user = await svc().users.get_by_id(g.user_id)
+    user = await service().users.get_by_id(g.user_id)
     assert user is not None
-    return json_response(200, data=await svc().passkeys.registration_options(user, _binding()))
+    return json_response(200, data=await service().passkeys.registration_options(user, _binding()))
 
 
 @passkeys.post("/register")
@@ -74,7 +69,7 @@ async def register_options() -> ResponseReturnValue:
 async def register() -> ResponseReturnValue:
     body = await _body()
     try:
-        row = await svc().passkeys.register(g.user_id, body.get("credential") or {}, _binding(),
+        row = await service().passkeys.register(g.user_id, body.get("credential") or {}, _binding(),
                                             str(body.get("nickname") or "Passkey"),
                                             g.user_ip_address)
     except AuthTunaError as exc:
@@ -84,7 +79,7 @@ async def register() -> ResponseReturnValue:
 
 @passkeys.post("/login-options")
 async def login_options() -> ResponseReturnValue:
-    return json_response(200, data=await svc().passkeys.authentication_options(_binding()))
+    return json_response(200, data=await service().passkeys.authentication_options(_binding()))
 
 
 @passkeys.post("/login")
@@ -92,54 +87,41 @@ async def login() -> ResponseReturnValue:
     """A passkey as the only factor (UV required), or as the first one."""
     body = await _body()
     try:
-        found = await svc().passkeys.authenticate(body.get("credential") or {}, _binding(), LOGIN,
-                                                  ip_address=g.user_ip_address)
-        if found.user_verified:
-            issued = await open_session(svc(), found.user, g.authtuna_meta, "passkey")
-        else:
-            issued = await after_first_factor(svc(), found.user, g.authtuna_meta, "passkey")
-    except MfaPending as exc:
-        return mfa_pending(exc, _JsonForm(), "/")
+        result = await service().flows.passkey_login(body.get("credential") or {}, _binding(),
+                                                     meta())
     except AuthTunaError as exc:
         return _failed(exc)
-    await start_session(found.user, issued)
-    return json_response(200, data={"next": "/", "user": {"id": found.user.id,
-                                                          "username": found.user.username}})
+    return await answer_sign_in(result, _JsonForm(), "/")
 
 
 @passkeys.post("/mfa-login-options")
 async def mfa_login_options() -> ResponseReturnValue:
     handle = request.cookies.get(PENDING_COOKIE, "")
     try:
-        pending = await svc().challenges.get(handle, "mfa_login")
+        user_id = await service().flows.mfa_challenge.pending_user(handle)
     except AuthTunaError as exc:
         return _failed(exc)
-    options = await svc().passkeys.authentication_options(_binding(), pending.user_id, MFA)
+    options = await service().passkeys.authentication_options(_binding(), user_id, MFA)
     return json_response(200, data=options)
 
 
 @passkeys.post("/mfa-login")
 async def mfa_login() -> ResponseReturnValue:
     """A passkey as the second factor of a pending login."""
-    handle = request.cookies.get(PENDING_COOKIE, "") or str((await _body()).get("mfa_token", ""))
+    body = await _body()
+    handle = request.cookies.get(PENDING_COOKIE, "") or str(body.get("mfa_token", ""))
     try:
-        pending = await svc().challenges.get(handle, "mfa_login")
-        await svc().passkeys.authenticate((await _body()).get("credential") or {}, _binding(),
-                                          MFA, expected_user_id=pending.user_id,
-                                          ip_address=g.user_ip_address)
-        user, issued = await finish_mfa_login(svc(), handle, g.authtuna_meta, "passkey")
+        result = await service().flows.mfa_challenge.with_passkey(
+            handle, body.get("credential") or {}, _binding(), meta())
     except AuthTunaError as exc:
         return _failed(exc)
-    await start_session(user, issued)
-    g.authtuna_clear_pending = True
-    return json_response(200, data={"next": "/", "user": {"id": user.id,
-                                                          "username": user.username}})
+    return await answer_sign_in(result, _JsonForm(), "/")
 
 
 @passkeys.get("/")
 @login_required
 async def list_passkeys() -> ResponseReturnValue:
-    rows = await svc().passkeys.list(g.user_id)
+    rows = await service().passkeys.list(g.user_id)
     return json_response(200, data={"passkeys": [passkey_json(r) for r in rows]})
 
 
@@ -148,7 +130,7 @@ async def list_passkeys() -> ResponseReturnValue:
 async def rename(credential_id: str) -> ResponseReturnValue:
     data = await _body() if request.is_json else await request.form
     try:
-        await svc().passkeys.rename(g.user_id, _raw_id(credential_id),
+        await service().passkeys.rename(g.user_id, _raw_id(credential_id),
                                     str(data.get("nickname", "")))
     except AuthTunaError as exc:
         return _failed(exc)
@@ -159,7 +141,7 @@ async def rename(credential_id: str) -> ResponseReturnValue:
 @fresh_login_required
 async def delete(credential_id: str) -> ResponseReturnValue:
     try:
-        await svc().passkeys.delete(g.user_id, _raw_id(credential_id), g.user_ip_address)
+        await service().passkeys.delete(g.user_id, _raw_id(credential_id), g.user_ip_address)
     except AuthTunaError as exc:
         return _failed(exc)
     return _done({"deleted": True})

@@ -1,0 +1,101 @@
+"""UnitOfWork: the engine, one transaction per unit of work, and what runs after commit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from blinker import NamedSignal
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from ..settings import Settings
+from .base import Base
+from .engine import make_engine, make_sessionmaker
+
+_AFTER_COMMIT = "authtuna_after_commit"
+AfterCommit = Callable[[], Awaitable[Any]]
+
+
+class UnitOfWork:
+    """Owns the engine; :meth:`transaction` opens (or joins) one unit of work.
+
+    Arguments:
+        settings: the database URL, schema and pool settings.
+        sender: the object signals are sent from (the AuthService facade).
+    """
+
+    def __init__(self, settings: Settings, *, sender: object) -> None:
+        self._settings = settings
+        self._sender = sender
+        self._engine: AsyncEngine | None = None
+        self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._engine is not None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise RuntimeError("AuthService.start() has not been awaited")
+        return self._engine
+
+    def open(self) -> None:
+        """Create the engine and sessionmaker (no connection is made yet)."""
+        if self._engine is None:
+            self._engine = make_engine(self._settings)
+            self._sessionmaker = make_sessionmaker(self._engine)
+
+    async def create_all(self) -> None:
+        """Create missing tables (and the schema, when DATABASE_SCHEMA is set)."""
+        async with self.engine.begin() as conn:
+            schema = self._settings.database_schema
+            if schema and conn.dialect.name == "postgresql":
+                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            await conn.run_sync(Base.metadata.create_all)
+
+    async def close(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+        self._engine = self._sessionmaker = None
+
+    @asynccontextmanager
+    async def transaction(self, session: AsyncSession | None = None
+                          ) -> AsyncIterator[AsyncSession]:
+        """Join ``session`` if given, else open, commit and close one unit of work.
+
+        Callbacks registered with :meth:`after_commit` run once the outermost unit commits.
+        """
+        if session is not None:
+            yield session
+            return
+        if self._sessionmaker is None:
+            raise RuntimeError("AuthService.start() has not been awaited")
+        async with self._sessionmaker() as own:
+            async with own.begin():
+                yield own
+            for callback in own.info.pop(_AFTER_COMMIT, []):
+                await callback()
+
+    def after_commit(self, session: AsyncSession, callback: AfterCommit) -> None:
+        """Run ``callback`` after ``session`` commits (dropped on rollback)."""
+        session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+    def emit(self, session: AsyncSession, signal: NamedSignal, **kwargs: Any) -> None:
+        """Send ``signal`` (from the facade) once ``session`` commits."""
+
+        async def send() -> None:
+            await signal.send_async(self._sender, _sync_wrapper=_call_sync, **kwargs)
+
+        self.after_commit(session, send)
+
+
+def _call_sync(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    """Let plain (sync) receivers listen to signals sent with ``send_async``."""
+
+    async def inner(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return inner

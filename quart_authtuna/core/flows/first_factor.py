@@ -1,0 +1,84 @@
+"""The shared step after any first factor: a session, or the MFA challenge.
+
+Password, magic-link, passkey and (later) social sign-ins all end here, so a user with a
+second factor always meets it, and a session exists only once every required factor is done.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from ..challenges import ChallengeStore
+from ..db.models import User
+from ..db.unit_of_work import UnitOfWork
+from ..errors import InvalidCredentials
+from ..mail import Mailer
+from ..managers.audit import AuditManager
+from ..managers.sessions import SessionManager
+from ..rbac.checker import load_grants
+from ..settings import Settings
+from ..signals import user_logged_in
+from ..throttle import Throttle, account_key
+from ..types import Clock, RequestMeta
+from .results import MfaChallenged, SignedIn, SignInResult
+
+MFA_LOGIN = "mfa_login"
+MFA_TTL = 300.0
+MFA_ATTEMPTS = 5
+
+
+class FirstFactor:
+    """Decides what a verified first factor leads to, and opens sessions."""
+
+    def __init__(self, db: UnitOfWork, clock: Clock, settings: Settings,
+                 sessions: SessionManager, challenges: ChallengeStore, throttle: Throttle,
+                 audit: AuditManager, mail: Mailer) -> None:
+        self._db = db
+        self._clock = clock
+        self._settings = settings
+        self._sessions = sessions
+        self._challenges = challenges
+        self._throttle = throttle
+        self._audit = audit
+        self._mail = mail
+
+    async def finished(self, user: User, meta: RequestMeta, method: str, *,
+                       second_factor_done: bool = False) -> SignInResult:
+        """A session, or a pending MFA challenge when the user has a second factor."""
+        if user.mfa_enabled and not second_factor_done:
+            challenge = await self._challenges.create(
+                MFA_LOGIN, user_id=user.id, ttl=MFA_TTL,
+                data={"method": method, "fingerprint": meta.fingerprint})
+            return MfaChallenged(challenge.handle, user.id)
+        return await self.open_session(user.id, meta, method)
+
+    async def open_session(self, user_id: str, meta: RequestMeta, method: str,
+                           *, new_password_hash: str | None = None) -> SignedIn:
+        """One transaction: the session row, last_login, the audit row and the user's grants."""
+        async with self._db.transaction() as tx:
+            user = await tx.get(User, user_id, populate_existing=True)
+            if user is None or not user.is_active:
+                raise InvalidCredentials()
+            user.last_login = self._clock()
+            if new_password_hash is not None:
+                user.password_hash = new_password_hash
+                self._audit.record(tx, "PASSWORD_REHASHED", user_id=user.id)
+            issued = await self._sessions.create(
+                user.id, meta.ip_address, meta.region, meta.device,
+                fingerprint=meta.fingerprint, method=method, session=tx)
+            await self._throttle.succeeded([account_key("", user.id)], session=tx)
+            self._audit.record(tx, "LOGIN_SUCCESS", user_id=user.id, ip_address=meta.ip_address,
+                               details={"method": method})
+            grants = await load_grants(tx, user.id)
+            self._db.emit(tx, user_logged_in, user=user, session_id=issued.session_id,
+                          method=method)
+        self._notify(user, meta)
+        return SignedIn(user, issued, grants, method)
+
+    def _notify(self, user: User, meta: RequestMeta) -> None:
+        """Email the user about the sign-in (in the background)."""
+        if self._settings.send_new_login_email:
+            when = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m-%d %H:%M UTC")
+            self._mail.send_later("new_login", user.email, username=user.username,
+                                  ip_address=meta.ip_address or "unknown", device=meta.device,
+                                  region=meta.region, login_time=when)

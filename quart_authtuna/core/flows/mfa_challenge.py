@@ -1,0 +1,50 @@
+"""The second step of a sign-in: a TOTP or recovery code, or a passkey, for a pending login."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..challenges import ChallengeStore
+from ..errors import InvalidCredentials
+from ..managers.mfa import MFAManager
+from ..managers.passkeys import MFA as PASSKEY_MFA
+from ..managers.passkeys import PasskeyManager
+from ..types import RequestMeta
+from .first_factor import MFA_ATTEMPTS, MFA_LOGIN, FirstFactor
+from .results import SignedIn
+
+
+class MfaChallenge:
+    """Check the second factor for a pending login; the challenge is used at most once."""
+
+    def __init__(self, challenges: ChallengeStore, mfa: MFAManager, passkeys: PasskeyManager,
+                 first_factor: FirstFactor) -> None:
+        self._challenges = challenges
+        self._mfa = mfa
+        self._passkeys = passkeys
+        self._first_factor = first_factor
+
+    async def pending_user(self, handle: str) -> str:
+        """The user id of a live pending login (TokenInvalid/TokenExpired otherwise)."""
+        row = await self._challenges.get(handle, MFA_LOGIN, max_attempts=MFA_ATTEMPTS)
+        assert row.user_id is not None
+        return row.user_id
+
+    async def with_code(self, handle: str, code: str, meta: RequestMeta) -> SignedIn:
+        user_id = await self.pending_user(handle)
+        if not await self._mfa.verify_code(user_id, code, meta.ip_address):
+            await self._challenges.failed(handle)
+            raise InvalidCredentials("That code is not valid.")
+        return await self._finish(handle, meta, "totp")
+
+    async def with_passkey(self, handle: str, credential: dict[str, Any] | str, binding: str,
+                           meta: RequestMeta) -> SignedIn:
+        user_id = await self.pending_user(handle)
+        await self._passkeys.authenticate(credential, binding, PASSKEY_MFA,
+                                          expected_user_id=user_id, ip_address=meta.ip_address)
+        return await self._finish(handle, meta, "passkey")
+
+    async def _finish(self, handle: str, meta: RequestMeta, factor: str) -> SignedIn:
+        pending = await self._challenges.consume(handle, MFA_LOGIN)
+        method = f"{pending.data.get('method')}+{factor}"
+        return await self._first_factor.open_session(pending.user_id or "", meta, method)

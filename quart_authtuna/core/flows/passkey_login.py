@@ -1,0 +1,23 @@
+"""Passkey sign-in: with user verification it is both factors, without it the first one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..managers.passkeys import LOGIN, PasskeyManager
+from ..types import RequestMeta
+from .first_factor import FirstFactor
+from .results import SignInResult
+
+
+class PasskeyLogin:
+    def __init__(self, passkeys: PasskeyManager, first_factor: FirstFactor) -> None:
+        self._passkeys = passkeys
+        self._first_factor = first_factor
+
+    async def __call__(self, credential: dict[str, Any] | str, binding: str, meta: RequestMeta
+                       ) -> SignInResult:
+        found = await self._passkeys.authenticate(credential, binding, LOGIN,
+                                                  ip_address=meta.ip_address)
+        return await self._first_factor.finished(found.user, meta, "passkey",
+                                                 second_factor_done=found.user_verified)

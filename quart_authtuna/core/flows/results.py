@@ -1,0 +1,65 @@
+"""What a finished journey reports: past-tense results, one small dataclass each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..db.models import User
+from ..managers.sessions import IssuedSession
+from ..rbac.grants import Grants
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """Every required factor is done: a new session (its raw id goes into the cookie)."""
+
+    user: User
+    session: IssuedSession
+    grants: Grants
+    method: str
+
+
+@dataclass(frozen=True, slots=True)
+class MfaChallenged:
+    """The first factor passed; ``handle`` resumes the sign-in at the second factor."""
+
+    handle: str
+    user_id: str
+
+
+#: Every way in ends in one of these two.
+SignInResult = SignedIn | MfaChallenged
+
+
+@dataclass(frozen=True, slots=True)
+class SignedOut:
+    ended: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Reauthenticated:
+    authenticated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class SignupAccepted:
+    """Always the same to the caller; ``user`` is set only when an account was created."""
+
+    user: User | None
+
+
+@dataclass(frozen=True, slots=True)
+class EmailVerified:
+    user: User
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordChanged:
+    user: User
+    sessions_ended: int
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordReset:
+    user: User
+    sessions_ended: int

@@ -1,0 +1,43 @@
+"""Links in emails: the core names the page, the web layer knows where it lives.
+
+A :class:`LinkBuilder` turns a page name and query values into an absolute URL on
+API_BASE_URL (never the request's Host). The Quart extension passes one built on
+``url_for``; :class:`PrefixLinks` serves the core used on its own.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+from urllib.parse import urlencode
+
+from .settings import Settings
+
+#: The pages an email can link to.
+Page = Literal["login", "forgot_password", "reset_password", "verify_email",
+               "passwordless_login"]
+
+
+class LinkBuilder(Protocol):
+    def __call__(self, page: Page, **query: str) -> str: ...
+
+
+def absolute(base_url: str, path: str, query: dict[str, str]) -> str:
+    """``path`` on ``base_url`` with ``query`` appended."""
+    return base_url.rstrip("/") + path + (f"?{urlencode(query)}" if query else "")
+
+
+class PrefixLinks:
+    """Default paths under AUTH_PREFIX, for the core without the web layer."""
+
+    PATHS: dict[str, str] = {
+        "login": "/login", "forgot_password": "/forgot-password",
+        "reset_password": "/reset-password", "verify_email": "/verify",
+        "passwordless_login": "/passwordless/login",
+    }
+
+    def __init__(self, settings: Settings) -> None:
+        self._base = settings.api_base_url
+        self._prefix = settings.auth_prefix
+
+    def __call__(self, page: Page, **query: str) -> str:
+        return absolute(self._base, self._prefix + self.PATHS[page], query)

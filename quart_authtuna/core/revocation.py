@@ -1,0 +1,128 @@
+"""Revocation: the one place that makes committed changes reach the in-process caches.
+
+Flows and managers say *what* changed, inside their transaction; after it commits the event
+is published through a :class:`Broadcaster`, and every subscribed process (today: this one)
+drops exactly the cache entries the event names. No other module drops cache entries.
+
+Verbs: :meth:`Revocation.sessions_ended`, :meth:`~Revocation.user_changed`,
+:meth:`~Revocation.grants_changed`, :meth:`~Revocation.api_key_revoked`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .db.unit_of_work import UnitOfWork
+from .managers.api_key_cache import PrincipalCache
+from .rbac.checker import RbacChecker
+from .sessions.cache import SessionCache
+
+Kind = Literal["sessions_ended", "user_changed", "grants_changed", "api_key_revoked"]
+Handler = Callable[["RevocationEvent"], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class RevocationEvent:
+    """What changed. ``ids`` are stored session ids, user ids or key ids, by ``kind``;
+    ``grants_changed`` with no ids means everyone (a role or permission definition changed)."""
+
+    kind: Kind
+    ids: tuple[str, ...] = ()
+
+
+class Broadcaster(Protocol):
+    """Carries events to every process that serves this database."""
+
+    def subscribe(self, handler: Handler) -> None: ...
+
+    async def publish(self, event: RevocationEvent) -> None: ...
+
+
+class InProcessBroadcaster:
+    """Delivers events to this process's subscribers, at once."""
+
+    def __init__(self) -> None:
+        self._handlers: list[Handler] = []
+
+    def subscribe(self, handler: Handler) -> None:
+        self._handlers.append(handler)
+
+    async def publish(self, event: RevocationEvent) -> None:
+        for handler in self._handlers:
+            await handler(event)
+
+
+class Revocation:
+    """Publishes what a transaction changed once it commits, and applies what arrives.
+
+    Arguments:
+        db: registers the after-commit publication.
+        sessions, grants, api_keys: this process's caches.
+        broadcaster: where events travel (in-process by default).
+    """
+
+    def __init__(self, db: UnitOfWork, sessions: SessionCache, grants: RbacChecker,
+                 api_keys: PrincipalCache, broadcaster: Broadcaster | None = None) -> None:
+        self._db = db
+        self._sessions = sessions
+        self._grants = grants
+        self._api_keys = api_keys
+        self.broadcaster = broadcaster or InProcessBroadcaster()
+        self.broadcaster.subscribe(self.apply)
+
+    # ---- verbs (inside a transaction; published after it commits) --------------------
+
+    def sessions_ended(self, tx: AsyncSession, session_ids: Iterable[str]) -> None:
+        """These sessions were ended: their cookies are refused from now on."""
+        self._later(tx, RevocationEvent("sessions_ended", tuple(session_ids)))
+
+    def user_changed(self, tx: AsyncSession, user_id: str) -> None:
+        """Anything a session caches about the user changed: re-verify its sessions."""
+        self._later(tx, RevocationEvent("user_changed", (user_id,)))
+
+    def grants_changed(self, tx: AsyncSession, user_ids: Iterable[str] | None = None) -> None:
+        """Roles or permissions changed for these users (``None``: for everyone)."""
+        self._later(tx, RevocationEvent("grants_changed",
+                                        () if user_ids is None else tuple(user_ids)))
+
+    def api_key_revoked(self, tx: AsyncSession, key_id: str) -> None:
+        self._later(tx, RevocationEvent("api_key_revoked", (key_id,)))
+
+    async def publish(self, event: RevocationEvent) -> None:
+        """Publish now (for changes made outside a unit of work, e.g. provisioning)."""
+        await self.broadcaster.publish(event)
+
+    def forget_sessions(self, session_ids: Iterable[str]) -> None:
+        """Local only: the database says these sessions are unusable; ask it next time."""
+        for session_id in session_ids:
+            self._sessions.drop(session_id)
+
+    # ---- applying ----------------------------------------------------------------------
+
+    async def apply(self, event: RevocationEvent) -> None:
+        """Drop what ``event`` names from this process's caches."""
+        if event.kind == "sessions_ended":
+            for session_id in event.ids:
+                self._sessions.drop(session_id, revoked=True)
+        elif event.kind == "user_changed":
+            self._grants.invalidate(event.ids)
+            self._api_keys.drop_users(frozenset(event.ids))
+            for user_id in event.ids:
+                self._sessions.drop_user(user_id)
+        elif event.kind == "grants_changed":
+            ids = frozenset(event.ids) if event.ids else None
+            self._grants.invalidate(ids)
+            self._api_keys.drop_users(ids)
+        elif event.kind == "api_key_revoked":
+            for key_id in event.ids:
+                self._api_keys.drop_key(key_id)
+
+    def _later(self, tx: AsyncSession, event: RevocationEvent) -> None:
+        async def publish() -> None:
+            await self.broadcaster.publish(event)
+
+        self._db.after_commit(tx, publish)
