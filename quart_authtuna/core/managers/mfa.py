@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pyotp
@@ -30,11 +31,17 @@ _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 @dataclass(frozen=True, slots=True)
 class TotpSetup:
-    """What the setup page shows: the secret for manual entry and an inline QR (data URI)."""
+    """What the setup page shows: the secret for manual entry and an inline QR (data URI).
+
+    Unpacks like upstream's return value: ``secret, url = await svc.mfa.setup_totp(...)``.
+    """
 
     secret: str
     provisioning_uri: str
     qr_data_uri: str
+
+    def __iter__(self) -> Iterator[str]:
+        return iter((self.secret, self.provisioning_uri))
 
 
 def new_recovery_code() -> str:

@@ -44,17 +44,18 @@ class PermissionManager:
         return perm
 
     async def get_or_create(self, name: str, defaults: dict[str, Any] | None = None
-                            ) -> Permission:
-        """The named permission, created (by system) with ``defaults`` when missing."""
+                            ) -> tuple[Permission, bool]:
+        """``(permission, created)``, as upstream: the named permission, created (by system)
+        with ``defaults`` when missing; ``created`` is False when it already existed."""
         existing = await self.get_by_name(name)
         if existing is not None:
-            return existing
+            return existing, False
         try:
-            return await self.create(name, (defaults or {}).get("description"))
-        except (ConflictError, IntegrityError):
+            return await self.create(name, (defaults or {}).get("description")), True
+        except (ConflictError, IntegrityError):  # a concurrent caller created it first
             found = await self.get_by_name(name)
             assert found is not None
-            return found
+            return found, False
 
     async def get_by_name(self, name: str) -> Permission | None:
         async with self._db.transaction() as tx:
