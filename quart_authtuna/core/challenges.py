@@ -2,6 +2,8 @@
 
 A challenge is stored under the SHA-256 of a random handle, bound to a kind and optionally to
 a browser, expires, allows a bounded number of attempts, and is consumed atomically once.
+``reserve_attempt`` counts an attempt before the secret is checked (one conditional
+``UPDATE .. RETURNING``), so concurrent guesses never exceed ``max_attempts``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from .db.unit_of_work import UnitOfWork
 from .errors import TokenExpired, TokenInvalid
 from .types import Clock
 
+INVALID = "This sign-in step is no longer valid. Please start again."
+EXPIRED = "This sign-in step has expired. Please start again."
+
 
 @dataclass(frozen=True, slots=True)
 class Challenge:
@@ -26,7 +31,12 @@ class Challenge:
 
 
 class ChallengeStore:
-    """Create, read, fail and consume challenges."""
+    """Create, read, reserve attempts on and consume challenges.
+
+    Arguments:
+        db: the unit of work.
+        clock: the time.
+    """
 
     def __init__(self, db: UnitOfWork, clock: Clock) -> None:
         self._db = db
@@ -53,10 +63,37 @@ class ChallengeStore:
         if (row is None or row.kind != kind or row.consumed_at is not None
                 or row.attempts >= max_attempts
                 or row.binding != (digest(binding) if binding else "")):
-            raise TokenInvalid("This sign-in step is no longer valid. Please start again.")
+            raise TokenInvalid(INVALID)
         if row.expires_at <= self._clock():
-            raise TokenExpired("This sign-in step has expired. Please start again.")
+            raise TokenExpired(EXPIRED)
         return row
+
+    async def reserve_attempt(self, handle: str, kind: str, *, binding: str = "",
+                              max_attempts: int = 5) -> AuthChallenge:
+        """Count one attempt before checking a secret, in a committed transaction of its own.
+
+        Succeeds only while the challenge is live, unconsumed, of ``kind``, bound to
+        ``binding`` and has fewer than ``max_attempts`` attempts: of N concurrent callers at
+        most the remaining attempts pass. Otherwise TokenExpired (past its expiry) or
+        TokenInvalid. Nothing to release: a success consumes the challenge.
+        """
+        now, key = self._clock(), digest(handle)
+        bound = digest(binding) if binding else ""
+        stmt = update(AuthChallenge).where(
+            AuthChallenge.id == key, AuthChallenge.kind == kind, AuthChallenge.binding == bound,
+            AuthChallenge.consumed_at.is_(None), AuthChallenge.expires_at > now,
+            AuthChallenge.attempts < max_attempts,
+        ).values(attempts=AuthChallenge.attempts + 1).returning(AuthChallenge.id)
+        async with self._db.transaction() as tx:
+            taken = await tx.scalar(stmt.execution_options(synchronize_session=False))
+            row = await tx.get(AuthChallenge, key, populate_existing=True)
+        if taken is not None and row is not None:
+            return row
+        if (row is not None and row.kind == kind and row.binding == bound
+                and row.consumed_at is None and row.attempts < max_attempts
+                and row.expires_at <= now):
+            raise TokenExpired(EXPIRED)
+        raise TokenInvalid(INVALID)
 
     async def failed(self, handle: str, session: AsyncSession | None = None) -> None:
         """Count one failed attempt."""
@@ -75,7 +112,7 @@ class ChallengeStore:
                 AuthChallenge.binding == (digest(binding) if binding else ""),
             ).values(consumed_at=now))
             if not result.rowcount:
-                raise TokenInvalid("This sign-in step is no longer valid. Please start again.")
+                raise TokenInvalid(INVALID)
             row = await tx.get(AuthChallenge, digest(handle), populate_existing=True)
             assert row is not None
             return row

@@ -175,6 +175,13 @@ class Settings:
     max_login_attempts_per_user: int = _f(5, "Failed logins per account per window.")
     login_rate_limit_window_seconds: int = _f(900, "Window for counting failed logins.")
     login_lockout_duration_seconds: int = _f(1800, "Longest delay a throttled account waits.")
+    device_trust_lifetime_seconds: int = _f(
+        31536000, "Lifetime of the signed cookie that exempts a device from the account lockout.")
+    device_cookie_name: str = _f("authtuna_device", "Name of the trusted-device cookie.")
+    max_token_requests_per_ip_per_hour: int = _f(
+        10, "Reset, magic-link and verification requests per requesting IP per hour.")
+    mail_max_per_address_per_hour: int = _f(3, "Account mails sent to one address per hour.")
+    mail_max_per_ip_per_hour: int = _f(20, "Account mails one requesting IP causes per hour.")
     password_min_length: int = _f(12, "Shortest accepted password (never below 8).")
     password_max_length: int = _f(1024, "Longest accepted password, checked before hashing.")
     bcrypt_rounds: int = _f(12, "bcrypt cost; older hashes are upgraded at login.")

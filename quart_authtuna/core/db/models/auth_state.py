@@ -1,4 +1,4 @@
-"""Short-lived server-side state: ceremony challenges and login throttle counters."""
+"""Short-lived server-side state: ceremony challenges and attempt counters."""
 
 from __future__ import annotations
 
@@ -28,7 +28,11 @@ class AuthChallenge(Base):
 
 
 class ThrottleCounter(Base):
-    """Failures for one key (``user:<id>`` or ``ip:<addr>``) in the current window."""
+    """Attempts for one key (``acct:``, ``ip:``, ``dev:``, ... see core.throttle) in a window.
+
+    ``failures`` counts attempts reserved in the window (failed or still being checked);
+    ``locked_until`` is 0 or the epoch second the key opens again.
+    """
 
     __tablename__ = "throttle_counters"
 
