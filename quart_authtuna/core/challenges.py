@@ -95,6 +95,14 @@ class ChallengeStore:
             raise TokenExpired(EXPIRED)
         raise TokenInvalid(INVALID)
 
+    async def void_for_user(self, user_id: str, kind: str, session: AsyncSession | None = None
+                            ) -> None:
+        """Make every unconsumed challenge of ``kind`` for the user unusable."""
+        async with self._db.transaction(session) as tx:
+            await tx.execute(update(AuthChallenge).where(
+                AuthChallenge.user_id == user_id, AuthChallenge.kind == kind,
+                AuthChallenge.consumed_at.is_(None)).values(consumed_at=self._clock()))
+
     async def failed(self, handle: str, session: AsyncSession | None = None) -> None:
         """Count one failed attempt."""
         async with self._db.transaction(session) as tx:

@@ -18,6 +18,7 @@ from .crypto.passwords import PasswordHasher
 from .db.models import User
 from .db.unit_of_work import AfterCommit, UnitOfWork
 from .defaults import provision_defaults
+from .device_trust import DeviceTrust
 from .errors import MfaPending
 from .flows import Flows
 from .flows.email_verification import EmailVerification
@@ -31,7 +32,9 @@ from .flows.passwords import Passwords
 from .flows.results import MfaChallenged
 from .flows.signup import Signup
 from .links import LinkBuilder, PrefixLinks
+from .lockout import LoginGate
 from .mail import Mailer
+from .mail_quota import MailQuota
 from .managers.api_key_cache import PrincipalCache
 from .managers.api_keys import ApiKeyManager
 from .managers.audit import AuditManager
@@ -78,6 +81,8 @@ class AuthService:
                                      broadcaster)
         self.mail = Mailer(s, links or PrefixLinks(s))
         self.throttle = Throttle(db, s, clock)
+        self.devices = DeviceTrust(s, clock)
+        self.mail_quota = MailQuota(self.throttle, s)
         self.challenges = ChallengeStore(db, clock)
         self.sessions = SessionManager(db, clock, s, self.audit, self.revocation)
         self.users = UserManager(db, clock, s, self.audit, self.passwords, self.rbac,
@@ -86,7 +91,7 @@ class AuthService:
         self.permissions = PermissionManager(db, self.audit, self.rbac)
         self.tokens = TokenManager(db, clock, s, self.audit)
         self.mfa = MFAManager(db, clock, s, self.audit, self.encryptor, self.passwords,
-                              self.throttle, self.mail, self.revocation)
+                              self.throttle, self.mail, self.sessions, self.revocation)
         self.passkeys = PasskeyManager(db, clock, s, self.audit, self.challenges, self.mail)
         self.api_keys = ApiKeyManager(db, clock, s, self.audit, self.passwords, self.rbac,
                                       self.revocation, self.api_key_cache)
@@ -98,23 +103,27 @@ class AuthService:
     def _build_flows(self) -> Flows:
         db, s = self.db, self.settings
         first = FirstFactor(db, self.now, s, self.sessions, self.challenges, self.throttle,
-                            self.audit, self.mail)
+                            self.devices, self.audit, self.mail)
         verification = EmailVerification(db, s, self.users, self.tokens, self.audit, self.mail,
-                                         self.revocation)
+                                         self.mail_quota, self.revocation)
         return Flows(
             first_factor=first,
-            password_login=PasswordLogin(db, s, self.users, self.passwords, self.throttle,
-                                         self.audit, verification, first),
+            password_login=PasswordLogin(db, s, self.users, self.passwords,
+                                         LoginGate(self.throttle, self.devices), self.audit,
+                                         verification, first),
             reauthenticate=Reauthentication(db, self.now, self.users, self.passwords,
                                             self.throttle, self.audit, self.revocation),
-            magic_link=MagicLink(db, s, self.users, self.tokens, self.audit, self.mail, first),
+            magic_link=MagicLink(db, s, self.users, self.tokens, self.audit, self.mail,
+                                 self.mail_quota, first),
             passkey_login=PasskeyLogin(self.passkeys, first),
             mfa_challenge=MfaChallenge(self.challenges, self.mfa, self.passkeys, first),
             logout=Logout(self.sessions),
-            signup=Signup(s, self.users, self.passwords, self.audit, self.mail, verification),
+            signup=Signup(s, self.users, self.passwords, self.audit, self.mail,
+                          self.mail_quota, verification),
             email_verification=verification,
             passwords=Passwords(db, self.now, s, self.users, self.passwords, self.tokens,
-                                self.sessions, self.throttle, self.audit, self.mail),
+                                self.sessions, self.challenges, self.throttle,
+                                self.mail_quota, self.audit, self.mail),
         )
 
     # ---- lifecycle ---------------------------------------------------------------------

@@ -132,7 +132,9 @@ class Settings:
     encrypt_audit_ip: bool = _f(True, "Encrypt audit IPs in PII mode.")
     tokens_expiry_seconds: int = _f(3600, "Lifetime of emailed single-use tokens.")
     tokens_max_count_per_day_per_user_per_action: int = _f(
-        5, "Daily cap on reset and magic-link tokens per user.")
+        5, "Ignored (upstream's per-user daily cap let strangers use up a user's quota): "
+        "mails are capped per address and requests per IP (MAIL_MAX_*, "
+        "MAX_TOKEN_REQUESTS_PER_IP_PER_HOUR).")
     mail_starttls: bool = _f(True, "Upgrade SMTP with STARTTLS.")
     mail_ssl_tls: bool = _f(False, "Use implicit TLS (port 465).")
     use_credentials: bool = _f(True, "Log in to the SMTP server.")

@@ -33,6 +33,8 @@ class RequestMeta:
     device: str = "Unknown"
     region: str = "Unknown"
     fingerprint: str = ""
+    #: The signed device cookie (see :mod:`.device_trust`), when the browser has one.
+    device_token: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
 

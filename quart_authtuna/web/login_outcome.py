@@ -28,6 +28,7 @@ async def start_session(result: SignedIn) -> None:
     _, cookie = flows.session_validator.issue(result.session, result.user, result.grants)
     set_session_cookie(cookie)
     g.authtuna_clear_pending = True
+    g.authtuna_device_token = result.device_token
 
 
 async def answer_sign_in(result: SignInResult, form: Any, target: str) -> ResponseReturnValue:

@@ -104,6 +104,12 @@ async def save_session(response: Response) -> Response:
                             domain=settings.session_cookie_domain)
     elif g.get("authtuna_clear_pending"):
         response.delete_cookie("authtuna_mfa", path="/", domain=settings.session_cookie_domain)
+    device = g.get("authtuna_device_token")
+    if device:
+        response.set_cookie(settings.device_cookie_name, device, path="/", httponly=True,
+                            max_age=settings.device_trust_lifetime_seconds,
+                            secure=settings.session_secure, samesite="Lax",
+                            domain=settings.session_cookie_domain)
     seed = g.get("authtuna_new_csrf_seed")
     if seed:
         response.set_cookie(csrf.COOKIE, seed, path="/", secure=settings.session_secure,

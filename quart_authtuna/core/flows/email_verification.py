@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..db.models import User
 from ..db.unit_of_work import UnitOfWork
-from ..errors import RateLimited
 from ..mail import Mailer
+from ..mail_quota import MailQuota
 from ..managers.audit import AuditManager
 from ..managers.tokens import TokenManager
 from ..managers.users import UserManager
@@ -22,8 +22,9 @@ class EmailVerification:
     """Send, confirm and resend verification links."""
 
     def __init__(self, db: UnitOfWork, settings: Settings, users: UserManager,
-                 tokens: TokenManager, audit: AuditManager, mail: Mailer,
+                 tokens: TokenManager, audit: AuditManager, mail: Mailer, quota: MailQuota,
                  revocation: Revocation) -> None:
+        self._quota = quota
         self._db = db
         self._settings = settings
         self._users = users
@@ -54,14 +55,14 @@ class EmailVerification:
         return EmailVerified(user)
 
     async def resend(self, email: str, meta: RequestMeta) -> None:
-        """Send a new link if the address belongs to an unverified account; silent otherwise."""
+        """Send a new link if the address belongs to an unverified account; silent otherwise.
+
+        Requests are limited per requesting IP (RateLimited), mails per address and IP."""
+        await self._quota.admit_request(meta.ip_address)
         user = await self._users.get_by_email(email)
-        if user is None or user.email_verified or not user.is_active:
+        if (user is None or user.email_verified or not user.is_active
+                or not await self._quota.allow(user.email, meta.ip_address)):
             await self._audit.log_event("EMAIL_VERIFICATION_RESEND", None, meta.ip_address,
                                         {"matched": False})
             return
-        try:
-            await self.send(user)
-        except RateLimited:
-            await self._audit.log_event("EMAIL_VERIFICATION_RATE_LIMITED", user.id,
-                                        meta.ip_address)
+        await self.send(user)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from ..challenges import ChallengeStore
 from ..db.models import User
 from ..db.unit_of_work import UnitOfWork
+from ..device_trust import DeviceTrust
 from ..errors import InvalidCredentials
 from ..mail import Mailer
 from ..managers.audit import AuditManager
@@ -18,7 +19,7 @@ from ..managers.sessions import SessionManager
 from ..rbac.checker import load_grants
 from ..settings import Settings
 from ..signals import user_logged_in
-from ..throttle import Throttle, account_key
+from ..throttle import Reservation, Throttle
 from ..types import Clock, RequestMeta
 from .results import MfaChallenged, SignedIn, SignInResult
 
@@ -32,13 +33,14 @@ class FirstFactor:
 
     def __init__(self, db: UnitOfWork, clock: Clock, settings: Settings,
                  sessions: SessionManager, challenges: ChallengeStore, throttle: Throttle,
-                 audit: AuditManager, mail: Mailer) -> None:
+                 devices: DeviceTrust, audit: AuditManager, mail: Mailer) -> None:
         self._db = db
         self._clock = clock
         self._settings = settings
         self._sessions = sessions
         self._challenges = challenges
         self._throttle = throttle
+        self._devices = devices
         self._audit = audit
         self._mail = mail
 
@@ -52,9 +54,11 @@ class FirstFactor:
             return MfaChallenged(challenge.handle, user.id)
         return await self.open_session(user.id, meta, method)
 
-    async def open_session(self, user_id: str, meta: RequestMeta, method: str,
-                           *, new_password_hash: str | None = None) -> SignedIn:
-        """One transaction: the session row, last_login, the audit row and the user's grants."""
+    async def open_session(self, user_id: str, meta: RequestMeta, method: str, *,
+                           new_password_hash: str | None = None,
+                           reservation: Reservation | None = None) -> SignedIn:
+        """One transaction: the session row, last_login, the audit row and the user's grants;
+        ``reservation`` (the attempt that succeeded) is released in it."""
         async with self._db.transaction() as tx:
             user = await tx.get(User, user_id, populate_existing=True)
             if user is None or not user.is_active:
@@ -66,14 +70,16 @@ class FirstFactor:
             issued = await self._sessions.create(
                 user.id, meta.ip_address, meta.region, meta.device,
                 fingerprint=meta.fingerprint, method=method, session=tx)
-            await self._throttle.succeeded([account_key("", user.id)], session=tx)
+            if reservation is not None:
+                await self._throttle.release(reservation, session=tx)
             self._audit.record(tx, "LOGIN_SUCCESS", user_id=user.id, ip_address=meta.ip_address,
                                details={"method": method})
             grants = await load_grants(tx, user.id)
             self._db.emit(tx, user_logged_in, user=user, session_id=issued.session_id,
                           method=method)
         self._notify(user, meta)
-        return SignedIn(user, issued, grants, method)
+        device = self._devices.issue(user.id, self._devices.verify(meta.device_token, user.id))
+        return SignedIn(user, issued, grants, method, device)
 
     def _notify(self, user: User, meta: RequestMeta) -> None:
         """Email the user about the sign-in (in the background)."""

@@ -8,12 +8,13 @@ from ..crypto.passwords import PasswordHasher
 from ..db.models import User, UserSession
 from ..db.unit_of_work import UnitOfWork
 from ..errors import EmailNotVerified, InvalidCredentials
+from ..lockout import LoginGate
 from ..managers.audit import AuditManager
 from ..managers.users import UserManager
 from ..revocation import Revocation
 from ..settings import Settings
 from ..signals import login_failed
-from ..throttle import Throttle, account_key, ip_key
+from ..throttle import Throttle, account_key, session_key
 from ..types import Clock, RequestMeta
 from .email_verification import EmailVerification
 from .first_factor import FirstFactor
@@ -24,13 +25,13 @@ class PasswordLogin:
     """Check the password, then hand over to the shared first-factor step."""
 
     def __init__(self, db: UnitOfWork, settings: Settings, users: UserManager,
-                 passwords: PasswordHasher, throttle: Throttle, audit: AuditManager,
+                 passwords: PasswordHasher, gate: LoginGate, audit: AuditManager,
                  verification: EmailVerification, first_factor: FirstFactor) -> None:
         self._db = db
         self._settings = settings
         self._users = users
         self._passwords = passwords
-        self._throttle = throttle
+        self._gate = gate
         self._audit = audit
         self._verification = verification
         self._first_factor = first_factor
@@ -39,36 +40,40 @@ class PasswordLogin:
                        ) -> SignInResult:
         """A session or an MFA challenge; InvalidCredentials for every kind of miss.
 
-        Unknown users, wrong passwords and suspended accounts fail identically, and each
-        failure costs one bcrypt verification.
+        Unknown users, wrong passwords, suspended and locked accounts fail identically, and
+        each failure costs one bcrypt verification. The attempt is counted before the
+        password is checked (:mod:`..lockout`), so parallel guesses never exceed the limit.
         """
         too_long = len(password) > self._settings.password_max_length
         identifier = identifier.strip()[:320]
         user = None if too_long else await self._users.get_by_identifier(identifier)
-        keys = [account_key(identifier, user.id if user else None), ip_key(meta.ip_address)]
-        await self._throttle.check(keys)
-        stored = user.password_hash if user else None
+        user_id = user.id if user else None
+        attempt = await self._gate.enter(account_key(identifier, user_id), meta.ip_address,
+                                         meta.device_token, user_id=user_id)
+        stored = None if attempt.account_locked or user is None else user.password_hash
         ok = False if too_long else await self._passwords.verify(password, stored)
         if user is None or not ok or not user.is_active:
-            reason = "unknown_user" if user is None else ("bad_password" if not ok
-                                                           else "suspended")
+            reason = ("locked" if attempt.account_locked else "unknown_user" if user is None
+                      else "bad_password" if not ok else "suspended")
             async with self._db.transaction() as tx:
-                await self._throttle.failed(keys, session=tx)
-                self._audit.record(tx, "LOGIN_FAILED", user_id=user.id if user else None,
+                self._audit.record(tx, "LOGIN_FAILED", user_id=user_id,
                                    ip_address=meta.ip_address, details={"reason": reason})
                 self._db.emit(tx, login_failed, user_id=user.id if user else None,
                               ip_address=meta.ip_address)
             raise InvalidCredentials()
         if self._settings.require_email_verification and not user.email_verified:
+            await self._gate.succeeded(attempt)
             await self._verification.send(user)
             raise EmailNotVerified()
         rehash = (await self._passwords.hash(password)
                   if self._passwords.needs_rehash(user.password_hash) else None)
         if not user.mfa_enabled:
-            return await self._first_factor.open_session(user.id, meta, "password",
-                                                         new_password_hash=rehash)
-        if rehash is not None:
-            async with self._db.transaction() as tx:
+            return await self._first_factor.open_session(
+                user.id, meta, "password", new_password_hash=rehash,
+                reservation=attempt.reservation)
+        async with self._db.transaction() as tx:
+            await self._gate.succeeded(attempt, session=tx)
+            if rehash is not None:
                 row = await tx.get(User, user.id)
                 assert row is not None
                 row.password_hash = rehash
@@ -92,17 +97,15 @@ class Reauthentication:
 
     async def __call__(self, user_id: str, session_id: str, password: str, meta: RequestMeta
                        ) -> Reauthenticated:
+        """The attempt is counted per session before the check (RateLimited past the limit)."""
         user = await self._users.get_by_id(user_id)
-        keys = [account_key("", user_id), ip_key(meta.ip_address)]
-        await self._throttle.check(keys)
+        reservation = await self._throttle.reserve([session_key(session_id)])
         if user is None or not await self._passwords.verify(password, user.password_hash):
-            async with self._db.transaction() as tx:
-                await self._throttle.failed(keys, session=tx)
-                self._audit.record(tx, "REAUTHENTICATION_FAILED", user_id=user_id,
-                                   ip_address=meta.ip_address)
+            await self._audit.log_event("REAUTHENTICATION_FAILED", user_id, meta.ip_address)
             raise InvalidCredentials("The password is not correct.")
         now = self._clock()
         async with self._db.transaction() as tx:
+            await self._throttle.release(reservation, session=tx)
             await tx.execute(update(UserSession).where(UserSession.session_id == session_id)
                              .values(authenticated_at=now))
             self._audit.record(tx, "REAUTHENTICATED", user_id=user_id,

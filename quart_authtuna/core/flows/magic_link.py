@@ -5,8 +5,9 @@ from __future__ import annotations
 from ..db.models import User
 from ..db.unit_of_work import UnitOfWork
 from ..defaults import DEFAULT_ADMIN_IDS
-from ..errors import RateLimited, TokenInvalid
+from ..errors import TokenInvalid
 from ..mail import Mailer
+from ..mail_quota import MailQuota
 from ..managers.audit import AuditManager
 from ..managers.tokens import TokenManager
 from ..managers.users import UserManager
@@ -22,8 +23,9 @@ class MagicLink:
     """Email a single-use sign-in link; confirming it is a first factor."""
 
     def __init__(self, db: UnitOfWork, settings: Settings, users: UserManager,
-                 tokens: TokenManager, audit: AuditManager, mail: Mailer,
+                 tokens: TokenManager, audit: AuditManager, mail: Mailer, quota: MailQuota,
                  first_factor: FirstFactor) -> None:
+        self._quota = quota
         self._db = db
         self._settings = settings
         self._users = users
@@ -37,18 +39,18 @@ class MagicLink:
 
         The seeded default admins cannot sign in by link.
         """
-        user = await self._users.get_by_email(email)
         ip = meta.ip_address
+        await self._quota.admit_request(ip)  # RateLimited for this requester only
+        user = await self._users.get_by_email(email)
         if user is None or not user.is_active or user.id in DEFAULT_ADMIN_IDS:
             await self._audit.log_event("PASSWORDLESS_LOGIN_REQUESTED", None, ip,
                                         {"matched": False})
             return
         ttl = self._settings.tokens_expiry_seconds
-        try:
-            issued = await self._tokens.create(user.id, PURPOSE, ttl)
-        except RateLimited:
+        if not await self._quota.allow(user.email, ip):
             await self._audit.log_event("PASSWORDLESS_LOGIN_RATE_LIMITED", user.id, ip)
             return
+        issued = await self._tokens.create(user.id, PURPOSE, ttl)
         await self._audit.log_event("PASSWORDLESS_LOGIN_REQUESTED", user.id, ip,
                                     {"matched": True})
         self._mail.send_later("passwordless_login", user.email, username=user.username,

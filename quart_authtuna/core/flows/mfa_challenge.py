@@ -30,16 +30,22 @@ class MfaChallenge:
         assert row.user_id is not None
         return row.user_id
 
+    async def _attempt(self, handle: str) -> str:
+        """Count one attempt on the challenge before any check (at most MFA_ATTEMPTS)."""
+        row = await self._challenges.reserve_attempt(handle, MFA_LOGIN,
+                                                     max_attempts=MFA_ATTEMPTS)
+        assert row.user_id is not None
+        return row.user_id
+
     async def with_code(self, handle: str, code: str, meta: RequestMeta) -> SignedIn:
-        user_id = await self.pending_user(handle)
+        user_id = await self._attempt(handle)
         if not await self._mfa.verify_code(user_id, code, meta.ip_address):
-            await self._challenges.failed(handle)
             raise InvalidCredentials("That code is not valid.")
         return await self._finish(handle, meta, "totp")
 
     async def with_passkey(self, handle: str, credential: dict[str, Any] | str, binding: str,
                            meta: RequestMeta) -> SignedIn:
-        user_id = await self.pending_user(handle)
+        user_id = await self._attempt(handle)
         await self._passkeys.authenticate(credential, binding, PASSKEY_MFA,
                                           expected_user_id=user_id, ip_address=meta.ip_address)
         return await self._finish(handle, meta, "passkey")

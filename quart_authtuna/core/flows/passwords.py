@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..challenges import ChallengeStore
 from ..crypto.passwords import PasswordHasher
 from ..db.models import User
 from ..db.unit_of_work import UnitOfWork
-from ..errors import InvalidCredentials, NotFound, RateLimited
+from ..errors import InvalidCredentials, NotFound
 from ..mail import Mailer
+from ..mail_quota import MailQuota
 from ..managers.audit import AuditManager
 from ..managers.sessions import SessionManager
 from ..managers.tokens import IssuedToken, TokenManager
 from ..managers.users import UserManager
 from ..settings import Settings
 from ..signals import password_changed, password_reset, password_reset_requested
-from ..throttle import Throttle, account_key
+from ..throttle import Throttle, account_key, session_key
 from ..types import Clock, RequestMeta
+from .first_factor import MFA_LOGIN
+from .magic_link import PURPOSE as MAGIC_LINK
 from .results import PasswordChanged, PasswordReset
 
 RESET = "password_reset"
@@ -25,7 +31,8 @@ class Passwords:
 
     def __init__(self, db: UnitOfWork, clock: Clock, settings: Settings, users: UserManager,
                  passwords: PasswordHasher, tokens: TokenManager, sessions: SessionManager,
-                 throttle: Throttle, audit: AuditManager, mail: Mailer) -> None:
+                 challenges: ChallengeStore, throttle: Throttle, quota: MailQuota,
+                 audit: AuditManager, mail: Mailer) -> None:
         self._db = db
         self._clock = clock
         self._settings = settings
@@ -33,17 +40,22 @@ class Passwords:
         self._passwords = passwords
         self._tokens = tokens
         self._sessions = sessions
+        self._challenges = challenges
         self._throttle = throttle
+        self._quota = quota
         self._audit = audit
         self._mail = mail
 
     async def change(self, user_id: str, current_password: str, new_password: str,
                      meta: RequestMeta, keep_session_id: str | None = None) -> PasswordChanged:
         """Needs the current password; ends every other session (``keep_session_id`` is the
-        stored, hashed id of the session to keep)."""
+        stored, hashed id of the session to keep). The check is throttled like
+        re-authentication: per session (else per account), counted before it runs."""
         found = await self._users.get_by_id(user_id)
         if found is None:
             raise NotFound("User not found.")
+        key = session_key(keep_session_id) if keep_session_id else account_key("", user_id)
+        reservation = await self._throttle.reserve([key])
         if not await self._passwords.verify(current_password, found.password_hash):
             async with self._db.transaction() as tx:
                 self._audit.record(tx, "PASSWORD_CHANGE_FAILED", user_id=user_id,
@@ -59,6 +71,8 @@ class Passwords:
             ended = await self._sessions.terminate_all_for_user(
                 user_id, except_session_id=keep_session_id, reason="password_changed",
                 session=tx)
+            await self._void_emailed_links(tx, user_id)
+            await self._throttle.release(reservation, session=tx)
             self._audit.record(tx, "PASSWORD_CHANGED", user_id=user_id,
                                ip_address=meta.ip_address)
             self._db.emit(tx, password_changed, user=row)
@@ -70,19 +84,18 @@ class Passwords:
 
         Callers must answer identically either way. ``token.id`` is the raw secret to email.
         """
-        user = await self._users.get_by_email(email)
         ip = meta.ip_address
+        await self._quota.admit_request(ip)  # RateLimited for this requester only
+        user = await self._users.get_by_email(email)
+        if user is not None and user.is_active and not await self._quota.allow(user.email, ip):
+            await self._audit.log_event("PASSWORD_RESET_RATE_LIMITED", user.id, ip)
+            return None
         async with self._db.transaction() as tx:
             if user is None or not user.is_active:
                 self._audit.record(tx, "PASSWORD_RESET_REQUESTED", ip_address=ip,
                                    details={"matched": False})
                 return None
-            try:
-                issued = await self._tokens.create(user.id, RESET, session=tx)
-            except RateLimited:
-                self._audit.record(tx, "PASSWORD_RESET_RATE_LIMITED", user_id=user.id,
-                                   ip_address=ip)
-                return None
+            issued = await self._tokens.create(user.id, RESET, session=tx)
             self._audit.record(tx, "PASSWORD_RESET_REQUESTED", user_id=user.id, ip_address=ip,
                                details={"matched": True})
             self._db.emit(tx, password_reset_requested, user=user, token=issued.raw)
@@ -110,12 +123,20 @@ class Passwords:
             row.requires_password_reset, row.email_verified = False, True
             ended = await self._sessions.terminate_all_for_user(user.id, reason="password_reset",
                                                                 session=tx)
-            await self._throttle.succeeded([account_key("", user.id)], session=tx)
+            await self._void_emailed_links(tx, user.id)
+            await self._throttle.forget([account_key("", user.id)], session=tx)
             self._audit.record(tx, "PASSWORD_RESET_COMPLETED", user_id=user.id,
                                ip_address=meta.ip_address)
             self._db.emit(tx, password_reset, user=row)
         self._notify_changed(row)
         return PasswordReset(row, ended)
+
+    async def _void_emailed_links(self, tx: AsyncSession, user_id: str) -> None:
+        """A credential changed: outstanding reset and sign-in links and pending MFA
+        sign-ins stop working."""
+        for purpose in (RESET, MAGIC_LINK):
+            await self._tokens.invalidate_all(user_id, purpose, session=tx)
+        await self._challenges.void_for_user(user_id, MFA_LOGIN, session=tx)
 
     def _notify_changed(self, user: User) -> None:
         self._mail.send_later("password_change", user.email, username=user.username,

@@ -17,6 +17,8 @@ class SignedIn:
     session: IssuedSession
     grants: Grants
     method: str
+    #: The device cookie to set: this browser may sign in despite an account lockout.
+    device_token: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

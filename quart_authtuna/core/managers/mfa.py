@@ -23,6 +23,7 @@ from ..settings import Settings
 from ..throttle import Throttle, account_key
 from ..types import Clock
 from .audit import AuditManager
+from .sessions import SessionManager
 
 STEP = 30
 RECOVERY_CODES = 10
@@ -60,7 +61,7 @@ class MFAManager:
     def __init__(
         self, db: UnitOfWork, clock: Clock, settings: Settings, audit: AuditManager,
         encryptor: Encryptor, passwords: PasswordHasher, throttle: Throttle, mail: Mailer,
-        revocation: Revocation,
+        sessions: SessionManager, revocation: Revocation,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -70,6 +71,7 @@ class MFAManager:
         self._passwords = passwords
         self._throttle = throttle
         self._mail = mail
+        self._sessions = sessions
         self._revocation = revocation
 
     async def setup_totp(self, user_id: str, app_name: str | None = None) -> TotpSetup:
@@ -90,8 +92,12 @@ class MFAManager:
         return TotpSetup(secret, uri, qr)
 
     async def verify_and_enable_totp(self, user_id: str, verification_code: str,
-                                     ip_address: str | None = None) -> list[str]:
-        """Confirm enrolment with a code; returns 10 recovery codes (shown once)."""
+                                     ip_address: str | None = None,
+                                     keep_session_id: str | None = None) -> list[str]:
+        """Confirm enrolment with a code; returns 10 recovery codes (shown once).
+
+        Every other session of the user ends (``keep_session_id``, the stored id of the
+        session that enrolled, stays signed in)."""
         async with self._db.transaction() as tx:
             method = await self._method(tx, user_id, verified=False)
             if not await self._accept(tx, method, verification_code):
@@ -100,28 +106,31 @@ class MFAManager:
             user = await self._user(tx, user_id)
             user.mfa_enabled = True
             codes = await self._replace_codes(tx, user_id)
-            self._audit.record(tx, "MFA_ENABLED", user_id=user_id, ip_address=ip_address)
+            ended = await self._sessions.terminate_all_for_user(
+                user_id, except_session_id=keep_session_id, reason="mfa_enabled", session=tx)
+            self._audit.record(tx, "MFA_ENABLED", user_id=user_id, ip_address=ip_address,
+                               details={"sessions_ended": ended})
             self._revocation.user_changed(tx, user_id)
-        self._mail.send_later("mfa_added", user.email, username=user.username)
+        self._mail.send_later("mfa_added", user.email, username=user.username,
+                              sessions_ended=ended)
         return codes
 
     async def verify_code(self, user_id: str, code: str, ip_address: str | None = None) -> bool:
-        """Check a TOTP code or a recovery code for an enrolled user (each usable once)."""
-        keys = [account_key("", user_id)]
-        await self._throttle.check(keys)
+        """Check a TOTP code or a recovery code for an enrolled user (each usable once).
+
+        The attempt is counted against the account before the check (RateLimited past the
+        limit), so parallel guesses never exceed it; a success gives it back.
+        """
+        reservation = await self._throttle.reserve([account_key("", user_id)])
         async with self._db.transaction() as tx:
             method = await self._method(tx, user_id, verified=True)
             ok = await self._accept(tx, method, code) or await self._use_recovery(tx, user_id,
                                                                                  code)
+            event = "MFA_VALIDATION_SUCCESS" if ok else "MFA_VALIDATION_FAILED"
+            self._audit.record(tx, event, user_id=user_id, ip_address=ip_address)
             if ok:
-                self._audit.record(tx, "MFA_VALIDATION_SUCCESS", user_id=user_id,
-                                       ip_address=ip_address)
-                return True
-        async with self._db.transaction() as tx:
-            await self._throttle.failed(keys, session=tx)
-            self._audit.record(tx, "MFA_VALIDATION_FAILED", user_id=user_id,
-                                   ip_address=ip_address)
-        return False
+                await self._throttle.release(reservation, session=tx)
+        return ok
 
     async def disable_mfa(self, user_id: str, code: str, ip_address: str | None = None) -> None:
         """Turning MFA off needs a current TOTP or recovery code."""

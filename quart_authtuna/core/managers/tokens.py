@@ -5,20 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..crypto.tokens import digest, random_token
 from ..db.models import Token
 from ..db.unit_of_work import UnitOfWork
-from ..errors import RateLimited, TokenExpired, TokenInvalid
+from ..errors import TokenExpired, TokenInvalid
 from ..settings import Settings
 from ..types import Clock
 from .audit import AuditManager
-
-#: Purposes whose daily issue count per user is capped (upstream's rule).
-CAPPED_PURPOSES = frozenset({"password_reset", "passwordless_login"})
-DAY = 86_400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +48,6 @@ class TokenManager:
         now = self._clock()
         settings = self._settings
         async with self._db.transaction(session) as tx:
-            if purpose in CAPPED_PURPOSES:
-                issued_today = await tx.scalar(select(func.count()).select_from(Token).where(
-                    Token.user_id == user_id, Token.purpose == purpose, Token.ctime > now - DAY))
-                if (issued_today or 0) >= settings.tokens_max_count_per_day_per_user_per_action:
-                    raise RateLimited(DAY)
             if replace_existing:
                 await self.invalidate_all(user_id, purpose, session=tx)
             raw = random_token(32)

@@ -32,11 +32,11 @@ async def setup() -> ResponseReturnValue:
         return await form_invalid(form, "mfa/setup.html", totp=None)
     try:
         codes = await service().mfa.verify_and_enable_totp(g.user_id, form.code.data,
-                                                       g.user_ip_address)
+                                                           g.user_ip_address, g.session_id)
     except AuthTunaError as exc:
         return await flow_failed(exc, form, "mfa/setup.html", totp=None)
-    html = await render_page("mfa/recovery_codes.html", codes=codes)
-    return finished(form, html, {"recovery_codes": codes})
+    html = await render_page("mfa/recovery_codes.html", codes=codes, enabled=True)
+    return finished(form, html, {"recovery_codes": codes, "other_sessions_ended": True})
 
 
 @mfa.post("/verify")
