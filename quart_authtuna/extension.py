@@ -60,6 +60,7 @@ class AuthTuna:
     async def _template_context(self) -> dict[str, Any]:
         from .globals import current_user
         from .web import csrf
+        from .web.redirects import safe_next
 
         return {
             "current_user": current_user,
@@ -69,4 +70,5 @@ class AuthTuna:
             "app_name": self.settings.app_name if self.settings else "AuthTuna",
             "passkeys_enabled": bool(self.settings and self.settings.passkeys_enabled),
             "passkeys_prefix": self.settings.passkeys_prefix if self.settings else "/passkeys",
+            "authtuna_safe_next": safe_next,
         }
