@@ -1,4 +1,5 @@
-"""What pages put in the browser's hands: only safe ``next`` targets (issue 8.3)."""
+"""What pages put in the browser's hands: only safe ``next`` targets (issue 8.3), and a
+referrer policy that never lets a URL with a token leave the page (issue 8.14)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,20 @@ from urllib.parse import quote
 
 import pyotp
 import pytest
+from quart import render_template
 
 from quart_authtuna.core import AuthService
 from tests._support.clock import FakeClock
 from tests._support.soft_webauthn import SoftAuthenticator
 from tests._support.web import submit
 from tests.conftest import PASSWORD
+from tests.integration.conftest import app_on_same_database
 
 HOSTILE = ["https://evil.example/phish", "//evil.example/phish", "/\\evil.example/phish",
            "javascript:alert('evil.example')", "/%2F%2Fevil.example", " /evil.example",
            "https:evil.example"]
+META_RE = re.compile(r'<meta name="referrer" content="([^"]*)">')
+TOKEN_PAGES = {"/auth/verify", "/auth/reset-password", "/auth/passwordless/login"}
 
 
 def data_next(html: str) -> list[str]:
@@ -78,3 +83,63 @@ async def test_reauthenticate_renders_only_a_safe_next(client: Any, make_user: A
     await login("rita")
     html = await page(client, "/auth/reauthenticate", HOSTILE[0])
     assert 'name="next"' in html and "evil.example" not in html
+
+
+# ---- 8.14 referrer policy ---------------------------------------------------------------------
+
+def referrer_policies(html: str) -> list[str]:
+    return META_RE.findall(html)
+
+
+async def every_authtuna_get_page(app: Any, client: Any) -> dict[str, Any]:
+    """Each authtuna GET route without path parameters, asked with a token in its URL."""
+    answers = {}
+    for rule in app.app.url_map.iter_rules():
+        if (rule.endpoint.startswith("authtuna") and "GET" in rule.methods
+                and not rule.arguments and not rule.rule.startswith("/static")):
+            answers[rule.rule] = await client.get(f"{rule.rule}?token=s3cret-t0ken&next=/x")
+    return answers
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed-in"])
+async def test_no_page_with_a_token_in_its_url_allows_a_referrer(
+        app: Any, client: Any, make_user: Any, login: Any, signed_in: bool) -> None:
+    if signed_in:
+        await make_user("tess")
+        await login("tess")
+    answers = await every_authtuna_get_page(app, client)
+    assert TOKEN_PAGES <= set(answers), "the token pages are among those checked"
+    html_pages = 0
+    for path, response in answers.items():
+        if 300 <= response.status_code < 400 or "text/html" not in response.headers.get(
+                "Content-Type", ""):
+            continue
+        html_pages += 1
+        assert response.headers["Referrer-Policy"] == "no-referrer", path
+        assert referrer_policies(await response.get_data(as_text=True)) == ["no-referrer"], path
+    assert html_pages >= len(TOKEN_PAGES)
+
+
+@pytest.mark.parametrize("path", sorted(TOKEN_PAGES))
+async def test_token_pages_after_a_post_stay_no_referrer(client: Any, path: str) -> None:
+    """The answer to the form (an error or a message page) is still at the token's URL."""
+    response = await submit(client, f"{path}?token=s3cret-t0ken",
+                            {"token": "s3cret-t0ken", "new_password": PASSWORD})
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert referrer_policies(await response.get_data(as_text=True)) == ["no-referrer"]
+
+
+async def test_app_pages_on_the_base_layout(svc: AuthService, app_settings: dict[str, Any],
+                                            clock: FakeClock) -> None:
+    """An application page keeps same-origin, except when its URL carries a token."""
+    def routes(quart_app: Any) -> None:
+        @quart_app.get("/welcome")
+        async def welcome() -> str:
+            return await render_template("authtuna/layouts/entrance.html")
+
+    async with app_on_same_database(svc, app_settings, clock, routes=routes) as other:
+        client = other.test_client()
+        plain = await (await client.get("/welcome")).get_data(as_text=True)
+        assert referrer_policies(plain) == ["same-origin"]
+        tokened = await (await client.get("/welcome?token=abc")).get_data(as_text=True)
+        assert referrer_policies(tokened) == ["no-referrer"]
