@@ -111,6 +111,8 @@ class Settings:
     session_secure: bool = _f(True, "Secure attribute of the session cookie.")
     session_token_name: str = _f("session_token", "Name of the session cookie.")
     session_cookie_domain: str | None = _f(None, "Domain of the session cookie.", "optstr")
+    cookie_host_prefix: bool = _f(
+        True, "Name cookies __Host-<name> when Secure without Domain; off keeps upstream's names.")
     lock_session_region: bool = _f(True, "End a session whose region and IP both change.")
     region_headers: tuple[str, ...] = _f(
         ("CF-IPCity", "CF-IPCountry"), "Headers carrying the client region (trusted proxies).")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import current_app, g, jsonify, redirect, url_for
+from quart import current_app, g, jsonify, redirect, request, url_for
 from quart.typing import ResponseReturnValue
 
 from ..core.managers.sessions import IssuedSession
 from ..core.stages import MfaPending
-from .session_hook import set_session_cookie
+from .session_hook import MFA_PENDING_COOKIE, cookie_name, set_session_cookie
 
-#: HttpOnly cookie holding the handle of a pending MFA login (never put in a URL).
-PENDING_COOKIE = "authtuna_mfa"
+
+def pending_handle() -> str:
+    """The handle of this browser's pending MFA login, from its HttpOnly cookie ('' if none);
+    the handle never goes into a URL."""
+    return request.cookies.get(cookie_name(MFA_PENDING_COOKIE), "")
 
 
 async def start_session(user: Any, issued: IssuedSession) -> None:
@@ -20,8 +23,8 @@ async def start_session(user: Any, issued: IssuedSession) -> None:
     service = current_app.extensions["authtuna"].service
     if g.get("session_id"):
         await service.sessions.terminate(g.session_id, reason="replaced_by_login")
-    _, cookie = await service.session_validator.issue(issued, user)
-    set_session_cookie(cookie)
+    state, cookie = await service.session_validator.issue(issued, user)
+    set_session_cookie(cookie, state)
 
 
 def mfa_pending(exc: MfaPending, form: Any, target: str) -> ResponseReturnValue:

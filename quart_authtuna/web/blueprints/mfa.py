@@ -12,7 +12,7 @@ from ...core.service import AuthService
 from ...core.stages import complete_mfa_login
 from ...decorators import fresh_login_required, login_required
 from ..forms.mfa import CodeForm, ValidateLoginForm
-from ..login_outcome import PENDING_COOKIE, start_session
+from ..login_outcome import pending_handle, start_session
 from ..redirects import safe_next
 from ..respond import finished, flow_failed, form_invalid, json_response, render_page
 from ..security_headers import secure_blueprint_response
@@ -55,7 +55,7 @@ async def verify() -> ResponseReturnValue:
 async def challenge() -> ResponseReturnValue:
     """The interstitial after a first factor: a TOTP or recovery code (or a passkey)."""
     form = await CodeForm.from_request(next=request.args.get("next", ""))
-    handle = request.cookies.get(PENDING_COOKIE, "")
+    handle = pending_handle()
     if not handle:
         return redirect(url_for("authtuna_auth.login"))
     has_passkeys = await _has_passkeys(handle)

@@ -17,7 +17,7 @@ from ...decorators import fresh_login_required, login_required
 from .. import csrf
 from ..errors import error_list, status_for
 from ..forms.base import AuthTunaForm
-from ..login_outcome import PENDING_COOKIE, mfa_pending, start_session
+from ..login_outcome import mfa_pending, pending_handle, start_session
 from ..respond import json_response, wants_json
 from ..security_headers import secure_blueprint_response
 
@@ -109,7 +109,7 @@ async def login() -> ResponseReturnValue:
 
 @passkeys.post("/mfa-login-options")
 async def mfa_login_options() -> ResponseReturnValue:
-    handle = request.cookies.get(PENDING_COOKIE, "")
+    handle = pending_handle()
     try:
         pending = await svc().challenges.get(handle, "mfa_login")
     except AuthTunaError as exc:
@@ -121,7 +121,7 @@ async def mfa_login_options() -> ResponseReturnValue:
 @passkeys.post("/mfa-login")
 async def mfa_login() -> ResponseReturnValue:
     """A passkey as the second factor of a pending login."""
-    handle = request.cookies.get(PENDING_COOKIE, "") or str((await _body()).get("mfa_token", ""))
+    handle = pending_handle() or str((await _body()).get("mfa_token", ""))
     try:
         pending = await svc().challenges.get(handle, "mfa_login")
         await svc().passkeys.authenticate((await _body()).get("credential") or {}, _binding(),
