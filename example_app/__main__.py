@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import os
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
-from example_app.app import create_app
+from example_app.app import create_app, demo_port
 
 
 def main() -> None:
-    port = int(os.environ.get("PORT", "5000"))
+    port = demo_port()
     config = Config()
     config.bind = [f"127.0.0.1:{port}"]
     print(f"quart-authtuna demo: http://localhost:{port}/  (Ctrl+C to stop)", flush=True)

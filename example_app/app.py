@@ -5,14 +5,16 @@ Run it with ``make demo``. It stores everything in ``instance/`` (SQLite and its
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
+import os
 import secrets
 from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet
-from quart import Quart, current_app, render_template
+from quart import Quart, abort, current_app, render_template, request
 
 from quart_authtuna import (
     AuthTuna,
@@ -25,8 +27,16 @@ from quart_authtuna import (
 INSTANCE = Path("instance")
 
 
+def demo_port() -> int:
+    """The port the demo serves on: $PORT, default 5000."""
+    return int(os.environ.get("PORT", "5000"))
+
+
 def dev_config() -> dict[str, Any]:
-    """SQLite plus secrets kept in instance/ so sessions and passwords survive restarts."""
+    """SQLite plus secrets kept in instance/ so sessions and passwords survive restarts.
+
+    Links in mails and the passkey origin follow $PORT (set AUTHTUNA_API_BASE_URL to override).
+    """
     INSTANCE.mkdir(exist_ok=True)
     keys_file = INSTANCE / "dev-secrets.json"
     if not keys_file.exists():
@@ -41,9 +51,20 @@ def dev_config() -> dict[str, Any]:
         **json.loads(keys_file.read_text()),
         "AUTHTUNA_DEFAULT_DATABASE_URI": f"sqlite+aiosqlite:///{INSTANCE.resolve()}/demo.db",
         "AUTHTUNA_APP_NAME": "Tuna Projects",
-        "AUTHTUNA_API_BASE_URL": "http://localhost:5000",
+        "AUTHTUNA_API_BASE_URL": os.environ.get("AUTHTUNA_API_BASE_URL",
+                                                f"http://localhost:{demo_port()}"),
         "AUTHTUNA_SESSION_SECURE": False,  # the demo is served over plain http on localhost
     }
+
+
+def from_this_machine() -> bool:
+    """The TCP peer is a loopback address (forwarding headers are not believed)."""
+    try:
+        peer = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    mapped = getattr(peer, "ipv4_mapped", None)
+    return (mapped or peer).is_loopback
 
 
 def create_app(config: dict[str, Any] | None = None) -> Quart:
@@ -67,9 +88,11 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
             print("\nNo users yet. Create the first admin with:\n  .venv/bin/quart --app "
                   "example_app.app:create_app authtuna create-user --superadmin\n", flush=True)
 
+    outbox_served = auth.settings is not None and not auth.settings.production
+
     @app.get("/")
     async def index() -> str:
-        return await render_template("index.html")
+        return await render_template("index.html", outbox=outbox_served and from_this_machine())
 
     @app.get("/dashboard")
     @login_required
@@ -91,7 +114,10 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
 
     @app.get("/dev/outbox")
     async def outbox() -> str:
-        """Development only: the emails the demo would have sent."""
+        """The mails the demo would have sent, with their sign-in and reset links: served only
+        in development mode and only to this machine, else 404."""
+        if not (outbox_served and from_this_machine()):
+            abort(404)
         messages = list(current_app.extensions["authtuna"].service.mail.outbox.messages)
         return await render_template("outbox.html", messages=reversed(messages))
 

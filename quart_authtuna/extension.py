@@ -6,7 +6,7 @@ import logging
 import os
 from typing import Any
 
-from quart import Quart, url_for
+from quart import Quart, has_request_context, request, url_for
 
 from .core.service import AuthService
 from .core.settings import Settings
@@ -62,6 +62,7 @@ class AuthTuna:
     async def _template_context(self) -> dict[str, Any]:
         from .globals import current_user
         from .web import csrf
+        from .web.redirects import safe_next
 
         return {
             "current_user": current_user,
@@ -71,4 +72,14 @@ class AuthTuna:
             "app_name": self.settings.app_name if self.settings else "AuthTuna",
             "passkeys_enabled": bool(self.settings and self.settings.passkeys_enabled),
             "passkeys_prefix": self.settings.passkeys_prefix if self.settings else "/passkeys",
+            "authtuna_safe_next": safe_next,
+            "authtuna_referrer_policy": _referrer_policy(),
         }
+
+
+def _referrer_policy() -> str:
+    """``no-referrer`` on authtuna's pages and on any URL carrying a token, else same-origin."""
+    if not has_request_context():
+        return "no-referrer"
+    own_page = (request.blueprint or "").startswith("authtuna")
+    return "no-referrer" if own_page or "token" in request.args else "same-origin"

@@ -1,4 +1,10 @@
-"""Usernames and email addresses: validation and the canonical forms that must be unique."""
+"""Usernames and email addresses: validation and the canonical forms that must be unique.
+
+Usernames also follow the spirit of UTS #39 (Unicode security mechanisms): letters of one
+script (or a CJK combination "highly restrictive" allows), so ``аlice`` with a Cyrillic ``а``
+is refused; and a non-Latin name spelt only with letters that look Latin (Cyrillic ``аррӏе``)
+is refused as a whole-script confusable. The script of a letter comes from its Unicode name.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,18 @@ from .types import FieldError
 USERNAME_MIN, USERNAME_MAX = 3, 32
 _USERNAME_EXTRA = frozenset("_-.")
 _EMAIL_LOCAL = re.compile(r"^[^\s@<>()\[\]\\,;:\"]{1,64}$")
+#: "LATIN SMALL LETTER A" -> "LATIN", "CJK UNIFIED IDEOGRAPH-4E00" -> "CJK UNIFIED", ...
+_SCRIPT_NAME = re.compile(r"^(.*?) (?:(?:SMALL |CAPITAL )?(?:LETTER|LIGATURE)|SYLLABLE|SYLLABICS"
+                          r"|DIGIT|NUMBER|IDEOGRAPH|CHARACTER|VOWEL|CONSONANT|SIGN)\b")
+_SCRIPT_ALIASES = {"CJK UNIFIED": "HAN", "CJK COMPATIBILITY": "HAN", "IDEOGRAPHIC": "HAN",
+                   "ARABIC-INDIC": "ARABIC", "EXTENDED ARABIC-INDIC": "ARABIC",
+                   "KATAKANA-HIRAGANA": "KATAKANA", "DIGIT": "COMMON"}
+#: Scripts UTS #39 "highly restrictive" allows together; any one script alone is fine too.
+_SCRIPT_SETS = (frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}),
+                frozenset({"LATIN", "HAN", "BOPOMOFO"}), frozenset({"LATIN", "HAN", "HANGUL"}))
+#: Cyrillic, Greek and Armenian letters that pass for Latin ones (from confusables.txt).
+_LOOK_LATIN = frozenset("аеорсухіјѕһԁԛԝӏүАВЕЗІЈКМНОРСТХУЅԚԜҮӀ"
+                        "αοινρυχγϲϳκΑΒΕΖΗΙΚΜΝΟΡΤΥΧϹ" "օսոհզցՏՕՍ")
 
 
 def canonical_username(username: str) -> str:
@@ -35,6 +53,30 @@ def username_problems(username: str) -> list[FieldError]:
     if not any(ch.isalnum() for ch in name):
         return [FieldError("invalid_username", "Username must contain a letter or digit.",
                            "username")]
+    return _script_problems(name)
+
+
+def script_of(ch: str) -> str:
+    """The script of a username character: ``LATIN``, ``CYRILLIC``, ``HAN``, ... and
+    ``COMMON`` for ASCII digits, ``_``, ``-`` and ``.``."""
+    if ch.isascii() and not ch.isalpha():
+        return "COMMON"
+    name = unicodedata.name(ch, "")
+    match = _SCRIPT_NAME.match(name)
+    script = match.group(1) if match else name.partition(" ")[0]
+    return _SCRIPT_ALIASES.get(script, script)
+
+
+def _script_problems(name: str) -> list[FieldError]:
+    letters = [ch for ch in name if script_of(ch) != "COMMON"]
+    scripts = {script_of(ch) for ch in letters}
+    if len(scripts) > 1 and not any(scripts <= allowed for allowed in _SCRIPT_SETS):
+        return [FieldError("mixed_script_username", "Username must use letters of one alphabet "
+                           f"(this one mixes {', '.join(sorted(scripts)).title()}).",
+                           "username")]
+    if scripts and scripts != {"LATIN"} and all(ch in _LOOK_LATIN for ch in letters):
+        return [FieldError("confusable_username", "Username is spelt only with letters that "
+                           "look like Latin ones; add a letter that does not.", "username")]
     return []
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .errors import ConfigurationError
+from .relying_party import relying_party
 from .theme import Theme
 
 PREFIX = "AUTHTUNA_"
@@ -110,6 +111,8 @@ class Settings:
     session_secure: bool = _f(True, "Secure attribute of the session cookie.")
     session_token_name: str = _f("session_token", "Name of the session cookie.")
     session_cookie_domain: str | None = _f(None, "Domain of the session cookie.", "optstr")
+    cookie_host_prefix: bool = _f(
+        True, "Name cookies __Host-<name> when Secure without Domain; off keeps upstream's names.")
     lock_session_region: bool = _f(True, "End a session whose region and IP both change.")
     region_headers: tuple[str, ...] = _f(
         ("CF-IPCity", "CF-IPCountry"), "Headers carrying the client region (trusted proxies).")
@@ -158,10 +161,10 @@ class Settings:
     rpc_tls_key_file: str | None = _f(None, "Upstream's removed RPC server; ignored.", "optstr")
     rpc_address: str = _f("[::]:50051", "Upstream's removed RPC server; ignored.")
     webauthn_enabled: bool = _f(False, "Kept for upstream compatibility; see PASSKEYS_ENABLED.")
-    webauthn_rp_id: str = _f("localhost", "WebAuthn relying-party id (a domain).")
+    webauthn_rp_id: str = _f("", "WebAuthn relying-party id (a domain); empty: API_BASE_URL's.")
     webauthn_rp_name: str = _f("AuthTuna", "WebAuthn relying-party name.")
     webauthn_origin: tuple[str, ...] = _f(
-        ("http://localhost:8000",), "Exact origins (scheme, host, port) accepted for passkeys.")
+        (), "Exact origins (scheme://host:port) accepted for passkeys; empty: API_BASE_URL's.")
     webauthn_user_verification: str = _f(
         "required", "Passkey user verification: required, preferred or discouraged.")
     strategy: str = _f("AUTO", "COOKIE, BEARER or AUTO (a bearer header wins).")
@@ -197,6 +200,14 @@ class Settings:
     admin_prefix: str = _f("/admin", "URL prefix of the admin dashboard.")
     reauthentication_seconds: int = _f(900, "How recent a sign-in sensitive actions need.")
     theme: Theme = _f(Theme(), "Colour palettes and mode (system, multi, single).", "theme")
+
+    def __post_init__(self) -> None:
+        """Passkeys follow API_BASE_URL unless WEBAUTHN_ORIGIN / WEBAUTHN_RP_ID are set."""
+        origin, rp_id = relying_party(self.api_base_url)
+        if not self.webauthn_origin and origin:
+            object.__setattr__(self, "webauthn_origin", (origin,))
+        if not self.webauthn_rp_id and rp_id:
+            object.__setattr__(self, "webauthn_rp_id", rp_id)
 
     # ---- construction -------------------------------------------------------------------
 
@@ -236,6 +247,10 @@ class Settings:
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed (values are coerced like config values)."""
         kinds = {f.name: f.metadata["kind"] for f in fields(self)}
+        if "api_base_url" in changes:  # passkey values derived from the old URL follow it
+            origin, rp_id = relying_party(self.api_base_url)
+            if (self.webauthn_origin, self.webauthn_rp_id) == ((origin,), rp_id):
+                changes = {"webauthn_origin": (), "webauthn_rp_id": "", **changes}
         return dataclasses.replace(self, **{k: _coerce(v, kinds[k]) for k, v in changes.items()})
 
     # ---- checks -------------------------------------------------------------------------

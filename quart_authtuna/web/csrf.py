@@ -12,8 +12,8 @@ from wtforms.csrf.core import CSRF
 from wtforms.validators import ValidationError
 
 from ..core.crypto.tokens import digest, random_token
+from .session_hook import CSRF_COOKIE, cookie_name
 
-COOKIE = "authtuna_csrf"
 MAX_AGE = 4 * 3600
 
 
@@ -24,7 +24,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 def _seed() -> str:
     """This browser's CSRF seed: from its cookie, or a new one to set on the response."""
-    seed = g.get("authtuna_csrf_seed") or request.cookies.get(COOKIE)
+    seed = g.get("authtuna_csrf_seed") or request.cookies.get(cookie_name(CSRF_COOKIE))
     if not seed or len(seed) > 128:
         seed = random_token(24)
         g.authtuna_new_csrf_seed = seed

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import current_app, g, redirect, url_for
+from quart import current_app, g, redirect, request, url_for
 from quart.typing import ResponseReturnValue
 
 from ..core.flows.results import MfaChallenged, SignedIn, SignInResult
 from .respond import finished
-from .session_hook import set_session_cookie
+from .session_hook import MFA_PENDING_COOKIE, cookie_name, set_session_cookie
 
-#: HttpOnly cookie holding the handle of a pending MFA login (never put in a URL).
-PENDING_COOKIE = "authtuna_mfa"
+
+def pending_handle() -> str:
+    """The handle of this browser's pending MFA login, from its HttpOnly cookie ('' if none);
+    the handle never goes into a URL."""
+    return request.cookies.get(cookie_name(MFA_PENDING_COOKIE), "")
 
 
 def user_json(user: Any) -> dict[str, Any]:
@@ -25,8 +28,8 @@ async def start_session(result: SignedIn) -> None:
     flows = current_app.extensions["authtuna"].service
     if g.get("session_id"):
         await flows.flows.logout(g.session_id, reason="replaced_by_login")
-    _, cookie = flows.session_validator.issue(result.session, result.user, result.grants)
-    set_session_cookie(cookie)
+    state, cookie = flows.session_validator.issue(result.session, result.user, result.grants)
+    set_session_cookie(cookie, state)
     g.authtuna_clear_pending = True
     g.authtuna_device_token = result.device_token
 

@@ -79,5 +79,4 @@ def request_meta(request: Request, settings: Settings) -> RequestMeta:
     material = "\n".join(headers.get(h, "") for h in settings.fingerprint_headers)
     fingerprint = hashlib.sha256(material.encode("utf-8", "replace")).hexdigest()[:32]
     return RequestMeta(ip_address=ip, user_agent=user_agent, device=describe_device(user_agent),
-                       region=region, fingerprint=fingerprint,
-                       device_token=request.cookies.get(settings.device_cookie_name))
+                       region=region, fingerprint=fingerprint)

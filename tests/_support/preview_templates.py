@@ -23,6 +23,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Undefined, se
 from wtforms import BooleanField, EmailField, Form, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from quart_authtuna.web.redirects import safe_next
+
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path("/tmp/preview")
 SAVE = ROOT / "tests" / "artifacts" / "ui-preview"
@@ -112,6 +114,7 @@ def make_env(theme_url: str, strict: bool = False) -> Environment:
         url_for=lambda name, **kw: "/auth/" + name.rsplit(".", 1)[-1],
         authtuna_static=lambda path: (static / path).as_uri(),
         authtuna_theme_url=theme_url,
+        authtuna_safe_next=safe_next,
     )
     return env
 

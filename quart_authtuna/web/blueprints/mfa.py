@@ -11,7 +11,7 @@ from ...core.errors import AuthTunaError, TokenError
 from ...decorators import fresh_login_required, login_required
 from ..forms.mfa import CodeForm, ValidateLoginForm
 from ..journey import meta, service
-from ..login_outcome import PENDING_COOKIE, answer_sign_in
+from ..login_outcome import answer_sign_in, pending_handle
 from ..redirects import safe_next
 from ..respond import finished, flow_failed, form_invalid, json_response, render_page
 from ..security_headers import secure_blueprint_response
@@ -50,7 +50,7 @@ async def verify() -> ResponseReturnValue:
 async def challenge() -> ResponseReturnValue:
     """The interstitial after a first factor: a TOTP or recovery code (or a passkey)."""
     form = await CodeForm.from_request(next=request.args.get("next", ""))
-    handle = request.cookies.get(PENDING_COOKIE, "")
+    handle = pending_handle()
     if not handle:
         return redirect(url_for("authtuna_auth.login"))
     has_passkeys = await _has_passkeys(handle)

@@ -16,7 +16,7 @@ from .. import csrf
 from ..errors import error_list, status_for
 from ..forms.base import AuthTunaForm
 from ..journey import meta, service
-from ..login_outcome import PENDING_COOKIE, answer_sign_in
+from ..login_outcome import answer_sign_in, pending_handle
 from ..respond import json_response, wants_json
 from ..security_headers import secure_blueprint_response
 
@@ -96,7 +96,7 @@ async def login() -> ResponseReturnValue:
 
 @passkeys.post("/mfa-login-options")
 async def mfa_login_options() -> ResponseReturnValue:
-    handle = request.cookies.get(PENDING_COOKIE, "")
+    handle = pending_handle()
     try:
         user_id = await service().flows.mfa_challenge.pending_user(handle)
     except AuthTunaError as exc:
@@ -109,7 +109,7 @@ async def mfa_login_options() -> ResponseReturnValue:
 async def mfa_login() -> ResponseReturnValue:
     """A passkey as the second factor of a pending login."""
     body = await _body()
-    handle = request.cookies.get(PENDING_COOKIE, "") or str(body.get("mfa_token", ""))
+    handle = pending_handle() or str(body.get("mfa_token", ""))
     try:
         result = await service().flows.mfa_challenge.with_passkey(
             handle, body.get("credential") or {}, _binding(), meta())

@@ -4,7 +4,8 @@
  *   data-authtuna-passkey="register"   (settings page; reads #passkey-nickname if present)
  *   data-authtuna-passkey="login"      (sign-in page; also offers autofill when supported)
  *   data-authtuna-passkey="mfa"        (second-factor page)
- * Each button may carry data-prefix (default "/passkeys") and data-next (where to go after).
+ * Each button may carry data-prefix (default "/passkeys") and data-next (where to go after;
+ * only a path on this origin is followed, anything else goes to "/").
  * Requests are JSON from this origin; the server checks the origin and keeps the challenges.
  */
 (function () {
@@ -93,8 +94,23 @@
     if (box) { box.textContent = error.message || String(error); box.hidden = false; }
   }
 
+  // A path on this site, or null: "/x?y" passes; "//host", "/\host", "https://host",
+  // "javascript:" and anything that resolves to another origin do not.
+  function sameOriginPath(value) {
+    if (typeof value !== "string" || value.charAt(0) !== "/" || /^\/[\/\\]/.test(value)) {
+      return null;
+    }
+    try {
+      var url = new URL(value, window.location.origin);
+      return url.origin === window.location.origin ? url.pathname + url.search + url.hash : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
   function go(button, data) {
-    var next = button.getAttribute("data-next") || (data && data.next) || "/";
+    var next = sameOriginPath(button.getAttribute("data-next")) ||
+      sameOriginPath(data && data.next) || "/";
     window.location.assign(next);
   }
 
