@@ -163,6 +163,8 @@ class Settings:
     webauthn_user_verification: str = _f(
         "required", "Passkey user verification: required, preferred or discouraged.")
     strategy: str = _f("AUTO", "COOKIE, BEARER or AUTO (a bearer header wins).")
+    api_keys_account_management: bool = _f(
+        False, "Let API keys reach account management (password, MFA, passkeys, dashboard).")
     api_key_prefix_secret: str = _f("sk", "Prefix of secret API keys.")
     api_key_prefix_publishable: str = _f("pk", "Prefix of publishable API keys.")
     api_key_prefix_master: str = _f("mk", "Prefix of master API keys.")
@@ -181,6 +183,8 @@ class Settings:
     mfa_required_roles: tuple[str, ...] = _f((), "Roles whose holders must enrol in MFA.")
     require_email_verification: bool = _f(True, "Password login needs a verified email.")
     send_new_login_email: bool = _f(True, "Email the user after each new sign-in.")
+    secure_app_responses: bool = _f(
+        True, "App-wide: no-store on signed-in responses; no framing of pages that allow it.")
     auth_prefix: str = _f("/auth", "URL prefix of the sign-in, sign-up and reset pages.")
     mfa_prefix: str = _f("/mfa", "URL prefix of the MFA pages.")
     passkeys_prefix: str = _f("/passkeys", "URL prefix of the passkey endpoints.")

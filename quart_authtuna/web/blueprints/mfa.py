@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, current_app, g, redirect, request, url_for
+from quart import current_app, g, redirect, request, url_for
 from quart.typing import ResponseReturnValue
 
 from ...core.errors import AuthTunaError, TokenInvalid
@@ -12,13 +12,12 @@ from ...core.service import AuthService
 from ...core.stages import complete_mfa_login
 from ...decorators import fresh_login_required, login_required
 from ..forms.mfa import CodeForm, ValidateLoginForm
+from ..guards import EVERY_ROUTE, authtuna_blueprint
 from ..login_outcome import PENDING_COOKIE, start_session
 from ..redirects import safe_next
 from ..respond import finished, flow_failed, form_invalid, json_response, render_page
-from ..security_headers import secure_blueprint_response
 
-mfa = Blueprint("authtuna_mfa", __name__)
-mfa.after_request(secure_blueprint_response)
+mfa = authtuna_blueprint("authtuna_mfa", __name__, account_management=EVERY_ROUTE)
 
 
 def svc() -> AuthService:
