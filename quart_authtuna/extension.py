@@ -10,7 +10,7 @@ from quart import Quart, has_request_context, request, url_for
 
 from .core.service import AuthService
 from .core.settings import Settings
-from .web import handlers, session_hook
+from .web import handlers, security_headers, session_hook
 from .web.blueprints.assets import assets
 from .web.links import UrlMapLinks
 
@@ -48,6 +48,7 @@ class AuthTuna:
 
             app.before_request(enforce_enrolment)
         app.after_request(session_hook.save_session)
+        app.after_request(security_headers.secure_response)
         handlers.register(app)
         app.register_blueprint(assets)
         app.context_processor(self._template_context)

@@ -134,10 +134,7 @@ class Settings:
     pii_hmac_key: Secret | None = _f(None, "HMAC key for PII lookups.", "secret", True)
     encrypt_audit_ip: bool = _f(True, "Encrypt audit IPs in PII mode.")
     tokens_expiry_seconds: int = _f(3600, "Lifetime of emailed single-use tokens.")
-    tokens_max_count_per_day_per_user_per_action: int = _f(
-        5, "Ignored (upstream's per-user daily cap let strangers use up a user's quota): "
-        "mails are capped per address and requests per IP (MAIL_MAX_*, "
-        "MAX_TOKEN_REQUESTS_PER_IP_PER_HOUR).")
+    tokens_max_count_per_day_per_user_per_action: int = _f(5, "Ignored: see MAIL_MAX_*.")
     mail_starttls: bool = _f(True, "Upgrade SMTP with STARTTLS.")
     mail_ssl_tls: bool = _f(False, "Use implicit TLS (port 465).")
     use_credentials: bool = _f(True, "Log in to the SMTP server.")
@@ -168,6 +165,7 @@ class Settings:
     webauthn_user_verification: str = _f(
         "required", "Passkey user verification: required, preferred or discouraged.")
     strategy: str = _f("AUTO", "COOKIE, BEARER or AUTO (a bearer header wins).")
+    api_keys_account_management: bool = _f(False, "Let API keys reach account management.")
     api_key_prefix_secret: str = _f("sk", "Prefix of secret API keys.")
     api_key_prefix_publishable: str = _f("pk", "Prefix of publishable API keys.")
     api_key_prefix_master: str = _f("mk", "Prefix of master API keys.")
@@ -180,11 +178,9 @@ class Settings:
     max_login_attempts_per_user: int = _f(5, "Failed logins per account per window.")
     login_rate_limit_window_seconds: int = _f(900, "Window for counting failed logins.")
     login_lockout_duration_seconds: int = _f(1800, "Longest delay a throttled account waits.")
-    device_trust_lifetime_seconds: int = _f(
-        31536000, "Lifetime of the signed cookie that exempts a device from the account lockout.")
+    device_trust_lifetime_seconds: int = _f(31536000, "Lifetime of the trusted-device cookie.")
     device_cookie_name: str = _f("authtuna_device", "Name of the trusted-device cookie.")
-    max_token_requests_per_ip_per_hour: int = _f(
-        10, "Reset, magic-link and verification requests per requesting IP per hour.")
+    max_token_requests_per_ip_per_hour: int = _f(10, "Emailed-token requests per IP per hour.")
     mail_max_per_address_per_hour: int = _f(3, "Account mails sent to one address per hour.")
     mail_max_per_ip_per_hour: int = _f(20, "Account mails one requesting IP causes per hour.")
     password_min_length: int = _f(12, "Shortest accepted password (never below 8).")
@@ -193,6 +189,7 @@ class Settings:
     mfa_required_roles: tuple[str, ...] = _f((), "Roles whose holders must enrol in MFA.")
     require_email_verification: bool = _f(True, "Password login needs a verified email.")
     send_new_login_email: bool = _f(True, "Email the user after each new sign-in.")
+    secure_app_responses: bool = _f(True, "no-store on signed-in answers; no app framing.")
     auth_prefix: str = _f("/auth", "URL prefix of the sign-in, sign-up and reset pages.")
     mfa_prefix: str = _f("/mfa", "URL prefix of the MFA pages.")
     passkeys_prefix: str = _f("/passkeys", "URL prefix of the passkey endpoints.")

@@ -15,6 +15,7 @@ from ..core.crypto.tokens import digest, random_token
 from .session_hook import CSRF_COOKIE, cookie_name
 
 MAX_AGE = 4 * 3600
+EXPIRED = "This form has expired. Please reload the page and try again."
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -65,7 +66,7 @@ class SignedCSRF(CSRF):
 
     def validate_csrf_token(self, form: Any, field: Field) -> None:
         if not token_is_valid(field.data):
-            raise ValidationError("This form has expired. Please reload the page and try again.")
+            raise ValidationError(EXPIRED)
 
 
 def same_origin(settings_base_url: str) -> bool:

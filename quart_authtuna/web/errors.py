@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from werkzeug.exceptions import Forbidden as _Forbidden
@@ -52,6 +53,13 @@ def status_for(exc: core.AuthTunaError) -> int:
         if cls in STATUS:
             return STATUS[cls]
     return 400
+
+
+def headers_for(exc: Exception) -> dict[str, str]:
+    """Headers an error answer carries: ``Retry-After`` in whole seconds (at least 1)."""
+    if isinstance(exc, core.RateLimited):
+        return {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+    return {}
 
 
 def envelope(status: int, errors: list[dict[str, Any]] | None = None,

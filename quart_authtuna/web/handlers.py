@@ -7,7 +7,7 @@ from quart.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..core.errors import AuthTunaError
-from .errors import Forbidden, Unauthorized, error_list, status_for
+from .errors import Forbidden, Unauthorized, error_list, headers_for, status_for
 from .redirects import safe_next
 from .respond import json_response, render_page, wants_json
 
@@ -38,10 +38,7 @@ async def on_forbidden(exc: Forbidden) -> ResponseReturnValue:
 
 
 async def on_core_error(exc: AuthTunaError) -> ResponseReturnValue:
-    status = status_for(exc)
-    headers = {}
-    if status == 429:
-        headers["Retry-After"] = str(int(getattr(exc, "retry_after", 60)))
+    status, headers = status_for(exc), headers_for(exc)
     if wants_json():
         body, code = json_response(status, errors=error_list(exc))
         return body, code, headers

@@ -30,7 +30,7 @@ async def start_session(result: SignedIn) -> None:
         await flows.flows.logout(g.session_id, reason="replaced_by_login")
     state, cookie = flows.session_validator.issue(result.session, result.user, result.grants)
     set_session_cookie(cookie, state)
-    g.authtuna_clear_pending = True
+    g.authtuna_clear_pending = bool(pending_handle())
     g.authtuna_device_token = result.device_token
 
 

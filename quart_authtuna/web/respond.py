@@ -60,14 +60,12 @@ async def flow_failed(exc: Exception, form: Any, template: str, *,
                       ) -> ResponseReturnValue:
     """A core flow refused: its status and messages, on the form or in the envelope."""
     from ..core.errors import AuthTunaError, InputError
-    from .errors import error_list, status_for
+    from .errors import error_list, headers_for, status_for
 
     status = status_for(exc) if isinstance(exc, AuthTunaError) else 400
     if rename and isinstance(exc, InputError):
         exc.errors = [replace(e, param=rename.get(e.param or "", e.param)) for e in exc.errors]
-    headers = {}
-    if status == 429:
-        headers["Retry-After"] = str(max(1, int(getattr(exc, "retry_after", 60))))
+    headers = headers_for(exc)
     if _json_wanted(form):
         body, code = json_response(status, errors=error_list(exc))
         return body, code, headers

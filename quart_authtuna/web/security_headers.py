@@ -1,14 +1,18 @@
-"""Security headers for authtuna pages: CSP without inline scripts, no caching, no framing."""
+"""Security headers: strict ones on every authtuna response (error pages included), and with
+SECURE_APP_RESPONSES no caching of signed-in answers and no framing of the app's own pages."""
 
 from __future__ import annotations
 
-from quart import Response, current_app, request
+from quart import Response, current_app, g, request
 
 from ..core.settings import Settings
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
        "frame-ancestors 'none'; form-action 'self'")
+#: Sent when the session ends (logout): the browser drops cached pages and cookies.
+CLEAR_SITE_DATA = '"cache", "cookies"'
+_AREA = "authtuna_"
 
 
 def apply(response: Response, settings: Settings) -> Response:
@@ -26,6 +30,57 @@ def apply(response: Response, settings: Settings) -> Response:
     return response
 
 
-async def secure_blueprint_response(response: Response) -> Response:
-    """``after_request`` hook for authtuna blueprints."""
-    return apply(response, current_app.extensions["authtuna"].settings)
+def apply_app(response: Response) -> Response:
+    """SECURE_APP_RESPONSES for the app's own routes.
+
+    A response to a signed-in request (session cookie or API key) that sets no Cache-Control
+    gets ``no-store`` (static files excepted); an HTML response that sets neither
+    X-Frame-Options nor a CSP ``frame-ancestors`` gets ``DENY`` and ``'none'``.
+    """
+    headers = response.headers
+    endpoint = request.endpoint or ""
+    if (g.get("user_id") is not None and "Cache-Control" not in headers
+            and endpoint != "static" and not endpoint.endswith(".static")):
+        headers["Cache-Control"] = "no-store"
+    if response.mimetype == "text/html" and "X-Frame-Options" not in headers:
+        policy = headers.get("Content-Security-Policy")
+        if policy is None:
+            headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+            headers["X-Frame-Options"] = "DENY"
+        elif "frame-ancestors" not in policy:
+            headers["Content-Security-Policy"] = f"{policy.rstrip('; ')}; frame-ancestors 'none'"
+            headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+def is_authtuna_route(settings: Settings) -> bool:
+    """A route of an authtuna area, or an unknown path or method under an area's prefix."""
+    blueprint = request.blueprint
+    if blueprint is not None:
+        return blueprint.startswith(_AREA)
+    if request.url_rule is not None or settings.only_middleware:
+        return False
+    path = request.path
+    return any(path == prefix or path.startswith(prefix + "/")
+               for prefix in area_prefixes(settings))
+
+
+def area_prefixes(settings: Settings) -> tuple[str, ...]:
+    """The URL prefixes of the areas the settings switch on (empty prefixes left out)."""
+    areas = ((settings.auth_prefix, True), (settings.mfa_prefix, settings.mfa_enabled),
+             (settings.passkeys_prefix, settings.passkeys_enabled),
+             (settings.ui_prefix, settings.ui_enabled))
+    return tuple(p.rstrip("/") for p, on in areas if on and p.strip("/"))
+
+
+async def secure_response(response: Response) -> Response:
+    """App-wide ``after_request``: authtuna routes get :func:`apply`, the app's own routes
+    :func:`apply_app` (SECURE_APP_RESPONSES); a response ending the session clears site data."""
+    settings = current_app.extensions["authtuna"].settings
+    if g.get("authtuna_cookie") == "":  # clear_session_cookie(): the session ended here
+        response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    if is_authtuna_route(settings):
+        return apply(response, settings)
+    if settings.secure_app_responses:
+        return apply_app(response)
+    return response

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import bcrypt
 import pytest
 
+from tests._support.headers import assert_security_headers
 from tests._support.web import ORIGIN, csrf_token, submit
 from tests.conftest import PASSWORD
 
@@ -155,21 +156,6 @@ async def test_json_from_this_site_or_a_non_browser_client_is_accepted(
 
 
 # --- headers ---------------------------------------------------------------------------------
-
-def assert_security_headers(response: Any) -> None:
-    headers = response.headers
-    csp = {d.strip().split(" ", 1)[0]: d.strip() for d in
-           headers["Content-Security-Policy"].split(";") if d.strip()}
-    script_src = csp.get("script-src", csp.get("default-src", ""))
-    assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
-    assert "'unsafe-inline'" not in csp.get("default-src", "")
-    assert csp["frame-ancestors"] == "frame-ancestors 'none'"
-    assert csp["object-src"] == "object-src 'none'"
-    assert csp["base-uri"] == "base-uri 'none'"
-    assert headers["X-Content-Type-Options"] == "nosniff"
-    assert headers["Referrer-Policy"] == "no-referrer"
-    assert "no-store" in headers["Cache-Control"]
-
 
 @pytest.mark.parametrize("page", PAGES)
 async def test_auth_pages_carry_strict_security_headers(client: Any, page: str) -> None:

@@ -83,7 +83,8 @@ async def test_secure_cookies_get_host_prefixed_names_and_round_trip(
                                                      "csrf_token": token}, **HTTPS)
     assert done.status_code == 302, "the pending cookie was read back under its __Host- name"
     cookies = set_cookies(done)
-    assert set(cookies) == {"__Host-session_token", "__Host-authtuna_mfa"}
+    assert set(cookies) == {"__Host-session_token", "__Host-authtuna_mfa",
+                            "__Host-authtuna_device"}
     assert cookies["__Host-authtuna_mfa"][""] == "" and cookies["__Host-authtuna_mfa"][
         "max-age"] == "0"
     for attrs in cookies.values():
@@ -127,7 +128,7 @@ async def test_upstream_names_without_the_prefix(client: Any, make_user: Any, wh
     assert set(seed) == {"authtuna_csrf"}
     response = await password_sign_in(client, "jon")
     assert response.status_code == 302
-    assert set(set_cookies(response)) == {"session_token"}
+    assert set(set_cookies(response)) == {"session_token", "authtuna_device"}
     assert (await client.get("/protected", **HTTPS)).status_code == 200
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from quart_authtuna.core import AuthService, InputError
 from quart_authtuna.core.db.models import User
-from quart_authtuna.core.flows.signup import signup
 from quart_authtuna.core.identifiers import clean_username, script_of
+from quart_authtuna.core.types import RequestMeta
 
 PASSWORD = "correct horse battery staple"
 CYRILLIC_A = "\u0430"  # CYRILLIC SMALL LETTER A, drawn like Latin "a"
@@ -95,7 +95,7 @@ async def test_signup_refuses_a_look_alike_of_an_existing_user(
     before = await service.users.count()
     for name in (f"{CYRILLIC_A}lice", "\u0430\u04cf\u0456\u0441\u0435"):  # mixed; all-Cyrillic
         with pytest.raises(InputError) as info:
-            await signup(service, name, "mallory@example.com", PASSWORD)
+            await service.flows.signup(name, "mallory@example.com", PASSWORD, RequestMeta())
         assert codes(info.value) in (["mixed_script_username"], ["confusable_username"])
     assert await service.users.get_by_email("mallory@example.com") is None
     assert await service.users.count() == before

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, current_app
+from quart import Blueprint, Response, current_app, request
+from werkzeug.exceptions import NotFound
 
 from ...assets import static_dir, templates_dir
 
 #: Also the template folder: an app's own ``templates/authtuna/...`` files are found first.
 assets = Blueprint("authtuna", __name__, static_folder=str(static_dir()),
                    static_url_path="/_authtuna/static", template_folder=str(templates_dir()))
+
+#: Longest file name a file system accepts; a longer one would make ``stat`` raise.
+_NAME_MAX = 255
+
+
+@assets.before_request
+def _refuse_impossible_names() -> None:
+    """404, not a 500, for a path no file can have (a segment too long for the OS)."""
+    filename = (request.view_args or {}).get("filename", "")
+    if any(len(part.encode()) > _NAME_MAX for part in str(filename).split("/")):
+        raise NotFound()
 
 
 @assets.get("/_authtuna/theme.css")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, current_app, g, redirect, request, url_for
+from quart import g, redirect, request, url_for
 from quart.typing import ResponseReturnValue
-from werkzeug.exceptions import NotFound, RequestEntityTooLarge
+from werkzeug.exceptions import NotFound
 
 from ...decorators import login_required, require_user
-from ..csrf import same_origin
 from ..forms.auth import (
     ChangePasswordForm,
     EmailForm,
@@ -17,43 +16,17 @@ from ..forms.auth import (
     SignupForm,
     TokenForm,
 )
+from ..guards import authtuna_blueprint
 from ..journey import message, meta, serve, service
 from ..login_outcome import answer_sign_in, user_json
 from ..redirects import safe_next
 from ..respond import finished, json_response, render_page
-from ..security_headers import secure_blueprint_response
 from ..session_hook import clear_session_cookie
 
-auth = Blueprint("authtuna_auth", __name__)
-auth.after_request(secure_blueprint_response)
-BODY_LIMIT = 64 * 1024
+auth = authtuna_blueprint("authtuna_auth", __name__,
+                          account_management={"change_password", "reauthenticate"})
 _NEW_PASSWORD = {"password": "new_password"}
 _CHECK_EMAIL = {"message": "check_email"}
-
-
-@auth.before_request
-async def _guard_request() -> ResponseReturnValue | None:
-    """Small bodies only; JSON writes must come from this site."""
-    if request.content_length is not None and request.content_length > BODY_LIMIT:
-        raise RequestEntityTooLarge("The submitted data is too large.")
-    if request.content_length is None and request.method not in ("GET", "HEAD") and len(
-            await request.get_data(cache=True)) > BODY_LIMIT:  # chunked: no length announced
-        raise RequestEntityTooLarge("The submitted data is too large.")
-    request.max_form_memory_size = BODY_LIMIT
-    if request.method != "GET" and request.is_json and not same_origin(
-            current_app.extensions["authtuna"].settings.api_base_url):
-        return json_response(403, errors=[{"code": "cross_origin", "param": None,
-                                           "message": "Cross-site requests are refused."}])
-    return None
-
-
-@auth.errorhandler(RequestEntityTooLarge)
-async def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
-    if request.is_json or request.accept_mimetypes.best == "application/json":
-        return json_response(413, errors=[{"code": "too_large", "param": None,
-                                           "message": "The submitted data is too large."}])
-    return await render_page("errors/error.html", 413, status=413, title="Too large",
-                             message="The submitted data is too large. Please shorten it.")
 
 
 @auth.route("/login", methods=["GET", "POST"])

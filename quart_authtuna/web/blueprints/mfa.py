@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, current_app, g, redirect, request, url_for
+from quart import current_app, g, redirect, request, url_for
 from quart.typing import ResponseReturnValue
 
 from ...core.errors import AuthTunaError, TokenError
 from ...decorators import fresh_login_required, login_required
 from ..forms.mfa import CodeForm, ValidateLoginForm
+from ..guards import EVERY_ROUTE, authtuna_blueprint
 from ..journey import meta, service
 from ..login_outcome import answer_sign_in, pending_handle
 from ..redirects import safe_next
 from ..respond import finished, flow_failed, form_invalid, json_response, render_page
-from ..security_headers import secure_blueprint_response
 
-mfa = Blueprint("authtuna_mfa", __name__)
-mfa.after_request(secure_blueprint_response)
+mfa = authtuna_blueprint("authtuna_mfa", __name__, account_management=EVERY_ROUTE)
 
 
 @mfa.route("/setup", methods=["GET", "POST"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, current_app, g, redirect, request, url_for
+from quart import g, redirect, request, url_for
 from quart.typing import ResponseReturnValue
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 
@@ -14,36 +14,22 @@ from ...core.managers.passkeys import MFA
 from ...decorators import fresh_login_required, login_required
 from .. import csrf
 from ..errors import error_list, status_for
-from ..forms.base import AuthTunaForm
+from ..guards import EVERY_ROUTE, authtuna_blueprint
 from ..journey import meta, service
 from ..login_outcome import answer_sign_in, pending_handle
+from ..request_body import json_object
 from ..respond import json_response, wants_json
-from ..security_headers import secure_blueprint_response
 
-passkeys = Blueprint("authtuna_passkeys", __name__)
-passkeys.after_request(secure_blueprint_response)
+passkeys = authtuna_blueprint("authtuna_passkeys", __name__, account_management=EVERY_ROUTE,
+                              form_csrf=True)
 
 
 def _binding() -> str:
     return csrf.browser_seed()
 
 
-@passkeys.before_request
-async def _same_origin_json() -> ResponseReturnValue | None:
-    if request.method == "POST" and request.is_json and not csrf.same_origin(
-            current_app.extensions["authtuna"].settings.api_base_url):
-        return json_response(403, errors=[{"code": "cross_origin", "param": None,
-                                           "message": "Cross-site requests are refused."}])
-    if request.method == "POST" and not request.is_json:
-        form = AuthTunaForm(formdata=await request.form)
-        if not form.validate():
-            return json_response(400, errors=form.error_list())
-    return None
-
-
 async def _body() -> dict[str, Any]:
-    body = await request.get_json(silent=True)
-    return body if isinstance(body, dict) else {}
+    return await json_object()
 
 
 def _failed(exc: AuthTunaError) -> ResponseReturnValue:

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from quart import Blueprint, current_app, g
+from quart import current_app, g
 from quart.typing import ResponseReturnValue
 
 from ...core.service import AuthService
 from ...decorators import login_required
+from ..guards import EVERY_ROUTE, authtuna_blueprint
 from ..respond import render_page
-from ..security_headers import secure_blueprint_response
 from .passkeys import passkey_json
 
-ui = Blueprint("authtuna_ui", __name__)
-ui.after_request(secure_blueprint_response)
+ui = authtuna_blueprint("authtuna_ui", __name__, account_management=EVERY_ROUTE)
 
 
 @ui.app_template_filter("authtuna_datetime")

@@ -9,6 +9,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
 from ..csrf import SignedCSRF
+from ..request_body import json_object
 
 
 class AuthTunaForm(Form):
@@ -30,8 +31,7 @@ class AuthTunaForm(Form):
             data = {**defaults, **{k: v for k, v in request.args.items() if k in cls._names()}}
             return cls(formdata=None, data=data)
         if request.is_json:
-            body = await request.get_json(silent=True)
-            values = body if isinstance(body, dict) else {}
+            values = await json_object()
             flat = {k: v for k, v in values.items() if isinstance(v, str | int | float | bool)}
             form = cls(formdata=MultiDict({k: str(v) for k, v in flat.items()}),
                        meta={"csrf": False})

@@ -19,8 +19,8 @@ class CodeForm(AuthTunaForm):
     next = HiddenField()
 
 
-class ValidateLoginForm(AuthTunaForm):
-    """JSON twin of the challenge page: ``{"mfa_token", "code"}``."""
+class ValidateLoginForm(CodeForm):
+    """JSON twin of the challenge page: ``{"mfa_token", "code"}`` (a refused form post gets
+    the challenge page back, so it has the page's fields too)."""
 
     mfa_token = StringField(validators=[DataRequired(), Length(max=128)])
-    code = StringField(validators=_CODE)

@@ -1,0 +1,141 @@
+"""The request body of an authtuna route: read within a limit, drained when refused, and
+decoded strictly (JSON that cannot crash a view, no NUL characters for the database)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from quart import g, request
+from werkzeug.exceptions import RequestEntityTooLarge, RequestTimeout
+
+#: Largest body an authtuna route reads; auth forms and WebAuthn JSON are a few KiB.
+BODY_LIMIT = 64 * 1024
+#: How long a refused body is read and discarded so the client can read the answer.
+DRAIN_SECONDS = 10.0
+#: Drained bytes when the app sets no MAX_CONTENT_LENGTH (Quart's default is 16 MiB).
+DEFAULT_DRAIN_BYTES = 16 * 1024 * 1024
+_NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})
+_JSON_CACHE = "authtuna_json_body"
+
+
+class BodyRefused(Exception):
+    """The body broke a rule; ``code`` and ``message`` go into the JSON envelope."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def has_body() -> bool:
+    """True when the request may carry a body (a write, or a length or chunked encoding)."""
+    return (request.method not in _NO_BODY or bool(request.content_length)
+            or "chunked" in request.headers.get("Transfer-Encoding", "").lower())
+
+
+async def read_within(limit: int = BODY_LIMIT) -> bool:
+    """Receive the whole body if it fits in ``limit`` bytes, keeping it for the view.
+
+    Returns False (after draining what the client sends, see :func:`drain`) when it does not;
+    the caller answers 413. Nothing but the current chunk is held while draining.
+    """
+    request.max_form_memory_size = limit
+    announced = request.content_length
+    if announced is not None and announced > limit:
+        return await drain(announced)
+    received = bytearray()
+    try:
+        async with asyncio.timeout(request.body_timeout):
+            async for chunk in request.body:
+                received += chunk
+                if len(received) > limit:
+                    return await drain()
+    except RequestEntityTooLarge:  # over the app's MAX_CONTENT_LENGTH: Quart stopped reading
+        g.authtuna_close = True
+        return False
+    except TimeoutError as exc:
+        raise RequestTimeout() from exc
+    kept = request.body_class(None, None)
+    kept.set_result(bytes(received))
+    request.body = kept  # the view reads it as usual (``await request.form``, ``get_data``)
+    return True
+
+
+async def drain(announced: int | None = None) -> bool:
+    """Read and discard the rest of a refused body, so the client is not reset mid-upload
+    and reads the 4xx. Bounded by the app's MAX_CONTENT_LENGTH and :data:`DRAIN_SECONDS`;
+    past either bound ``g.authtuna_close`` asks for ``Connection: close``. Returns False."""
+    budget = request.max_content_length or DEFAULT_DRAIN_BYTES
+    if announced is not None and announced > budget:
+        g.authtuna_close = True
+        return False
+    seen = 0
+    try:
+        async with asyncio.timeout(DRAIN_SECONDS):
+            async for chunk in request.body:
+                seen += len(chunk)
+                if seen > budget:
+                    break
+            else:
+                return False
+    except (TimeoutError, RequestEntityTooLarge):
+        pass
+    g.authtuna_close = True
+    return False
+
+
+async def json_object() -> dict[str, Any]:
+    """The JSON body when it is an object, else ``{}``; never raises for bad input."""
+    try:
+        value = await parsed_json()
+    except BodyRefused:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+async def parsed_json() -> Any:
+    """The JSON body, decoded strictly once per request (None without a JSON body).
+
+    Raises BodyRefused for invalid UTF-8, syntax errors, nesting too deep for the parser,
+    NaN/Infinity, integers too long to convert, lone surrogates and NUL characters.
+    """
+    if _JSON_CACHE in g:
+        return g.get(_JSON_CACHE)
+    value = None
+    if request.is_json:
+        raw = await request.get_data(cache=True)
+        try:
+            value = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+            _check_strings(value)
+        except (ValueError, RecursionError) as exc:
+            raise BodyRefused(400, "invalid_json", "The request body is not valid JSON.") from exc
+    setattr(g, _JSON_CACHE, value)
+    return value
+
+
+async def check_form() -> None:
+    """Raise BodyRefused when a submitted form field holds a NUL character."""
+    form = await request.form
+    if any("\x00" in key or "\x00" in value for key, value in form.items(multi=True)):
+        raise BodyRefused(400, "invalid_characters", "The form holds characters we cannot use.")
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _check_strings(value: Any) -> None:
+    """Every key and string must encode as UTF-8 and hold no NUL (iterative: no recursion)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise ValueError("NUL character")
+            item.encode("utf-8")  # UnicodeEncodeError (a ValueError) for lone surrogates
