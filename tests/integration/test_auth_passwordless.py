@@ -8,6 +8,7 @@ import pytest
 
 from quart_authtuna.core import AuthService
 from quart_authtuna.core.defaults import ADMIN_ID
+from tests._support.clock import FakeClock
 from tests._support.web import submit, token_from_link
 
 BASE = "http://testserver.local"
@@ -159,17 +160,25 @@ async def test_link_sign_in_replaces_the_browsers_previous_session(
 
 
 @pytest.mark.settings(TOKENS_MAX_COUNT_PER_DAY_PER_USER_PER_ACTION=2)
-async def test_link_requests_are_capped_per_day_without_changing_the_answer(
-        client: Any, svc: AuthService, make_user: Any, face: str) -> None:
+async def test_link_requests_are_capped_per_address_per_hour_without_changing_the_answer(
+        client: Any, svc: AuthService, clock: FakeClock, make_user: Any, face: str) -> None:
     user = await make_user("spammed")
-    answers = [await answer(await request_link(client, face, user.email), face)
-               for _ in range(4)]
-    assert all(a == answers[0] for a in answers)
-    await svc.mail.drain()
-    sent = [m for m in svc.mail.outbox.messages
-            if m.kind == "passwordless_login" and m.to == user.email]
-    assert len(sent) == 2
+    cap = svc.settings.mail_max_per_address_per_hour
+    assert cap == 3
 
+    async def sent() -> int:
+        await svc.mail.drain()
+        return len([m for m in svc.mail.outbox.messages
+                    if m.kind == "passwordless_login" and m.to == user.email])
+
+    answers = [await answer(await request_link(client, face, user.email), face)
+               for _ in range(cap + 1)]
+    assert all(a == answers[0] for a in answers), "the capped request answers the same"
+    assert answers[0][0] == (202 if face == "json" else 200)
+    assert await sent() == cap, "the request past the hourly cap sends no mail"
+    clock.advance(3601)
+    assert await answer(await request_link(client, face, user.email), face) == answers[0]
+    assert await sent() == cap + 1, "the cap is per hour"
 
 
 @pytest.mark.settings(PASSWORDLESS_LOGIN_ENABLED=False)
