@@ -28,9 +28,11 @@ from .flows.logout import Logout
 from .flows.magic_link import MagicLink
 from .flows.mfa_challenge import MfaChallenge
 from .flows.passkey_login import PasskeyLogin
+from .flows.passkeys import Passkeys
 from .flows.passwords import Passwords
 from .flows.results import MfaChallenged
 from .flows.signup import Signup
+from .flows.totp import Totp
 from .links import LinkBuilder, PrefixLinks
 from .lockout import LoginGate
 from .mail import Mailer
@@ -90,9 +92,12 @@ class AuthService:
         self.roles = RoleManager(db, clock, self.audit, self.rbac, self.revocation)
         self.permissions = PermissionManager(db, self.audit, self.rbac)
         self.tokens = TokenManager(db, clock, s, self.audit)
-        self.mfa = MFAManager(db, clock, s, self.audit, self.encryptor, self.passwords,
-                              self.throttle, self.mail, self.sessions, self.revocation)
-        self.passkeys = PasskeyManager(db, clock, s, self.audit, self.challenges, self.mail)
+        mfa_store = MFAManager(db, clock, self.encryptor, self.passwords)
+        passkey_store = PasskeyManager(db, clock, s, self.audit, self.challenges)
+        #: Upstream's ``mfa`` and ``passkeys`` names are the journeys over those tables.
+        self.mfa = Totp(db, s, mfa_store, self.sessions, self.throttle, self.audit, self.mail,
+                        self.revocation)
+        self.passkeys = Passkeys(db, passkey_store, self.audit, self.mail)
         self.api_keys = ApiKeyManager(db, clock, s, self.audit, self.passwords, self.rbac,
                                       self.revocation, self.api_key_cache)
         self.session_validator = SessionValidator(
@@ -115,8 +120,8 @@ class AuthService:
                                             self.throttle, self.audit, self.revocation),
             magic_link=MagicLink(db, s, self.users, self.tokens, self.audit, self.mail,
                                  self.mail_quota, first),
-            passkey_login=PasskeyLogin(self.passkeys, first),
-            mfa_challenge=MfaChallenge(self.challenges, self.mfa, self.passkeys, first),
+            passkey_login=PasskeyLogin(self.passkeys.store, first),
+            mfa_challenge=MfaChallenge(self.challenges, self.mfa, self.passkeys.store, first),
             logout=Logout(self.sessions),
             signup=Signup(s, self.users, self.passwords, self.audit, self.mail,
                           self.mail_quota, verification),

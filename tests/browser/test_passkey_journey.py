@@ -151,8 +151,9 @@ async def test_passkey_as_second_factor(browser: Any, live_server: LiveServer,
     await add_passkey_on_settings(page, origin, "Quinn's phone")
     svc = live_server.service
     setup = await live_server.call(svc.mfa.setup_totp(user.id))
-    await live_server.call(svc.mfa.verify_and_enable_totp(user.id,
-                                                          pyotp.TOTP(setup.secret).now()))
+    [browser_session] = await live_server.call(svc.sessions.get_all_for_user(user.id))
+    await live_server.call(svc.mfa.verify_and_enable_totp(  # other sessions end; this stays
+        user.id, pyotp.TOTP(setup.secret).now(), keep_session_id=browser_session.session_id))
     await page.reload()
     assert "Quinn's phone" in await page.content()
     await sign_out(page, origin)

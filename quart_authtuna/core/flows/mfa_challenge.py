@@ -6,18 +6,18 @@ from typing import Any
 
 from ..challenges import ChallengeStore
 from ..errors import InvalidCredentials
-from ..managers.mfa import MFAManager
 from ..managers.passkeys import MFA as PASSKEY_MFA
 from ..managers.passkeys import PasskeyManager
 from ..types import RequestMeta
 from .first_factor import MFA_ATTEMPTS, MFA_LOGIN, FirstFactor
 from .results import SignedIn
+from .totp import Totp
 
 
 class MfaChallenge:
     """Check the second factor for a pending login; the challenge is used at most once."""
 
-    def __init__(self, challenges: ChallengeStore, mfa: MFAManager, passkeys: PasskeyManager,
+    def __init__(self, challenges: ChallengeStore, mfa: Totp, passkeys: PasskeyManager,
                  first_factor: FirstFactor) -> None:
         self._challenges = challenges
         self._mfa = mfa

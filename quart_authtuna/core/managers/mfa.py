@@ -1,4 +1,8 @@
-"""MFAManager: TOTP (secret encrypted, replay-proof, ±1 step) and single-use recovery codes."""
+"""MFAManager: the TOTP and recovery-code tables (secret encrypted, replay-proof, ±1 step).
+
+Table work only, inside the caller's transaction; the journeys (enrol, verify, disable,
+regenerate) with their audit rows, mails and revocations are :mod:`..flows.totp`.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pyotp
-import segno
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..crypto.fernet import Encryptor
@@ -16,14 +19,8 @@ from ..crypto.passwords import PasswordHasher
 from ..crypto.tokens import equals
 from ..db.models import MFAMethod, MFARecoveryCode, User
 from ..db.unit_of_work import UnitOfWork
-from ..errors import ConflictError, InvalidCredentials, NotFound
-from ..mail import Mailer
-from ..revocation import Revocation
-from ..settings import Settings
-from ..throttle import Throttle, account_key
+from ..errors import ConflictError, NotFound
 from ..types import Clock
-from .audit import AuditManager
-from .sessions import SessionManager
 
 STEP = 30
 RECOVERY_CODES = 10
@@ -56,113 +53,72 @@ def normalize_code(code: str) -> str:
 
 
 class MFAManager:
-    """Upstream names: setup_totp, verify_and_enable_totp, verify_code, disable_mfa."""
+    """The ``mfa_methods`` and ``mfa_recovery_codes`` tables."""
 
-    def __init__(
-        self, db: UnitOfWork, clock: Clock, settings: Settings, audit: AuditManager,
-        encryptor: Encryptor, passwords: PasswordHasher, throttle: Throttle, mail: Mailer,
-        sessions: SessionManager, revocation: Revocation,
-    ) -> None:
+    def __init__(self, db: UnitOfWork, clock: Clock, encryptor: Encryptor,
+                 passwords: PasswordHasher) -> None:
         self._db = db
         self._clock = clock
-        self._settings = settings
-        self._audit = audit
         self._encryptor = encryptor
         self._passwords = passwords
-        self._throttle = throttle
-        self._mail = mail
-        self._sessions = sessions
-        self._revocation = revocation
 
-    async def setup_totp(self, user_id: str, app_name: str | None = None) -> TotpSetup:
-        """Start (or restart) enrolment: a new secret, stored encrypted, not yet active."""
-        async with self._db.transaction() as tx:
-            user = await self._user(tx, user_id)
-            if user.mfa_enabled:
-                raise ConflictError("Two-factor authentication is already on.")
-            secret = pyotp.random_base32(32)
-            await tx.execute(delete(MFAMethod).where(MFAMethod.user_id == user_id,
-                                                     MFAMethod.method_type == "totp"))
-            tx.add(MFAMethod(user_id=user_id, method_type="totp", is_verified=False,
-                             secret_encrypted=self._encryptor.encrypt(secret),
-                             created_at=self._clock()))
-        issuer = app_name or self._settings.app_name
-        uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)
-        qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
-        return TotpSetup(secret, uri, qr)
+    async def user(self, tx: AsyncSession, user_id: str) -> User:
+        user = await tx.get(User, user_id)
+        if user is None:
+            raise NotFound("User not found.")
+        return user
 
-    async def verify_and_enable_totp(self, user_id: str, verification_code: str,
-                                     ip_address: str | None = None,
-                                     keep_session_id: str | None = None) -> list[str]:
-        """Confirm enrolment with a code; returns 10 recovery codes (shown once).
+    async def new_secret(self, tx: AsyncSession, user: User) -> str:
+        """A new, not yet active secret, stored encrypted (replaces an unfinished one)."""
+        if user.mfa_enabled:
+            raise ConflictError("Two-factor authentication is already on.")
+        secret = pyotp.random_base32(32)
+        await tx.execute(delete(MFAMethod).where(MFAMethod.user_id == user.id,
+                                                 MFAMethod.method_type == "totp"))
+        tx.add(MFAMethod(user_id=user.id, method_type="totp", is_verified=False,
+                         secret_encrypted=self._encryptor.encrypt(secret),
+                         created_at=self._clock()))
+        return secret
 
-        Every other session of the user ends (``keep_session_id``, the stored id of the
-        session that enrolled, stays signed in)."""
-        async with self._db.transaction() as tx:
-            method = await self._method(tx, user_id, verified=False)
-            if not await self._accept(tx, method, verification_code):
-                raise InvalidCredentials("That code is not valid. Check your device's clock.")
-            method.is_verified = True
-            user = await self._user(tx, user_id)
-            user.mfa_enabled = True
-            codes = await self._replace_codes(tx, user_id)
-            ended = await self._sessions.terminate_all_for_user(
-                user_id, except_session_id=keep_session_id, reason="mfa_enabled", session=tx)
-            self._audit.record(tx, "MFA_ENABLED", user_id=user_id, ip_address=ip_address,
-                               details={"sessions_ended": ended})
-            self._revocation.user_changed(tx, user_id)
-        self._mail.send_later("mfa_added", user.email, username=user.username,
-                              sessions_ended=ended)
-        return codes
+    async def activate(self, tx: AsyncSession, user: User, code: str) -> bool:
+        """Turn the pending secret on if ``code`` matches it; False otherwise."""
+        method = await self._method(tx, user.id, verified=False)
+        if not await self._accept(tx, method, code):
+            return False
+        method.is_verified = True
+        user.mfa_enabled = True
+        return True
 
-    async def verify_code(self, user_id: str, code: str, ip_address: str | None = None) -> bool:
-        """Check a TOTP code or a recovery code for an enrolled user (each usable once).
+    async def check(self, tx: AsyncSession, user_id: str, code: str) -> str | None:
+        """Use a TOTP code or a recovery code once: ``"totp"``, ``"recovery"`` or None."""
+        method = await self._method(tx, user_id, verified=True)
+        if await self._accept(tx, method, code):
+            return "totp"
+        return "recovery" if await self._use_recovery(tx, user_id, code) else None
 
-        The attempt is counted against the account before the check (RateLimited past the
-        limit), so parallel guesses never exceed it; a success gives it back.
-        """
-        reservation = await self._throttle.reserve([account_key("", user_id)])
-        async with self._db.transaction() as tx:
-            method = await self._method(tx, user_id, verified=True)
-            ok = await self._accept(tx, method, code) or await self._use_recovery(tx, user_id,
-                                                                                 code)
-            event = "MFA_VALIDATION_SUCCESS" if ok else "MFA_VALIDATION_FAILED"
-            self._audit.record(tx, event, user_id=user_id, ip_address=ip_address)
-            if ok:
-                await self._throttle.release(reservation, session=tx)
-        return ok
+    async def require_enrolled(self, tx: AsyncSession, user_id: str) -> None:
+        await self._method(tx, user_id, verified=True)
 
-    async def disable_mfa(self, user_id: str, code: str, ip_address: str | None = None) -> None:
-        """Turning MFA off needs a current TOTP or recovery code."""
-        if not await self.verify_code(user_id, code, ip_address):
-            raise InvalidCredentials("That code is not valid.")
-        async with self._db.transaction() as tx:
-            user = await self._user(tx, user_id)
-            user.mfa_enabled = False
-            await tx.execute(delete(MFAMethod).where(MFAMethod.user_id == user_id))
-            await tx.execute(delete(MFARecoveryCode).where(MFARecoveryCode.user_id == user_id))
-            self._audit.record(tx, "MFA_DISABLED", user_id=user_id, ip_address=ip_address)
-            self._revocation.user_changed(tx, user_id)
-        self._mail.send_later("mfa_removed", user.email, username=user.username)
+    async def remove_all(self, tx: AsyncSession, user: User) -> None:
+        user.mfa_enabled = False
+        await tx.execute(delete(MFAMethod).where(MFAMethod.user_id == user.id))
+        await tx.execute(delete(MFARecoveryCode).where(MFARecoveryCode.user_id == user.id))
 
-    async def regenerate_recovery_codes(self, user_id: str, ip_address: str | None = None
-                                        ) -> list[str]:
-        """A new set of 10 codes; the old ones stop working. Callers require a fresh login."""
-        async with self._db.transaction() as tx:
-            await self._method(tx, user_id, verified=True)
-            codes = await self._replace_codes(tx, user_id)
-            self._audit.record(tx, "MFA_RECOVERY_CODES_REGENERATED", user_id=user_id,
-                                   ip_address=ip_address)
-            user = await self._user(tx, user_id)
-        self._mail.send_later("mfa_added", user.email, username=user.username,
-                                  regenerated=True)
+    async def replace_codes(self, tx: AsyncSession, user_id: str) -> list[str]:
+        """A new set of recovery codes (returned once, stored as HMAC); old ones stop working."""
+        await tx.execute(delete(MFARecoveryCode).where(MFARecoveryCode.user_id == user_id))
+        codes = [new_recovery_code() for _ in range(RECOVERY_CODES)]
+        now = self._clock()
+        for code in codes:
+            tx.add(MFARecoveryCode(user_id=user_id, created_at=now, is_used=False,
+                                   hashed_code=self._passwords.hmac_digest(normalize_code(code))))
         return codes
 
     async def remaining_recovery_codes(self, user_id: str) -> int:
         async with self._db.transaction() as tx:
-            rows = (await tx.scalars(select(MFARecoveryCode.id).where(
-                MFARecoveryCode.user_id == user_id, MFARecoveryCode.is_used.is_(False)))).all()
-        return len(rows)
+            count = await tx.scalar(select(func.count()).select_from(MFARecoveryCode).where(
+                MFARecoveryCode.user_id == user_id, MFARecoveryCode.is_used.is_(False)))
+        return int(count or 0)
 
     # ---- internals ---------------------------------------------------------------------
 
@@ -190,19 +146,7 @@ class MFAManager:
             MFARecoveryCode.user_id == user_id,
             MFARecoveryCode.hashed_code == self._passwords.hmac_digest(cleaned),
             MFARecoveryCode.is_used.is_(False)).values(is_used=True, used_at=self._clock()))
-        if used.rowcount:
-            self._audit.record(tx, "MFA_RECOVERY_CODE_USED", user_id=user_id)
         return bool(used.rowcount)
-
-    async def _replace_codes(self, tx: AsyncSession, user_id: str) -> list[str]:
-        await tx.execute(delete(MFARecoveryCode).where(MFARecoveryCode.user_id == user_id))
-        codes = [new_recovery_code() for _ in range(RECOVERY_CODES)]
-        now = self._clock()
-        for code in codes:
-            tx.add(MFARecoveryCode(user_id=user_id, created_at=now, is_used=False,
-                                   hashed_code=self._passwords.hmac_digest(
-                                       normalize_code(code))))
-        return codes
 
     async def _method(self, tx: AsyncSession, user_id: str, *, verified: bool) -> MFAMethod:
         method = await tx.scalar(select(MFAMethod).where(
@@ -212,9 +156,3 @@ class MFAManager:
             raise NotFound("No authenticator app is being set up." if not verified
                            else "Two-factor authentication is not on.")
         return method
-
-    async def _user(self, tx: AsyncSession, user_id: str) -> User:
-        user = await tx.get(User, user_id)
-        if user is None:
-            raise NotFound("User not found.")
-        return user

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -31,12 +32,12 @@ from webauthn.helpers.structs import (
     ResidentKeyRequirement,
     UserVerificationRequirement,
 )
+from webauthn.registration.verify_registration_response import VerifiedRegistration
 
 from ..challenges import ChallengeStore
 from ..db.models import PasskeyCredential, User
 from ..db.unit_of_work import UnitOfWork
 from ..errors import InputError, InvalidCredentials, NotFound, TokenInvalid
-from ..mail import Mailer
 from ..settings import Settings
 from ..types import Clock, FieldError
 from .audit import AuditManager
@@ -55,18 +56,18 @@ class PasskeyLogin:
 
 
 class PasskeyManager:
-    """Register, authenticate, list, rename and delete passkeys."""
+    """The ``passkey_credentials`` table and the WebAuthn ceremonies that verify its rows.
 
-    def __init__(
-        self, db: UnitOfWork, clock: Clock, settings: Settings, audit: AuditManager,
-        challenges: ChallengeStore, mail: Mailer,
-    ) -> None:
+    The journeys (add with its mail, rename, remove) are :mod:`..flows.passkeys`.
+    """
+
+    def __init__(self, db: UnitOfWork, clock: Clock, settings: Settings, audit: AuditManager,
+                 challenges: ChallengeStore) -> None:
         self._db = db
         self._clock = clock
         self._settings = settings
         self._audit = audit
         self._challenges = challenges
-        self._mail = mail
 
     @property
     def _uv(self) -> UserVerificationRequirement:
@@ -86,39 +87,34 @@ class PasskeyManager:
         await self._remember(options.challenge, REGISTER, user.id, binding)
         return json.loads(options_to_json(options))
 
-    async def register(self, user_id: str, response: dict[str, Any] | str, binding: str,
-                       nickname: str = "Passkey", ip_address: str | None = None
-                       ) -> PasskeyCredential:
+    async def verify_registration(self, user_id: str, response: dict[str, Any] | str,
+                                  binding: str) -> VerifiedRegistration:
         """Verify an attestation for the challenge issued to this user and browser."""
         s = self._settings
         challenge = await self._consume(response, REGISTER, binding, user_id)
         try:
-            verified = verify_registration_response(
+            return verify_registration_response(
                 credential=response, expected_challenge=challenge, expected_rp_id=s.webauthn_rp_id,
                 expected_origin=list(s.webauthn_origin),
                 require_user_verification=self._uv == UserVerificationRequirement.REQUIRED)
         except (WebAuthnException, ValueError, LookupError, TypeError) as exc:
             raise InvalidCredentials(f"The passkey could not be verified: {exc}") from exc
-        transports = _transports(response)
-        async with self._db.transaction() as tx:
-            if await tx.get(PasskeyCredential, verified.credential_id) is not None:
-                raise InputError(FieldError("passkey_exists", "That passkey is already "
-                                            "registered.", None))
-            row = PasskeyCredential(
-                id=verified.credential_id, user_id=user_id, nickname=nickname[:100] or "Passkey",
-                public_key=verified.credential_public_key, sign_count=verified.sign_count,
-                aaguid=verified.aaguid, is_discoverable=True,
-                is_backup_eligible=(
-                    verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE),
-                is_backed_up=verified.credential_backed_up, transports=transports,
-                created_at=self._clock())
-            tx.add(row)
-            self._audit.record(tx, "PASSKEY_ADDED", user_id=user_id, ip_address=ip_address,
-                                   details={"nickname": row.nickname})
-            user = await tx.get(User, user_id)
-        if user is not None:
-            self._mail.send_later("passkey_added", user.email, username=user.username,
-                                      nickname=row.nickname)
+
+    async def add(self, tx: AsyncSession, user_id: str, verified: VerifiedRegistration,
+                  response: dict[str, Any] | str, nickname: str) -> PasskeyCredential:
+        """Store a verified credential (refused if it is already registered)."""
+        if await tx.get(PasskeyCredential, verified.credential_id) is not None:
+            raise InputError(FieldError("passkey_exists", "That passkey is already "
+                                        "registered.", None))
+        row = PasskeyCredential(
+            id=verified.credential_id, user_id=user_id, nickname=nickname[:100] or "Passkey",
+            public_key=verified.credential_public_key, sign_count=verified.sign_count,
+            aaguid=verified.aaguid, is_discoverable=True,
+            is_backup_eligible=(
+                verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE),
+            is_backed_up=verified.credential_backed_up, transports=_transports(response),
+            created_at=self._clock())
+        tx.add(row)
         return row
 
     async def authentication_options(self, binding: str, user_id: str | None = None,
@@ -182,28 +178,22 @@ class PasskeyManager:
             return (await tx.scalars(select(PasskeyCredential).where(
                 PasskeyCredential.user_id == user_id).order_by(PasskeyCredential.created_at))).all()
 
-    async def rename(self, user_id: str, credential_id: bytes, nickname: str) -> None:
+    async def rename(self, tx: AsyncSession, user_id: str, credential_id: bytes,
+                     nickname: str) -> None:
         nickname = nickname.strip()[:100]
         if not nickname:
             raise InputError(FieldError("invalid_nickname", "Enter a name.", "nickname"))
-        async with self._db.transaction() as tx:
-            done = await tx.execute(update(PasskeyCredential).where(
-                PasskeyCredential.id == credential_id, PasskeyCredential.user_id == user_id,
-            ).values(nickname=nickname))
-            if not done.rowcount:
-                raise NotFound("Passkey not found.")
+        done = await tx.execute(update(PasskeyCredential).where(
+            PasskeyCredential.id == credential_id, PasskeyCredential.user_id == user_id,
+        ).values(nickname=nickname))
+        if not done.rowcount:
+            raise NotFound("Passkey not found.")
 
-    async def delete(self, user_id: str, credential_id: bytes, ip_address: str | None = None
-                     ) -> None:
-        async with self._db.transaction() as tx:
-            done = await tx.execute(delete(PasskeyCredential).where(
-                PasskeyCredential.id == credential_id, PasskeyCredential.user_id == user_id))
-            if not done.rowcount:
-                raise NotFound("Passkey not found.")
-            self._audit.record(tx, "PASSKEY_REMOVED", user_id=user_id, ip_address=ip_address)
-            user = await tx.get(User, user_id)
-        if user is not None:
-            self._mail.send_later("passkey_removed", user.email, username=user.username)
+    async def remove(self, tx: AsyncSession, user_id: str, credential_id: bytes) -> None:
+        done = await tx.execute(delete(PasskeyCredential).where(
+            PasskeyCredential.id == credential_id, PasskeyCredential.user_id == user_id))
+        if not done.rowcount:
+            raise NotFound("Passkey not found.")
 
     # ---- challenges ----------------------------------------------------------------------
 
