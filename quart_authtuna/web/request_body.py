@@ -16,6 +16,9 @@ BODY_LIMIT = 64 * 1024
 DRAIN_SECONDS = 10.0
 #: Drained bytes when the app sets no MAX_CONTENT_LENGTH (Quart's default is 16 MiB).
 DEFAULT_DRAIN_BYTES = 16 * 1024 * 1024
+#: Redirect targets are replaced by the home page when hostile (``safe_next``) and never
+#: stored, so a NUL there is not refused; everywhere else it is (PostgreSQL rejects it).
+REDIRECT_FIELDS = frozenset({"next"})
 _NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})
 _JSON_CACHE = "authtuna_json_body"
 
@@ -117,7 +120,8 @@ async def parsed_json() -> Any:
 async def check_form() -> None:
     """Raise BodyRefused when a submitted form field holds a NUL character."""
     form = await request.form
-    if any("\x00" in key or "\x00" in value for key, value in form.items(multi=True)):
+    if any("\x00" in key or ("\x00" in value and key not in REDIRECT_FIELDS)
+           for key, value in form.items(multi=True)):
         raise BodyRefused(400, "invalid_characters", "The form holds characters we cannot use.")
 
 
@@ -127,15 +131,15 @@ def _refuse_constant(name: str) -> Any:
 
 def _check_strings(value: Any) -> None:
     """Every key and string must encode as UTF-8 and hold no NUL (iterative: no recursion)."""
-    pending = [value]
+    pending: list[tuple[Any, bool]] = [(value, False)]
     while pending:
-        item = pending.pop()
+        item, nul_allowed = pending.pop()
         if isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
+            pending.extend((k, False) for k in item)
+            pending.extend((v, k in REDIRECT_FIELDS) for k, v in item.items())
         elif isinstance(item, list):
-            pending.extend(item)
+            pending.extend((v, nul_allowed) for v in item)
         elif isinstance(item, str):
-            if "\x00" in item:
+            if "\x00" in item and not nul_allowed:
                 raise ValueError("NUL character")
             item.encode("utf-8")  # UnicodeEncodeError (a ValueError) for lone surrogates
