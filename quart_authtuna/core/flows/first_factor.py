@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
+
 from ..challenges import ChallengeStore
 from ..db.models import User
 from ..db.unit_of_work import UnitOfWork
@@ -52,21 +55,29 @@ class FirstFactor:
                 MFA_LOGIN, user_id=user.id, ttl=MFA_TTL,
                 data={"method": method, "fingerprint": meta.fingerprint})
             return MfaChallenged(challenge.handle, user.id)
-        return await self.open_session(user.id, meta, method)
+        return await self.open_session(user, meta, method)
 
-    async def open_session(self, user_id: str, meta: RequestMeta, method: str, *,
+    async def open_session(self, user: User | str, meta: RequestMeta, method: str, *,
                            new_password_hash: str | None = None,
                            reservation: Reservation | None = None) -> SignedIn:
         """One transaction: the session row, last_login, the audit row and the user's grants;
-        ``reservation`` (the attempt that succeeded) is released in it."""
+        ``reservation`` (the attempt that succeeded) is released in it.
+
+        ``user`` is the account the caller just checked (active), or an id to load and
+        check here (a sign-in resumed after its second factor)."""
         async with self._db.transaction() as tx:
-            user = await tx.get(User, user_id, populate_existing=True)
-            if user is None or not user.is_active:
-                raise InvalidCredentials()
-            user.last_login = self._clock()
+            if isinstance(user, str):
+                found = await tx.get(User, user, populate_existing=True)
+                if found is None or not found.is_active:
+                    raise InvalidCredentials()
+                user = found
+            changes: dict[str, object] = {"last_login": self._clock()}
             if new_password_hash is not None:
-                user.password_hash = new_password_hash
+                changes["password_hash"] = new_password_hash
                 self._audit.record(tx, "PASSWORD_REHASHED", user_id=user.id)
+            await tx.execute(update(User).where(User.id == user.id).values(**changes))
+            for key, value in changes.items():
+                set_committed_value(user, key, value)
             issued = await self._sessions.create(
                 user.id, meta.ip_address, meta.region, meta.device,
                 fingerprint=meta.fingerprint, method=method, session=tx)

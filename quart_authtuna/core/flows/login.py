@@ -69,7 +69,7 @@ class PasswordLogin:
                   if self._passwords.needs_rehash(user.password_hash) else None)
         if not user.mfa_enabled:
             return await self._first_factor.open_session(
-                user.id, meta, "password", new_password_hash=rehash,
+                user, meta, "password", new_password_hash=rehash,
                 reservation=attempt.reservation)
         async with self._db.transaction() as tx:
             await self._gate.succeeded(attempt, session=tx)
