@@ -30,6 +30,7 @@ class Challenge:
     row: AuthChallenge
 
 
+@dataclass(frozen=True, slots=True)
 class ChallengeStore:
     """Create, read, reserve attempts on and consume challenges.
 
@@ -38,9 +39,8 @@ class ChallengeStore:
         clock: the time.
     """
 
-    def __init__(self, db: UnitOfWork, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
+    _db: UnitOfWork
+    _clock: Clock
 
     async def create(self, kind: str, *, user_id: str | None, ttl: float, binding: str = "",
                      data: dict[str, Any] | None = None, session: AsyncSession | None = None,

@@ -35,12 +35,12 @@ class Attempt:
     device_id: str | None
 
 
+@dataclass(frozen=True, slots=True)
 class LoginGate:
     """Decide, before the password is checked, whether a sign-in attempt may go ahead."""
 
-    def __init__(self, throttle: Throttle, devices: DeviceTrust) -> None:
-        self.throttle = throttle
-        self.devices = devices
+    throttle: Throttle
+    devices: DeviceTrust
 
     async def enter(self, account: str, ip_address: str | None, device_token: str | None = None,
                     *, user_id: str | None = None) -> Attempt:

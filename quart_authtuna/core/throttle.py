@@ -90,6 +90,7 @@ class Reservation:
     locks: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
 class Throttle:
     """Per-key attempt counters: ``reserve`` before checking a secret, ``release`` after success.
 
@@ -98,11 +99,9 @@ class Throttle:
         settings, clock: the limits, and the time.
     """
 
-    def __init__(self, db: UnitOfWork, settings: Settings,
-                 clock: Clock) -> None:
-        self._db = db
-        self._settings = settings
-        self._clock = clock
+    _db: UnitOfWork
+    _settings: Settings
+    _clock: Clock
 
     def policy(self, key: str) -> Policy:
         """The policy of ``key``, chosen by its prefix."""

@@ -6,6 +6,7 @@ second factor always meets it, and a session exists only once every required fac
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import update
@@ -31,21 +32,19 @@ MFA_TTL = 300.0
 MFA_ATTEMPTS = 5
 
 
+@dataclass(frozen=True, slots=True)
 class FirstFactor:
     """Decides what a verified first factor leads to, and opens sessions."""
 
-    def __init__(self, db: UnitOfWork, clock: Clock, settings: Settings,
-                 sessions: SessionManager, challenges: ChallengeStore, throttle: Throttle,
-                 devices: DeviceTrust, audit: AuditManager, mail: Mailer) -> None:
-        self._db = db
-        self._clock = clock
-        self._settings = settings
-        self._sessions = sessions
-        self._challenges = challenges
-        self._throttle = throttle
-        self._devices = devices
-        self._audit = audit
-        self._mail = mail
+    _db: UnitOfWork
+    _clock: Clock
+    _settings: Settings
+    _sessions: SessionManager
+    _challenges: ChallengeStore
+    _throttle: Throttle
+    _devices: DeviceTrust
+    _audit: AuditManager
+    _mail: Mailer
 
     async def finished(self, user: User, meta: RequestMeta, method: str, *,
                        second_factor_done: bool = False) -> SignInResult:

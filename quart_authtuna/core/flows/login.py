@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import update
 
 from ..crypto.passwords import PasswordHasher
@@ -21,20 +23,18 @@ from .first_factor import FirstFactor
 from .results import Reauthenticated, SignInResult
 
 
+@dataclass(frozen=True, slots=True)
 class PasswordLogin:
     """Check the password, then hand over to the shared first-factor step."""
 
-    def __init__(self, db: UnitOfWork, settings: Settings, users: UserManager,
-                 passwords: PasswordHasher, gate: LoginGate, audit: AuditManager,
-                 verification: EmailVerification, first_factor: FirstFactor) -> None:
-        self._db = db
-        self._settings = settings
-        self._users = users
-        self._passwords = passwords
-        self._gate = gate
-        self._audit = audit
-        self._verification = verification
-        self._first_factor = first_factor
+    _db: UnitOfWork
+    _settings: Settings
+    _users: UserManager
+    _passwords: PasswordHasher
+    _gate: LoginGate
+    _audit: AuditManager
+    _verification: EmailVerification
+    _first_factor: FirstFactor
 
     async def __call__(self, identifier: str, password: str, meta: RequestMeta
                        ) -> SignInResult:
@@ -81,19 +81,17 @@ class PasswordLogin:
         return await self._first_factor.finished(user, meta, "password")
 
 
+@dataclass(frozen=True, slots=True)
 class Reauthentication:
     """Confirm the password again; the session counts as freshly signed in from now."""
 
-    def __init__(self, db: UnitOfWork, clock: Clock, users: UserManager,
-                 passwords: PasswordHasher, throttle: Throttle, audit: AuditManager,
-                 revocation: Revocation) -> None:
-        self._db = db
-        self._clock = clock
-        self._users = users
-        self._passwords = passwords
-        self._throttle = throttle
-        self._audit = audit
-        self._revocation = revocation
+    _db: UnitOfWork
+    _clock: Clock
+    _users: UserManager
+    _passwords: PasswordHasher
+    _throttle: Throttle
+    _audit: AuditManager
+    _revocation: Revocation
 
     async def __call__(self, user_id: str, session_id: str, password: str, meta: RequestMeta
                        ) -> Reauthenticated:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..managers.sessions import SessionManager
 from .results import SignedOut
 
 
+@dataclass(frozen=True, slots=True)
 class Logout:
-    def __init__(self, sessions: SessionManager) -> None:
-        self._sessions = sessions
+
+    _sessions: SessionManager
 
     async def __call__(self, session_id: str | None, reason: str = "logout") -> SignedOut:
         """End the session with this stored id (nothing to do without one)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..db.models import User
 from ..db.unit_of_work import UnitOfWork
 from ..defaults import DEFAULT_ADMIN_IDS
@@ -19,20 +21,18 @@ from .results import SignInResult
 PURPOSE = "passwordless_login"
 
 
+@dataclass(frozen=True, slots=True)
 class MagicLink:
     """Email a single-use sign-in link; confirming it is a first factor."""
 
-    def __init__(self, db: UnitOfWork, settings: Settings, users: UserManager,
-                 tokens: TokenManager, audit: AuditManager, mail: Mailer, quota: MailQuota,
-                 first_factor: FirstFactor) -> None:
-        self._quota = quota
-        self._db = db
-        self._settings = settings
-        self._users = users
-        self._tokens = tokens
-        self._audit = audit
-        self._mail = mail
-        self._first_factor = first_factor
+    _db: UnitOfWork
+    _settings: Settings
+    _users: UserManager
+    _tokens: TokenManager
+    _audit: AuditManager
+    _mail: Mailer
+    _quota: MailQuota
+    _first_factor: FirstFactor
 
     async def request(self, email: str, meta: RequestMeta) -> None:
         """Email a link when the address has an active account; silent otherwise.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..challenges import ChallengeStore
@@ -14,15 +15,14 @@ from .results import SignedIn
 from .totp import Totp
 
 
+@dataclass(frozen=True, slots=True)
 class MfaChallenge:
     """Check the second factor for a pending login; the challenge is used at most once."""
 
-    def __init__(self, challenges: ChallengeStore, mfa: Totp, passkeys: PasskeyManager,
-                 first_factor: FirstFactor) -> None:
-        self._challenges = challenges
-        self._mfa = mfa
-        self._passkeys = passkeys
-        self._first_factor = first_factor
+    _challenges: ChallengeStore
+    _mfa: Totp
+    _passkeys: PasskeyManager
+    _first_factor: FirstFactor
 
     async def pending_user(self, handle: str) -> str:
         """The user id of a live pending login (TokenInvalid/TokenExpired otherwise)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..managers.passkeys import LOGIN, PasskeyManager
@@ -10,10 +11,11 @@ from .first_factor import FirstFactor
 from .results import SignInResult
 
 
+@dataclass(frozen=True, slots=True)
 class PasskeyLogin:
-    def __init__(self, passkeys: PasskeyManager, first_factor: FirstFactor) -> None:
-        self._passkeys = passkeys
-        self._first_factor = first_factor
+
+    _passkeys: PasskeyManager
+    _first_factor: FirstFactor
 
     async def __call__(self, credential: dict[str, Any] | str, binding: str, meta: RequestMeta
                        ) -> SignInResult:

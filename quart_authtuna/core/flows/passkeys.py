@@ -7,6 +7,7 @@ Upstream's names (this object is ``AuthService.passkeys``); the ceremonies and t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..db.models import PasskeyCredential, User
@@ -16,15 +17,14 @@ from ..managers.audit import AuditManager
 from ..managers.passkeys import LOGIN, PasskeyLogin, PasskeyManager
 
 
+@dataclass(frozen=True, slots=True)
 class Passkeys:
     """Register, list, rename and remove passkeys; ceremonies pass through to the store."""
 
-    def __init__(self, db: UnitOfWork, store: PasskeyManager, audit: AuditManager,
-                 mail: Mailer) -> None:
-        self._db = db
-        self.store = store
-        self._audit = audit
-        self._mail = mail
+    _db: UnitOfWork
+    store: PasskeyManager
+    _audit: AuditManager
+    _mail: Mailer
 
     async def registration_options(self, user: User, binding: str) -> dict[str, Any]:
         return await self.store.registration_options(user, binding)

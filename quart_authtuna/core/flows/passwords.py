@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..challenges import ChallengeStore
@@ -26,25 +28,22 @@ from .results import PasswordChanged, PasswordReset
 RESET = "password_reset"
 
 
+@dataclass(frozen=True, slots=True)
 class Passwords:
     """Change (knowing the current password) and reset (by emailed token)."""
 
-    def __init__(self, db: UnitOfWork, clock: Clock, settings: Settings, users: UserManager,
-                 passwords: PasswordHasher, tokens: TokenManager, sessions: SessionManager,
-                 challenges: ChallengeStore, throttle: Throttle, quota: MailQuota,
-                 audit: AuditManager, mail: Mailer) -> None:
-        self._db = db
-        self._clock = clock
-        self._settings = settings
-        self._users = users
-        self._passwords = passwords
-        self._tokens = tokens
-        self._sessions = sessions
-        self._challenges = challenges
-        self._throttle = throttle
-        self._quota = quota
-        self._audit = audit
-        self._mail = mail
+    _db: UnitOfWork
+    _clock: Clock
+    _settings: Settings
+    _users: UserManager
+    _passwords: PasswordHasher
+    _tokens: TokenManager
+    _sessions: SessionManager
+    _challenges: ChallengeStore
+    _throttle: Throttle
+    _quota: MailQuota
+    _audit: AuditManager
+    _mail: Mailer
 
     async def change(self, user_id: str, current_password: str, new_password: str,
                      meta: RequestMeta, keep_session_id: str | None = None) -> PasswordChanged:

@@ -6,6 +6,8 @@ owns its audit rows, mails and revocations, and the table work is :class:`MFAMan
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pyotp
 import segno
 
@@ -20,20 +22,18 @@ from ..settings import Settings
 from ..throttle import Throttle, account_key
 
 
+@dataclass(frozen=True, slots=True)
 class Totp:
     """TOTP and recovery codes for one AuthService."""
 
-    def __init__(self, db: UnitOfWork, settings: Settings, store: MFAManager,
-                 sessions: SessionManager, throttle: Throttle, audit: AuditManager,
-                 mail: Mailer, revocation: Revocation) -> None:
-        self._db = db
-        self._settings = settings
-        self.store = store
-        self._sessions = sessions
-        self._throttle = throttle
-        self._audit = audit
-        self._mail = mail
-        self._revocation = revocation
+    _db: UnitOfWork
+    _settings: Settings
+    store: MFAManager
+    _sessions: SessionManager
+    _throttle: Throttle
+    _audit: AuditManager
+    _mail: Mailer
+    _revocation: Revocation
 
     async def setup_totp(self, user_id: str, app_name: str | None = None) -> TotpSetup:
         """Start (or restart) enrolment: a new secret, stored encrypted, not yet active."""

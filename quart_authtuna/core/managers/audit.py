@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -15,13 +16,13 @@ from ..settings import Settings
 from ..types import Clock
 
 
+@dataclass(frozen=True, slots=True)
 class AuditManager:
     """Audit events use upstream's ``event_type`` names (LOGIN_SUCCESS, ROLE_ASSIGNED, …)."""
 
-    def __init__(self, db: UnitOfWork, clock: Clock, settings: Settings) -> None:
-        self._db = db
-        self._clock = clock
-        self._settings = settings
+    _db: UnitOfWork
+    _clock: Clock
+    _settings: Settings
 
     def record(
         self,

@@ -52,15 +52,14 @@ def normalize_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
+@dataclass(frozen=True, slots=True)
 class MFAManager:
     """The ``mfa_methods`` and ``mfa_recovery_codes`` tables."""
 
-    def __init__(self, db: UnitOfWork, clock: Clock, encryptor: Encryptor,
-                 passwords: PasswordHasher) -> None:
-        self._db = db
-        self._clock = clock
-        self._encryptor = encryptor
-        self._passwords = passwords
+    _db: UnitOfWork
+    _clock: Clock
+    _encryptor: Encryptor
+    _passwords: PasswordHasher
 
     async def user(self, tx: AsyncSession, user_id: str) -> User:
         user = await tx.get(User, user_id)

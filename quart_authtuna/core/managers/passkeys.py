@@ -55,19 +55,18 @@ class PasskeyLogin:
     user_verified: bool
 
 
+@dataclass(frozen=True, slots=True)
 class PasskeyManager:
     """The ``passkey_credentials`` table and the WebAuthn ceremonies that verify its rows.
 
     The journeys (add with its mail, rename, remove) are :mod:`..flows.passkeys`.
     """
 
-    def __init__(self, db: UnitOfWork, clock: Clock, settings: Settings, audit: AuditManager,
-                 challenges: ChallengeStore) -> None:
-        self._db = db
-        self._clock = clock
-        self._settings = settings
-        self._audit = audit
-        self._challenges = challenges
+    _db: UnitOfWork
+    _clock: Clock
+    _settings: Settings
+    _audit: AuditManager
+    _challenges: ChallengeStore
 
     @property
     def _uv(self) -> UserVerificationRequirement:

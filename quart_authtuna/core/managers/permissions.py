@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -18,13 +19,13 @@ from ..types import SYSTEM_ACTOR
 from .audit import AuditManager
 
 
+@dataclass(frozen=True, slots=True)
 class PermissionManager:
     """Upstream names: create, get_or_create, get_by_name, list."""
 
-    def __init__(self, db: UnitOfWork, audit: AuditManager, rbac: RbacChecker) -> None:
-        self._db = db
-        self._audit = audit
-        self._rbac = rbac
+    _db: UnitOfWork
+    _audit: AuditManager
+    _rbac: RbacChecker
 
     async def create(self, name: str, description: str | None = None,
                      creator_id: str = SYSTEM_ACTOR) -> Permission:

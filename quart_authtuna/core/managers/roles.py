@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,18 +28,15 @@ from ..types import SYSTEM_ACTOR, Clock
 from .audit import AuditManager
 
 
+@dataclass(frozen=True, slots=True)
 class RoleManager:
     """Upstream ``RoleManager`` names; every change is authorised against the actor's grants."""
 
-    def __init__(
-        self, db: UnitOfWork, clock: Clock, audit: AuditManager, rbac: RbacChecker,
-        revocation: Revocation,
-    ) -> None:
-        self._db = db
-        self._clock = clock
-        self._audit = audit
-        self._rbac = rbac
-        self._revocation = revocation
+    _db: UnitOfWork
+    _clock: Clock
+    _audit: AuditManager
+    _rbac: RbacChecker
+    _revocation: Revocation
 
     async def create(self, name: str, description: str | None = None, level: int | None = None,
                      system: bool = False, creator_id: str = SYSTEM_ACTOR) -> Role:

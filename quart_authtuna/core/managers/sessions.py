@@ -30,18 +30,15 @@ class IssuedSession:
         return self.row.session_id
 
 
+@dataclass(frozen=True, slots=True)
 class SessionManager:
     """Create, list, terminate and clean up sessions."""
 
-    def __init__(
-        self, db: UnitOfWork, clock: Clock, settings: Settings, audit: AuditManager,
-        revocation: Revocation,
-    ) -> None:
-        self._db = db
-        self._clock = clock
-        self._settings = settings
-        self._audit = audit
-        self._revocation = revocation
+    _db: UnitOfWork
+    _clock: Clock
+    _settings: Settings
+    _audit: AuditManager
+    _revocation: Revocation
 
     async def create(self, user_id: str, ip_address: str | None = None, region: str = "Unknown",
                      device: str = "Unknown", *, fingerprint: str = "", method: str = "password",

@@ -30,16 +30,14 @@ class IssuedToken:
         return self.raw
 
 
+@dataclass(frozen=True, slots=True)
 class TokenManager:
     """Upstream names: create, validate (here also called consume)."""
 
-    def __init__(
-        self, db: UnitOfWork, clock: Clock, settings: Settings, audit: AuditManager,
-    ) -> None:
-        self._db = db
-        self._clock = clock
-        self._settings = settings
-        self._audit = audit
+    _db: UnitOfWork
+    _clock: Clock
+    _settings: Settings
+    _audit: AuditManager
 
     async def create(self, user_id: str, purpose: str, expiry_seconds: float | None = None,
                      *, data: dict[str, Any] | None = None, replace_existing: bool = True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -34,23 +35,19 @@ UPDATABLE_FIELDS = frozenset({"username", "email", "first_name", "last_name"})
 _TAKEN = "That username or email address cannot be used."
 
 
+@dataclass(frozen=True, slots=True)
 class UserManager:
     """Upstream ``UserManager`` names: create, get_by_id, get_by_email, update, suspend_user,
     unsuspend_user, delete, list."""
 
-    def __init__(
-        self, db: UnitOfWork, clock: Clock, settings: Settings, audit: AuditManager,
-        passwords: PasswordHasher, rbac: RbacChecker, sessions: SessionManager,
-        revocation: Revocation,
-    ) -> None:
-        self._db = db
-        self._clock = clock
-        self._settings = settings
-        self._audit = audit
-        self._passwords = passwords
-        self._rbac = rbac
-        self._sessions = sessions
-        self._revocation = revocation
+    _db: UnitOfWork
+    _clock: Clock
+    _settings: Settings
+    _audit: AuditManager
+    _passwords: PasswordHasher
+    _rbac: RbacChecker
+    _sessions: SessionManager
+    _revocation: Revocation
 
     async def create(
         self,
