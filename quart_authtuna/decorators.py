@@ -17,7 +17,6 @@ from .web.errors import Forbidden, Unauthorized
 P = ParamSpec("P")
 R = TypeVar("R")
 View = Callable[P, Awaitable[R]]
-DEFAULT_FRESHNESS = timedelta(minutes=15)
 
 
 async def require_user(*, allow_publishable: bool = False) -> AuthenticatedUser:
@@ -55,16 +54,18 @@ def login_required(view: View[P, R] | None = None, *, allow_publishable: bool = 
 
 
 def fresh_login_required(view: View[P, R] | None = None, *,
-                         within: timedelta | float = DEFAULT_FRESHNESS) -> Any:
-    """Only users who signed in (or re-authenticated) within ``within`` reach ``view``."""
-    seconds = within.total_seconds() if isinstance(within, timedelta) else float(within)
+                         within: timedelta | float | None = None) -> Any:
+    """Only users who signed in (or re-authenticated) within ``within`` reach ``view``;
+    without ``within``, the window is REAUTHENTICATION_SECONDS."""
+    fixed = within.total_seconds() if isinstance(within, timedelta) else within
 
     def decorate(inner: View[P, R]) -> View[P, R]:
         @functools.wraps(inner)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             user = await require_user()
-            now = current_app.extensions["authtuna"].service.now()
-            if now - user.authenticated_at > seconds:
+            service = current_app.extensions["authtuna"].service
+            seconds = service.settings.reauthentication_seconds if fixed is None else fixed
+            if service.now() - user.authenticated_at > float(seconds):
                 raise Unauthorized("Please confirm it's you to continue.",
                                    code_name="reauthentication_required")
             return await inner(*args, **kwargs)

@@ -6,6 +6,7 @@ receives the service itself.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -52,6 +53,7 @@ from .revocation import Broadcaster, Revocation
 from .sessions.cache import SessionCache
 from .sessions.validator import SessionValidator
 from .settings import Settings
+from .settings_values import warn_inert
 from .throttle import Throttle
 from .types import Clock, RequestMeta, system_clock
 
@@ -60,7 +62,8 @@ class AuthService:
     """Everything the core can do, for one configuration and one database.
 
     Arguments:
-        settings: resolved settings; development mode fills in ephemeral secrets.
+        settings: resolved settings; development mode fills in ephemeral secrets. Settings
+            that do nothing yet but were set each log a warning here.
         clock: returns epoch seconds; tests inject a controllable one.
         links: builds the absolute links put in emails (the web layer passes url_for's).
         broadcaster: carries revocations to other processes (in-process by default).
@@ -70,6 +73,7 @@ class AuthService:
                  links: LinkBuilder | None = None, broadcaster: Broadcaster | None = None
                  ) -> None:
         s = self.settings = settings.checked()
+        warn_inert(s, logging.getLogger("quart_authtuna"))  # inert settings that were set
         self.clock = clock  # replaceable: collaborators read the time through self.now
         clock = self.now
         db = self.db = UnitOfWork(s, sender=self)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import json
 import logging
 import secrets
 from collections.abc import Mapping
@@ -13,6 +12,7 @@ from typing import Any
 
 from .errors import ConfigurationError
 from .relying_party import relying_party
+from .settings_values import Secret, coerce, is_fernet_key
 from .theme import Theme
 
 PREFIX = "AUTHTUNA_"
@@ -22,35 +22,17 @@ JWT_ALGORITHMS = ("HS256", "HS384", "HS512")
 logger = logging.getLogger("quart_authtuna")
 
 
-class Secret:
-    """A secret string whose ``repr`` and ``str`` are masked; ``reveal()`` gives the value."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = str(value)
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and secrets.compare_digest(self._value, other._value)
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-
-def _f(default: Any, doc: str, kind: str | None = None, secret: bool = False) -> Any:
+def _f(default: Any, doc: str, kind: str | None = None, secret: bool = False,
+       inert: bool = False) -> Any:
+    """A field; ``inert``: accepted but does nothing (its doc says why; setting it warns)."""
     kind = kind or {bool: "bool", int: "int", float: "float", str: "str", tuple: "list"}[
         type(default)
     ]
-    meta = {"doc": doc, "kind": kind, "secret": secret}
+    meta = {"doc": doc, "kind": kind, "secret": secret, "inert": inert}
     return field(default=default, metadata=meta)
+
+
+_RPC = "Not yet built (RPC server; upstream removed its own)."
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +50,9 @@ class Settings:
     jwt_fallback_secret_keys: tuple[Secret, ...] = _f(
         (), "Previous cookie-signing keys still accepted (rotation).", "secrets", True)
     encryption_primary_key: Secret | None = _f(
-        Secret(DEV_ENCRYPTION_KEY), "Key for signed browser state (CSRF, flows).", "secret", True)
+        Secret(DEV_ENCRYPTION_KEY), "Key that signs CSRF tokens.", "secret", True)
     encryption_secondary_keys: tuple[Secret, ...] = _f(
-        (), "Previous primary keys still accepted (rotation).", "secrets", True)
+        (), "Previous ENCRYPTION_PRIMARY_KEYs still accepted (rotation).", "secrets", True)
     fernet_keys: tuple[Secret, ...] = _f(
         (), "Fernet keys; the first encrypts, all decrypt (MultiFernet).", "secrets", True)
     password_pepper: Secret | None = _f(
@@ -79,7 +61,8 @@ class Settings:
     mfa_enabled: bool = _f(True, "Serve the MFA routes.")
     passkeys_enabled: bool = _f(True, "Serve the passkey routes.")
     ui_enabled: bool = _f(True, "Serve the user dashboard.")
-    admin_routes_enabled: bool = _f(True, "Serve the admin dashboard and API.")
+    admin_routes_enabled: bool = _f(
+        True, "Serve the admin dashboard and API. Not yet built (admin dashboard).", inert=True)
     passwordless_login_enabled: bool = _f(True, "Serve magic-link login.")
     only_middleware: bool = _f(False, "Validate sessions only; register no routes.")
     default_superadmin_password: Secret | None = _f(
@@ -91,7 +74,8 @@ class Settings:
     default_database_uri: Secret = _f(
         Secret("sqlite+aiosqlite:///./authtuna_dev.db"), "SQLAlchemy async database URL.",
         "secret", True)
-    database_use_async_engine: bool = _f(True, "Kept for upstream compatibility; always async.")
+    database_use_async_engine: bool = _f(
+        True, "Ignored (upstream compatibility): the engine is always async.", inert=True)
     auto_create_database: bool = _f(True, "Create tables and seed defaults at startup.")
     database_pool_size: int = _f(20, "Connection pool size (PostgreSQL).")
     database_max_overflow: int = _f(40, "Extra connections beyond the pool size.")
@@ -125,39 +109,56 @@ class Settings:
     smtp_port: int = _f(587, "SMTP server port.")
     smtp_username: str | None = _f(None, "SMTP user name.", "optstr")
     smtp_password: Secret | None = _f(None, "SMTP password.", "secret", True)
-    dkim_private_key_path: str | None = _f(None, "DKIM private key file (not yet used).", "optstr")
-    dkim_domain: str | None = _f(None, "DKIM signing domain (not yet used).", "optstr")
-    dkim_selector: str | None = _f(None, "DKIM selector (not yet used).", "optstr")
+    dkim_private_key_path: str | None = _f(
+        None, "DKIM private key file. Not yet built (DKIM signing).", "optstr", inert=True)
+    dkim_domain: str | None = _f(
+        None, "DKIM signing domain. Not yet built (DKIM signing).", "optstr", inert=True)
+    dkim_selector: str | None = _f(
+        None, "DKIM selector. Not yet built (DKIM signing).", "optstr", inert=True)
     default_sender_email: str = _f("noreply@example.com", "From address of outgoing mail.")
     email_domains: tuple[str, ...] = _f(("*",), "Allowed sign-up email domains; * allows any.")
-    pii_encryption_enabled: bool = _f(False, "Encrypt email addresses per user (GDPR mode).")
-    pii_hmac_key: Secret | None = _f(None, "HMAC key for PII lookups.", "secret", True)
-    encrypt_audit_ip: bool = _f(True, "Encrypt audit IPs in PII mode.")
+    pii_encryption_enabled: bool = _f(
+        False, "GDPR mode: no plain IP in audit rows, no email in deletion archives. Not yet "
+        "built (GDPR/PII mode): per-user encryption of email addresses.", inert=True)
+    pii_hmac_key: Secret | None = _f(
+        None, "HMAC key for PII lookups (production needs it in PII mode). Not yet built "
+        "(GDPR/PII mode).", "secret", True, inert=True)
+    encrypt_audit_ip: bool = _f(
+        True, "Encrypt audit IPs in PII mode. Not yet built (GDPR/PII mode).", inert=True)
     tokens_expiry_seconds: int = _f(3600, "Lifetime of emailed single-use tokens.")
-    tokens_max_count_per_day_per_user_per_action: int = _f(5, "Ignored: see MAIL_MAX_*.")
+    tokens_max_count_per_day_per_user_per_action: int = _f(
+        5, "Ignored (strangers could use up a per-user quota): see MAIL_MAX_*.", inert=True)
     mail_starttls: bool = _f(True, "Upgrade SMTP with STARTTLS.")
     mail_ssl_tls: bool = _f(False, "Use implicit TLS (port 465).")
     use_credentials: bool = _f(True, "Log in to the SMTP server.")
     validate_certs: bool = _f(True, "Verify the SMTP server certificate.")
     email_template_dir: str | None = _f(None, "Extra folder searched for email pages.", "optstr")
     html_template_dir: str | None = _f(
-        None, "Upstream compatibility; override pages in the app's templates/authtuna/.", "optstr")
+        None, "Ignored (upstream's page folder): override pages in the app's templates/authtuna/.",
+        "optstr", inert=True)
     dashboard_and_user_info_pages_template_dir: str | None = _f(
-        None, "Upstream compatibility; override pages in the app's templates/authtuna/.", "optstr")
-    google_client_id: str | None = _f(None, "Google OAuth client id.", "optstr")
-    google_client_secret: Secret | None = _f(None, "Google OAuth client secret.", "secret", True)
-    google_redirect_uri: str | None = _f(None, "Google OAuth redirect URI.", "optstr")
-    github_client_id: str | None = _f(None, "GitHub OAuth client id.", "optstr")
-    github_client_secret: Secret | None = _f(None, "GitHub OAuth client secret.", "secret", True)
-    github_redirect_uri: str | None = _f(None, "GitHub OAuth redirect URI.", "optstr")
-    rpc_enabled: bool = _f(False, "Upstream's removed RPC server; accepted and ignored.")
-    rpc_autostart: bool = _f(True, "Upstream's removed RPC server; accepted and ignored.")
-    rpc_token: Secret | None = _f(
-        Secret("changeme-secure-token"), "Upstream's removed RPC server; ignored.", "secret", True)
-    rpc_tls_cert_file: str | None = _f(None, "Upstream's removed RPC server; ignored.", "optstr")
-    rpc_tls_key_file: str | None = _f(None, "Upstream's removed RPC server; ignored.", "optstr")
-    rpc_address: str = _f("[::]:50051", "Upstream's removed RPC server; ignored.")
-    webauthn_enabled: bool = _f(False, "Kept for upstream compatibility; see PASSKEYS_ENABLED.")
+        None, "Ignored (upstream's page folder): override pages in the app's templates/authtuna/.",
+        "optstr", inert=True)
+    google_client_id: str | None = _f(
+        None, "Google OAuth client id. Not yet built (social login).", "optstr", inert=True)
+    google_client_secret: Secret | None = _f(
+        None, "Google OAuth client secret. Not yet built (social login).", "secret", True, True)
+    google_redirect_uri: str | None = _f(
+        None, "Google OAuth redirect URI. Not yet built (social login).", "optstr", inert=True)
+    github_client_id: str | None = _f(
+        None, "GitHub OAuth client id. Not yet built (social login).", "optstr", inert=True)
+    github_client_secret: Secret | None = _f(
+        None, "GitHub OAuth client secret. Not yet built (social login).", "secret", True, True)
+    github_redirect_uri: str | None = _f(
+        None, "GitHub OAuth redirect URI. Not yet built (social login).", "optstr", inert=True)
+    rpc_enabled: bool = _f(False, _RPC, inert=True)
+    rpc_autostart: bool = _f(True, _RPC, inert=True)
+    rpc_token: Secret | None = _f(Secret("changeme-secure-token"), _RPC, "secret", True, True)
+    rpc_tls_cert_file: str | None = _f(None, _RPC, "optstr", inert=True)
+    rpc_tls_key_file: str | None = _f(None, _RPC, "optstr", inert=True)
+    rpc_address: str = _f("[::]:50051", _RPC, inert=True)
+    webauthn_enabled: bool = _f(
+        False, "Ignored (upstream compatibility): PASSKEYS_ENABLED switches passkeys.", inert=True)
     webauthn_rp_id: str = _f("", "WebAuthn relying-party id (a domain); empty: API_BASE_URL's.")
     webauthn_rp_name: str = _f("AuthTuna", "WebAuthn relying-party name.")
     webauthn_origin: tuple[str, ...] = _f(
@@ -169,11 +170,13 @@ class Settings:
     api_key_prefix_secret: str = _f("sk", "Prefix of secret API keys.")
     api_key_prefix_publishable: str = _f("pk", "Prefix of publishable API keys.")
     api_key_prefix_master: str = _f("mk", "Prefix of master API keys.")
-    api_key_prefix_other: str = _f("key", "Kept for upstream compatibility.")
+    api_key_prefix_other: str = _f(
+        "key", "Ignored (upstream compatibility): no key type uses it.", inert=True)
     max_master_keys_per_user: int = _f(5, "Master keys a user may hold.")
     max_api_keys_per_user: int = _f(100, "API keys a user may hold.")
     max_scopes_per_secret_key: int = _f(0, "Scopes per secret key; 0 means unlimited.")
-    key_hash_algorithm: str = _f("SHA384", "Kept for upstream compatibility; keys use HMAC-SHA256.")
+    key_hash_algorithm: str = _f(
+        "SHA384", "Ignored (upstream compatibility): keys are stored as HMAC-SHA256.", inert=True)
     max_login_attempts_per_ip: int = _f(10, "Failed logins per IP per window before throttling.")
     max_login_attempts_per_user: int = _f(5, "Failed logins per account per window.")
     login_rate_limit_window_seconds: int = _f(900, "Window for counting failed logins.")
@@ -194,8 +197,11 @@ class Settings:
     mfa_prefix: str = _f("/mfa", "URL prefix of the MFA pages.")
     passkeys_prefix: str = _f("/passkeys", "URL prefix of the passkey endpoints.")
     ui_prefix: str = _f("/ui", "URL prefix of the user dashboard.")
-    admin_prefix: str = _f("/admin", "URL prefix of the admin dashboard.")
-    reauthentication_seconds: int = _f(900, "How recent a sign-in sensitive actions need.")
+    admin_prefix: str = _f(
+        "/admin", "URL prefix of the admin dashboard. Not yet built (admin dashboard).",
+        inert=True)
+    reauthentication_seconds: int = _f(
+        900, "How recent a sign-in fresh_login_required needs (its default ``within``).")
     theme: Theme = _f(Theme(), "Colour palettes and mode (system, multi, single).", "theme")
 
     def __post_init__(self) -> None:
@@ -218,7 +224,9 @@ class Settings:
         """Overrides beat ``AUTHTUNA_*`` app config, which beats ``AUTHTUNA_*`` env, then defaults.
 
         Unknown ``AUTHTUNA_*`` keys in config or overrides raise ConfigurationError, so a
-        misspelt setting never passes silently. Unknown env variables are ignored.
+        misspelt setting never passes silently. Unknown env variables are ignored. A value of
+        None counts as not set (``os.environ.get`` of an unset variable): the next source or
+        the default applies.
         """
         known = {f.name.upper(): f for f in fields(cls)}
         problems: list[str] = []
@@ -230,10 +238,10 @@ class Settings:
                 problems.append(f"unknown setting {PREFIX}{name}")
         values: dict[str, Any] = {}
         for name, fld in known.items():
-            for source in (over, cfg, env):
-                if name in source:
+            for source in (over, cfg, env):  # None means "not set here", as a missing key
+                if source.get(name) is not None:
                     try:
-                        values[fld.name] = _coerce(source[name], fld.metadata["kind"])
+                        values[fld.name] = coerce(source[name], fld.metadata["kind"])
                     except (TypeError, ValueError) as exc:
                         problems.append(f"{PREFIX}{name}: {exc}")
                     break
@@ -248,7 +256,7 @@ class Settings:
             origin, rp_id = relying_party(self.api_base_url)
             if (self.webauthn_origin, self.webauthn_rp_id) == ((origin,), rp_id):
                 changes = {"webauthn_origin": (), "webauthn_rp_id": "", **changes}
-        return dataclasses.replace(self, **{k: _coerce(v, kinds[k]) for k, v in changes.items()})
+        return dataclasses.replace(self, **{k: coerce(v, kinds[k]) for k, v in changes.items()})
 
     # ---- checks -------------------------------------------------------------------------
 
@@ -274,7 +282,7 @@ class Settings:
         if self.session_same_site.upper() == "NONE" and not self.session_secure:
             found.append("AUTHTUNA_SESSION_SAME_SITE=NONE needs AUTHTUNA_SESSION_SECURE")
         for key in self.fernet_keys:
-            if not _is_fernet_key(key.reveal()):
+            if not is_fernet_key(key.reveal()):
                 found.append("AUTHTUNA_FERNET_KEYS holds a value that is not a Fernet key")
         return found + self.theme.problems()
 
@@ -290,13 +298,17 @@ class Settings:
             found.append("AUTHTUNA_FERNET_KEYS is empty")
         if self.password_pepper is None or len(self.password_pepper.reveal()) < 32:
             found.append("AUTHTUNA_PASSWORD_PEPPER is missing or shorter than 32 characters")
-        if self.pii_encryption_enabled and self.pii_hmac_key is None:
-            found.append("AUTHTUNA_PII_HMAC_KEY is required when PII encryption is enabled")
         return found
 
     def production_problems(self) -> list[str]:
         """Everything that must be fixed before running with ``PRODUCTION=true``."""
         found = self.missing_secrets()
+        if self.pii_encryption_enabled and self.pii_hmac_key is None:
+            found.append("AUTHTUNA_PII_HMAC_KEY is required when PII encryption is enabled")
+        for name in ("jwt_fallback_secret_keys", "encryption_secondary_keys"):
+            if any(k.reveal() in (DEV_JWT_SECRET, DEV_ENCRYPTION_KEY) or len(k.reveal()) < 32
+                   for k in getattr(self, name)):
+                found.append(f"AUTHTUNA_{name.upper()} holds a default or a key shorter than 32")
         if not self.session_secure:
             found.append("AUTHTUNA_SESSION_SECURE must be true in production")
         if self.bcrypt_rounds < 10:
@@ -330,7 +342,7 @@ class Settings:
 
         changes: dict[str, Any] = {}
         weak = " ".join(self.missing_secrets())
-        for name in ("jwt_secret_key", "encryption_primary_key", "password_pepper", "pii_hmac_key"):
+        for name in ("jwt_secret_key", "encryption_primary_key", "password_pepper"):
             if f"AUTHTUNA_{name.upper()} " in weak:
                 changes[name] = rand()
         if not self.fernet_keys:
@@ -341,60 +353,3 @@ class Settings:
     def __repr__(self) -> str:
         shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
         return f"Settings({shown})"
-
-
-def _is_fernet_key(value: str) -> bool:
-    try:
-        return len(base64.urlsafe_b64decode(value.encode())) == 32
-    except (ValueError, TypeError):
-        return False
-
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
-def _coerce(value: Any, kind: str) -> Any:
-    """Turn a config or environment value into the field's type."""
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in _TRUE | _FALSE:
-            return text in _TRUE
-        raise ValueError(f"expected a boolean, got {value!r}")
-    if kind in ("int", "float"):
-        if isinstance(value, bool):
-            raise ValueError(f"expected a number, got {value!r}")
-        return int(value) if kind == "int" else float(value)
-    if kind in ("str", "optstr"):
-        if value is None and kind == "optstr":
-            return None
-        return str(value)
-    if kind == "secret":
-        if value is None or isinstance(value, Secret):
-            return value
-        return Secret(str(value))
-    if kind in ("list", "secrets"):
-        items = _as_list(value)
-        return tuple(Secret(str(i)) if kind == "secrets" and not isinstance(i, Secret) else
-                     (i if kind == "secrets" else str(i)) for i in items)
-    if kind == "theme":
-        if isinstance(value, str):
-            value = json.loads(value)
-        return Theme.from_value(value)
-    raise ValueError(f"unknown kind {kind}")
-
-
-def _as_list(value: Any) -> list[Any]:
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            parsed = json.loads(text)
-            if not isinstance(parsed, list):
-                raise ValueError("expected a JSON list")
-            return parsed
-        return [part.strip() for part in text.split(",") if part.strip()]
-    if isinstance(value, list | tuple | set | frozenset):
-        return list(value)
-    raise ValueError(f"expected a list, got {type(value).__name__}")

@@ -19,8 +19,11 @@ EXPIRED = "This form has expired. Please reload the page and try again."
 
 
 def _serializer() -> URLSafeTimedSerializer:
+    """Signs with ENCRYPTION_PRIMARY_KEY; ENCRYPTION_SECONDARY_KEYS still verify (rotation)."""
     settings = current_app.extensions["authtuna"].settings
-    return URLSafeTimedSerializer(settings.encryption_primary_key.reveal(), salt="authtuna-csrf")
+    keys = [k.reveal() for k in reversed(settings.encryption_secondary_keys)]
+    keys.append(settings.encryption_primary_key.reveal())  # itsdangerous signs with the last
+    return URLSafeTimedSerializer(keys, salt="authtuna-csrf")
 
 
 def _seed() -> str:

@@ -6,6 +6,7 @@ regenerate) with their audit rows, mails and revocations are :mod:`..flows.totp`
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from ..types import Clock
 STEP = 30
 RECOVERY_CODES = 10
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+logger = logging.getLogger("quart_authtuna")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +128,12 @@ class MFAManager:
         digits = "".join(ch for ch in code if ch.isdigit())
         if len(digits) != 6 or len(code) > 16:
             return False
-        totp = pyotp.TOTP(self._encryptor.decrypt(method.secret_encrypted))
+        try:
+            totp = pyotp.TOTP(self._encryptor.decrypt(method.secret_encrypted))
+        except ValueError:  # recovery codes still work
+            logger.error("Cannot decrypt the TOTP secret of user %s: its key is no longer in "
+                         "AUTHTUNA_FERNET_KEYS", method.user_id)
+            return False
         now_step = int(self._clock() // STEP)
         for step in (now_step - 1, now_step, now_step + 1):
             if equals(totp.at(step * STEP), digits):
