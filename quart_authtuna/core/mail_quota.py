@@ -15,17 +15,21 @@
 from __future__ import annotations
 
 from .crypto.tokens import keyed_digest
+from .device_trust import DeviceTrust
 from .errors import RateLimited
 from .identifiers import canonical_email
 from .settings import Settings
 from .throttle import Throttle, request_key
+from .types import RequestMeta
 
 
 class MailQuota:
     """Per-address and per-IP hourly mail caps, and the per-IP request limit."""
 
-    def __init__(self, throttle: Throttle, settings: Settings) -> None:
+    def __init__(self, throttle: Throttle, settings: Settings,
+                 devices: DeviceTrust | None = None) -> None:
         self._throttle = throttle
+        self._devices = devices
         secret = settings.password_pepper or settings.encryption_primary_key
         self._secret = (secret.reveal() if secret else "authtuna-mail").encode()
 
@@ -43,6 +47,12 @@ class MailQuota:
         except RateLimited:
             return False
         return True
+
+    async def allow_for(self, user_id: str, address: str, meta: RequestMeta) -> bool:
+        """:meth:`allow` for a mail about the account ``user_id``: a browser holding that
+        account's trusted-device cookie is counted on its own key, not the address's."""
+        device_id = self._devices.verify(meta.device_token, user_id) if self._devices else None
+        return await self.allow(address, meta.ip_address, device_id=device_id)
 
     async def admit_request(self, ip_address: str | None) -> None:
         """Count one token request from ``ip_address``; RateLimited past the hourly limit."""

@@ -88,7 +88,7 @@ class AuthService:
         self.mail = Mailer(s, links or PrefixLinks(s))
         self.throttle = Throttle(db, s, clock)
         self.devices = DeviceTrust(s, clock)
-        self.mail_quota = MailQuota(self.throttle, s)
+        self.mail_quota = MailQuota(self.throttle, s, self.devices)
         self.challenges = ChallengeStore(db, clock)
         self.sessions = SessionManager(db, clock, s, self.audit, self.revocation)
         self.users = UserManager(db, clock, s, self.audit, self.passwords, self.rbac,

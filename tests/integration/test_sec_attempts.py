@@ -345,6 +345,29 @@ async def test_a_stranger_asking_for_reset_mails_is_limited_per_address_not_per_
     assert owner.status_code == 202
 
 
+async def test_the_owner_on_a_trusted_device_still_gets_a_reset_mail_after_strangers(
+        app: Any, svc: AuthService, make_user: Any) -> None:
+    """Strangers fill the address's hourly cap; the owner, on a browser that signed in to
+    the account before (its device cookie), is counted on its own key and gets the mail."""
+    victim = await make_user("owner")
+    owner = app.test_client()
+    assert (await json_login(owner, "owner", **from_ip(20))).status_code == 200
+    assert (await owner.post("/auth/logout", headers=JSON, json={})).status_code == 200
+    for n in range(3):  # three strangers, three addresses: the address cap is full
+        response = await app.test_client().post("/auth/forgot-password", headers=JSON,
+                                                json={"email": victim.email}, **from_ip(30 + n))
+        assert response.status_code == 202
+    assert len(await mails(svc, "password_reset", victim.email)) == 3
+    stranger = await app.test_client().post("/auth/forgot-password", headers=JSON,
+                                            json={"email": victim.email}, **from_ip(40))
+    assert stranger.status_code == 202
+    assert len(await mails(svc, "password_reset", victim.email)) == 3  # silently capped
+    mine = await owner.post("/auth/forgot-password", headers=JSON,
+                            json={"email": victim.email}, **from_ip(20))
+    assert mine.status_code == 202
+    assert len(await mails(svc, "password_reset", victim.email)) == 4  # the owner's went out
+
+
 @pytest.mark.settings(MAX_LOGIN_ATTEMPTS_PER_USER=3)
 async def test_a_lock_by_username_makes_the_email_answer_like_an_unrelated_email(
         app: Any, svc: AuthService, make_user: Any, face: str) -> None:

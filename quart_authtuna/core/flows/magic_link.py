@@ -47,7 +47,7 @@ class MagicLink:
                                         {"matched": False})
             return
         ttl = self._settings.tokens_expiry_seconds
-        if not await self._quota.allow(user.email, ip):
+        if not await self._quota.allow_for(user.id, user.email, meta):
             await self._audit.log_event("PASSWORDLESS_LOGIN_RATE_LIMITED", user.id, ip)
             return
         issued = await self._tokens.create(user.id, PURPOSE, ttl)

@@ -86,7 +86,8 @@ class Passwords:
         ip = meta.ip_address
         await self._quota.admit_request(ip)  # RateLimited for this requester only
         user = await self._users.get_by_email(email)
-        if user is not None and user.is_active and not await self._quota.allow(user.email, ip):
+        if (user is not None and user.is_active
+                and not await self._quota.allow_for(user.id, user.email, meta)):
             await self._audit.log_event("PASSWORD_RESET_RATE_LIMITED", user.id, ip)
             return None
         async with self._db.transaction() as tx:
