@@ -124,7 +124,7 @@ class AuthService:
                                             self.throttle, self.audit, self.revocation),
             magic_link=MagicLink(db, s, self.users, self.tokens, self.audit, self.mail,
                                  self.mail_quota, first),
-            passkey_login=PasskeyLogin(self.passkeys.store, first),
+            passkey_login=PasskeyLogin(self.passkeys.store, self.throttle, first),
             mfa_challenge=MfaChallenge(self.challenges, self.mfa, self.passkeys.store, first),
             logout=Logout(self.sessions),
             signup=Signup(s, self.users, self.passwords, self.audit, self.mail,

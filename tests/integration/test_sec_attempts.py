@@ -393,3 +393,19 @@ async def test_a_lock_by_username_makes_the_email_answer_like_an_unrelated_email
     assert same_account[0] == 401
     assert await audit_count(svc, "LOGIN_FAILED", reason="locked") == 1
 
+
+
+@pytest.mark.settings(MAX_LOGIN_ATTEMPTS_PER_IP=4)
+async def test_passkey_assertions_count_as_sign_in_attempts_per_address(app: Any) -> None:
+    """A passkey sign-in reserves an attempt for the requesting address before verifying."""
+    client = app.test_client()
+    statuses = []
+    for _ in range(6):
+        response = await client.post("/passkeys/login", headers=JSON, **from_ip(50),
+                                     json={"credential": {"id": "x", "rawId": "x",
+                                                          "response": {}, "type": "public-key"}})
+        statuses.append(response.status_code)
+    assert statuses[:4] == [401] * 4 and statuses[4:] == [429, 429], statuses
+    other = await app.test_client().post("/passkeys/login", headers=JSON, **from_ip(51),
+                                         json={"credential": {}})
+    assert other.status_code == 401  # another address is not affected
