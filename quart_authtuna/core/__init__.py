@@ -28,7 +28,8 @@ from .errors import (
 )
 from .rbac.grants import Grants
 from .service import AuthService
-from .settings import Secret, Settings
+from .settings import Settings
+from .settings_values import Secret
 from .theme import Theme
 from .types import Clock, FieldError, RequestMeta
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .crypto.tokens import digest, random_token
 from .db.models import AuthChallenge
-from .db.unit_of_work import UnitOfWork
+from .db.unit_of_work import UnitOfWork, affected
 from .errors import TokenExpired, TokenInvalid
 from .types import Clock
 
@@ -103,12 +103,6 @@ class ChallengeStore:
                 AuthChallenge.user_id == user_id, AuthChallenge.kind == kind,
                 AuthChallenge.consumed_at.is_(None)).values(consumed_at=self._clock()))
 
-    async def failed(self, handle: str, session: AsyncSession | None = None) -> None:
-        """Count one failed attempt."""
-        async with self._db.transaction(session) as tx:
-            await tx.execute(update(AuthChallenge).where(AuthChallenge.id == digest(handle))
-                             .values(attempts=AuthChallenge.attempts + 1))
-
     async def consume(self, handle: str, kind: str, *, binding: str = "",
                       session: AsyncSession | None = None) -> AuthChallenge:
         """Use the challenge once: concurrent consumers get exactly one success."""
@@ -119,7 +113,7 @@ class ChallengeStore:
                 AuthChallenge.consumed_at.is_(None), AuthChallenge.expires_at > now,
                 AuthChallenge.binding == (digest(binding) if binding else ""),
             ).values(consumed_at=now))
-            if not result.rowcount:
+            if not affected(result):
                 raise TokenInvalid(INVALID)
             row = await tx.get(AuthChallenge, digest(handle), populate_existing=True)
             assert row is not None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +24,8 @@ from .managers.audit import AuditManager
 from .revocation import Revocation
 from .settings import Settings
 from .types import Clock
+
+Named = TypeVar("Named", Permission, Role)
 
 SYSTEM_USER_ID = "system"
 SUPERADMIN_ID = "default-super-admin"
@@ -129,20 +134,21 @@ async def provision_defaults(db: UnitOfWork, clock: Clock, settings: Settings,
     return True
 
 
-async def _ensure(tx: AsyncSession, model: type, names: tuple[str, ...], make: object) -> dict:
+async def _ensure(tx: AsyncSession, model: type[Named], names: tuple[str, ...],
+                  make: Callable[[str], Named]) -> dict[str, Named]:
     """Load rows by name (one query), creating the missing ones."""
-    found = {row.name: row for row in (await tx.scalars(
-        select(model).where(model.name.in_(names)))).all()}  # type: ignore[attr-defined]
+    rows = (await tx.scalars(select(model).where(model.name.in_(names)))).all()
+    found = {row.name: row for row in rows}
     for name in names:
         if name not in found:
-            found[name] = make(name)  # type: ignore[operator]
+            found[name] = make(name)
             tx.add(found[name])
     await tx.flush()
     return found
 
 
 async def _link(tx: AsyncSession, model: type, mapping: dict[str, tuple[str, ...]],
-                left: dict, right: dict, make: object) -> None:
+                left: dict[str, Any], right: dict[str, Any], make: object) -> None:
     """Insert the missing (left, right) association rows of ``mapping`` (one query)."""
     cols = list(model.__table__.primary_key.columns)  # type: ignore[attr-defined]
     existing = {tuple(row) for row in (await tx.execute(select(*cols))).all()}

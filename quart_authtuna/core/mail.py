@@ -96,14 +96,14 @@ class SmtpTransport:
             email[name] = value
         email.set_content(message.text)
         email.add_alternative(message.html, subtype="html")
-        credentials = {}
+        username = password = None
         if s.use_credentials and s.smtp_username:
-            credentials = {"username": s.smtp_username,
-                           "password": s.smtp_password.reveal() if s.smtp_password else ""}
+            username = s.smtp_username
+            password = s.smtp_password.reveal() if s.smtp_password else ""
         await aiosmtplib.send(
             email, hostname=s.smtp_host or "localhost", port=s.smtp_port,
             use_tls=s.mail_ssl_tls, start_tls=False if s.mail_ssl_tls else s.mail_starttls,
-            validate_certs=s.validate_certs, timeout=30, **credentials)
+            validate_certs=s.validate_certs, timeout=30, username=username, password=password)
 
 
 class Mailer:

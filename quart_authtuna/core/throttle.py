@@ -25,7 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .db.models import ThrottleCounter
-from .db.unit_of_work import UnitOfWork
+from .db.unit_of_work import UnitOfWork, dialect_of
 from .errors import RateLimited
 from .identifiers import canonical_email
 from .settings import Settings
@@ -180,11 +180,11 @@ class Throttle:
     async def _take(self, tx: AsyncSession, key: str, now: float) -> tuple[bool, float]:
         """Count one attempt on ``key`` unless it is locked: (taken, locked_until)."""
         policy = self.policy(key)
-        insert = pg_insert if tx.bind.dialect.name == "postgresql" else sqlite_insert
+        insert = pg_insert if dialect_of(tx) == "postgresql" else sqlite_insert
         expired = ThrottleCounter.window_start <= now - policy.window
-        stmt = insert(ThrottleCounter).values(key=key, failures=1, window_start=now,
-                                              locked_until=0.0)
-        stmt = stmt.on_conflict_do_update(
+        upsert = insert(ThrottleCounter).values(key=key, failures=1, window_start=now,
+                                                locked_until=0.0)
+        stmt = upsert.on_conflict_do_update(
             index_elements=["key"],
             set_={"failures": case((expired, 1), else_=ThrottleCounter.failures + 1),
                   "window_start": case((expired, now), else_=ThrottleCounter.window_start)},
@@ -207,42 +207,6 @@ class Throttle:
         if not policy.escalate:
             return window_start + policy.window
         over = count - policy.limit
-        return now + min(BASE_DELAY * 2 ** min(over, 16),
+        return now + min(BASE_DELAY * (1 << min(over, 16)),
                          float(self._settings.login_lockout_duration_seconds))
 
-    # ---- check / count afterwards (kept until every caller reserves) -------------------
-
-    async def check(self, keys: Sequence[str | None], session: AsyncSession | None = None
-                    ) -> None:
-        """Raise RateLimited while any key is locked."""
-        wanted = [k for k in keys if k]
-        now = self._clock()
-        async with self._db.transaction(session) as tx:
-            rows = (await tx.scalars(select(ThrottleCounter.locked_until).where(
-                ThrottleCounter.key.in_(wanted)))).all()
-        wait = max((until - now for until in rows), default=0.0)
-        if wait > 0:
-            raise RateLimited(wait)
-
-    async def failed(self, keys: Sequence[str | None], session: AsyncSession | None = None
-                     ) -> None:
-        """Count one failure for each key (atomic upsert) and lock keys past their limit."""
-        now = self._clock()
-        async with self._db.transaction(session) as tx:
-            insert = pg_insert if tx.bind.dialect.name == "postgresql" else sqlite_insert
-            for key in sorted({k for k in keys if k}):
-                policy = self.policy(key)
-                stmt = insert(ThrottleCounter).values(key=key, failures=1, window_start=now,
-                                                      locked_until=0.0)
-                expired = ThrottleCounter.window_start <= now - policy.window
-                stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={
-                    "failures": case((expired, 1), else_=ThrottleCounter.failures + 1),
-                    "window_start": case((expired, now), else_=ThrottleCounter.window_start),
-                }).returning(ThrottleCounter.failures, ThrottleCounter.window_start)
-                count, start = (await tx.execute(stmt)).one()
-                if count >= policy.limit:
-                    await tx.execute(update(ThrottleCounter).where(ThrottleCounter.key == key)
-                                     .values(locked_until=self._lock_end(policy, count, start,
-                                                                         now)))
-
-    succeeded = forget

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from blinker import NamedSignal
-from sqlalchemy import text
+from sqlalchemy import CursorResult, Result, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..settings import Settings
@@ -87,9 +87,21 @@ class UnitOfWork:
         """Send ``signal`` (from the facade) once ``session`` commits."""
 
         async def send() -> None:
-            await signal.send_async(self._sender, _sync_wrapper=_call_sync, **kwargs)
+            await signal.send_async(self._sender, _sync_wrapper=_call_sync,  # type: ignore[arg-type]
+                                    **kwargs)
 
         self.after_commit(session, send)
+
+
+def affected(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE matched (``execute`` is typed as a plain Result)."""
+    cursor: CursorResult[Any] = result  # type: ignore[assignment]
+    return cursor.rowcount
+
+
+def dialect_of(session: AsyncSession) -> str:
+    """``"postgresql"`` or ``"sqlite"``: the database this session talks to."""
+    return session.get_bind().dialect.name
 
 
 def _call_sync(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:

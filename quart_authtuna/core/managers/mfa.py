@@ -19,7 +19,7 @@ from ..crypto.fernet import Encryptor
 from ..crypto.passwords import PasswordHasher
 from ..crypto.tokens import equals
 from ..db.models import MFAMethod, MFARecoveryCode, User
-from ..db.unit_of_work import UnitOfWork
+from ..db.unit_of_work import UnitOfWork, affected
 from ..errors import ConflictError, NotFound
 from ..types import Clock
 
@@ -141,7 +141,7 @@ class MFAManager:
                     MFAMethod.id == method.id,
                     or_(MFAMethod.last_used_step.is_(None), MFAMethod.last_used_step < step),
                 ).values(last_used_step=step))
-                return bool(claimed.rowcount)
+                return bool(affected(claimed))
         return False
 
     async def _use_recovery(self, tx: AsyncSession, user_id: str, code: str) -> bool:
@@ -152,7 +152,7 @@ class MFAManager:
             MFARecoveryCode.user_id == user_id,
             MFARecoveryCode.hashed_code == self._passwords.hmac_digest(cleaned),
             MFARecoveryCode.is_used.is_(False)).values(is_used=True, used_at=self._clock()))
-        return bool(used.rowcount)
+        return bool(affected(used))
 
     async def _method(self, tx: AsyncSession, user_id: str, *, verified: bool) -> MFAMethod:
         method = await tx.scalar(select(MFAMethod).where(

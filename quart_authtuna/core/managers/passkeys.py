@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from webauthn import (
     generate_authentication_options,
@@ -36,7 +36,7 @@ from webauthn.registration.verify_registration_response import VerifiedRegistrat
 
 from ..challenges import ChallengeStore
 from ..db.models import PasskeyCredential, User
-from ..db.unit_of_work import UnitOfWork
+from ..db.unit_of_work import UnitOfWork, affected
 from ..errors import InputError, InvalidCredentials, NotFound, TokenInvalid
 from ..settings import Settings
 from ..types import Clock, FieldError
@@ -84,7 +84,8 @@ class PasskeyManager:
                 resident_key=ResidentKeyRequirement.REQUIRED, user_verification=self._uv),
             exclude_credentials=[PublicKeyCredentialDescriptor(id=c.id) for c in existing])
         await self._remember(options.challenge, REGISTER, user.id, binding)
-        return json.loads(options_to_json(options))
+        options_json: dict[str, Any] = json.loads(options_to_json(options))
+        return options_json
 
     async def verify_registration(self, user_id: str, response: dict[str, Any] | str,
                                   binding: str) -> VerifiedRegistration:
@@ -125,7 +126,8 @@ class PasskeyManager:
             rp_id=self._settings.webauthn_rp_id, timeout=int(CHALLENGE_TTL * 1000),
             allow_credentials=allowed, user_verification=self._uv)
         await self._remember(options.challenge, ceremony, user_id, binding)
-        return json.loads(options_to_json(options))
+        options_json: dict[str, Any] = json.loads(options_to_json(options))
+        return options_json
 
     async def authenticate(self, response: dict[str, Any] | str, binding: str,
                            ceremony: str = LOGIN, expected_user_id: str | None = None,
@@ -154,16 +156,17 @@ class PasskeyManager:
             raise InvalidCredentials(f"The passkey could not be verified: {exc}") from exc
         now = self._clock()
         grows = or_(PasskeyCredential.sign_count < verified.new_sign_count,
-                    and_(PasskeyCredential.sign_count == 0, verified.new_sign_count == 0))
+                    and_(PasskeyCredential.sign_count == 0,
+                         literal(verified.new_sign_count) == 0))
         async with self._db.transaction() as tx:
             moved = await tx.execute(update(PasskeyCredential).where(
                 PasskeyCredential.id == raw_id, PasskeyCredential.flagged_at.is_(None), grows,
             ).values(sign_count=verified.new_sign_count, last_used_at=now,
                      is_backed_up=verified.credential_backed_up))
-            if moved.rowcount:
+            if affected(moved):
                 self._audit.record(tx, "PASSKEY_LOGIN", user_id=user.id,
                                        ip_address=ip_address, details={"ceremony": ceremony})
-        if not moved.rowcount:  # the counter did not grow: a cloned authenticator?
+        if not affected(moved):  # the counter did not grow: a cloned authenticator?
             async with self._db.transaction() as tx:
                 await tx.execute(update(PasskeyCredential).where(PasskeyCredential.id == raw_id)
                                  .values(flagged_at=now))
@@ -185,13 +188,13 @@ class PasskeyManager:
         done = await tx.execute(update(PasskeyCredential).where(
             PasskeyCredential.id == credential_id, PasskeyCredential.user_id == user_id,
         ).values(nickname=nickname))
-        if not done.rowcount:
+        if not affected(done):
             raise NotFound("Passkey not found.")
 
     async def remove(self, tx: AsyncSession, user_id: str, credential_id: bytes) -> None:
         done = await tx.execute(delete(PasskeyCredential).where(
             PasskeyCredential.id == credential_id, PasskeyCredential.user_id == user_id))
-        if not done.rowcount:
+        if not affected(done):
             raise NotFound("Passkey not found.")
 
     # ---- challenges ----------------------------------------------------------------------

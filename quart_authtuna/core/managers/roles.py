@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..db.base import Base
 from ..db.models import (
     Permission,
     Role,
@@ -118,7 +120,7 @@ class RoleManager:
                 row: object = RoleAssignPermission(assigner_role_id=granter.id,
                                                    assignable_role_id=other.id)
                 key: tuple[int, int] = (granter.id, other.id)
-                model: type = RoleAssignPermission
+                model: type[Base] = RoleAssignPermission
             else:
                 perm = await self._permission(tx, target)
                 await self._authorize_grant(tx, admin_id, granter, perm)
@@ -169,7 +171,7 @@ class RoleManager:
             self._revocation.grants_changed(tx, [user_id])
             return len(held)
 
-    async def get_user_roles(self, user_id: str) -> list[tuple[str, str]]:
+    async def get_user_roles(self, user_id: str) -> builtins.list[tuple[str, str]]:
         """(role name, scope) pairs the user holds."""
         return sorted((await self._rbac.grants_for(user_id, fresh=True)).roles)
 
@@ -181,7 +183,7 @@ class RoleManager:
         return await self._rbac.has_role(user_id, role_name, scope)
 
     async def get_assignable_roles_for_user(self, assigner_id: str, scope: str = "global"
-                                            ) -> list[str]:
+                                            ) -> builtins.list[str]:
         """Names of roles the user may assign at ``scope`` (three queries, no N+1)."""
         scope = validate_scope(scope)
         async with self._db.transaction() as tx:

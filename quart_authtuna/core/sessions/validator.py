@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..crypto.cookie_codec import CookieCodec
 from ..crypto.tokens import digest, random_token
 from ..db.models import User, UserSession
-from ..db.unit_of_work import UnitOfWork
+from ..db.unit_of_work import UnitOfWork, affected
 from ..managers.audit import AuditManager
 from ..managers.sessions import IssuedSession
 from ..rbac.checker import RbacChecker, load_grants
@@ -162,14 +162,14 @@ class SessionValidator:
             swapped = await tx.execute(update(UserSession).where(
                 UserSession.session_id == session_id, UserSession.version == row.version,
                 UserSession.active.is_(True)).values(**values))
-            if swapped.rowcount:  # we rotated: the row now holds exactly these values
+            if affected(swapped):  # we rotated: the row now holds exactly these values
                 for key, value in values.items():
                     set_committed_value(row, key, value)
             else:  # another verifier rotated first: read what it wrote
                 await tx.refresh(row)
-            if swapped.rowcount == 0 and not row.active:
+            if affected(swapped) == 0 and not row.active:
                 return None
-            if meta.ip_address and meta.ip_address != previous_ip and swapped.rowcount:
+            if meta.ip_address and meta.ip_address != previous_ip and affected(swapped):
                 self._audit.record(tx, "SESSION_IP_UPDATED", user_id=row.user_id,
                                  ip_address=meta.ip_address)
             grants = await load_grants(tx, user.id)
