@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import signals
 from .errors import (
+    AccountExists,
     AccountSuspended,
     AuthenticationError,
     AuthorizationError,
@@ -25,6 +26,7 @@ from .errors import (
     TokenError,
     TokenExpired,
     TokenInvalid,
+    UsernameTaken,
 )
 from .rbac.grants import Grants
 from .service import AuthService
@@ -34,6 +36,7 @@ from .theme import Theme
 from .types import Clock, FieldError, RequestMeta
 
 __all__ = [
+    "AccountExists",
     "AccountSuspended",
     "AuthService",
     "AuthTunaError",
@@ -63,5 +66,6 @@ __all__ = [
     "TokenError",
     "TokenExpired",
     "TokenInvalid",
+    "UsernameTaken",
     "signals",
 ]

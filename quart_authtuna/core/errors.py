@@ -24,6 +24,8 @@
     ├── RateLimited(retry_after)
     ├── NotFound
     └── ConflictError
+        ├── UsernameTaken            sign-up link: the username was taken meanwhile
+        └── AccountExists            sign-up link: the address got an account meanwhile
 
 Core errors carry a stable ``code`` and no HTTP status: the web layer maps them.
 """
@@ -188,3 +190,17 @@ class ConflictError(AuthTunaError):
     """The change conflicts with the current state."""
 
     code = "conflict"
+
+
+class UsernameTaken(ConflictError):
+    """Someone took this username before the link was confirmed: please sign up again with
+    another username."""
+
+    code = "username_taken"
+
+
+class AccountExists(ConflictError):
+    """This email address already has an account: sign in, or reset your password if you
+    forgot it."""
+
+    code = "account_exists"

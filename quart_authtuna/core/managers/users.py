@@ -55,6 +55,7 @@ class UserManager:
         username: str,
         password: str | None = None,
         *,
+        password_hash: str | None = None,
         ip_address: str | None = None,
         is_active: bool = True,
         email_verified: bool = False,
@@ -62,12 +63,16 @@ class UserManager:
         last_name: str | None = None,
         session: AsyncSession | None = None,
     ) -> User:
-        """Create an account holding ``User`` in ``global``; the password must meet policy."""
+        """Create an account holding ``User`` in ``global``; the password must meet policy.
+
+        ``password_hash`` instead of ``password``: a hash made earlier (a confirmed sign-up).
+        """
         settings = self._settings
         email = clean_email(email, settings.email_domains)
         username = clean_username(username)
-        password_hash = None
         if password is not None:
+            if password_hash is not None:
+                raise ValueError("give a password or its hash, not both")
             self._passwords.policy.enforce(password, username=username, email=email)
             password_hash = await self._passwords.hash(password)
         now = self._clock()
@@ -75,7 +80,8 @@ class UserManager:
             username=username, username_canonical=canonical_username(username), email=email,
             email_canonical=canonical_email(email), password_hash=password_hash,
             is_active=is_active, email_verified=email_verified, first_name=first_name,
-            last_name=last_name, created_at=now, password_changed_at=now if password else None,
+            last_name=last_name, created_at=now,
+            password_changed_at=now if password_hash else None,
         )
         try:
             async with self._db.transaction(session) as tx:

@@ -19,7 +19,7 @@ from .rbac import (
 )
 from .sessions import UserSession
 from .social import SocialAccount
-from .tokens import Token
+from .tokens import PendingSignup, Token
 from .users import User
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "Organization",
     "OrganizationMember",
     "PasskeyCredential",
+    "PendingSignup",
     "Permission",
     "Role",
     "RoleAssignPermission",

@@ -1,4 +1,4 @@
-"""The tokens table: emailed single-use tokens, stored only as their SHA-256."""
+"""Emailed single-use secrets, stored only as their SHA-256: tokens and pending sign-ups."""
 
 from __future__ import annotations
 
@@ -23,3 +23,21 @@ class Token(Base):
     used: Mapped[bool] = mapped_column(Boolean, default=False)
     used_at: Mapped[float | None] = mapped_column(Float)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class PendingSignup(Base):
+    """A sign-up waiting for its emailed link: no account exists until the link is confirmed.
+
+    ``id`` is the hash of the link's secret; the password is kept only as its bcrypt hash. The
+    row is deleted when confirmed; expired rows are purged by later sign-ups.
+    """
+
+    __tablename__ = "pending_signups"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(80))
+    email: Mapped[str] = mapped_column(String(320))
+    email_canonical: Mapped[str] = mapped_column(String(320), index=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
