@@ -43,6 +43,7 @@ from .managers.api_keys import ApiKeyManager
 from .managers.audit import AuditManager
 from .managers.mfa import MFAManager
 from .managers.passkeys import PasskeyManager
+from .managers.pending_signups import PendingSignups
 from .managers.permissions import PermissionManager
 from .managers.roles import RoleManager
 from .managers.sessions import IssuedSession, SessionManager
@@ -113,8 +114,9 @@ class AuthService:
         db, s = self.db, self.settings
         first = FirstFactor(db, self.now, s, self.sessions, self.challenges, self.throttle,
                             self.devices, self.audit, self.mail)
-        verification = EmailVerification(db, s, self.users, self.tokens, self.audit, self.mail,
-                                         self.mail_quota, self.revocation)
+        pending = PendingSignups(db, self.now, s)
+        verification = EmailVerification(db, s, self.users, pending, self.tokens, self.audit,
+                                         self.mail, self.mail_quota, self.revocation)
         return Flows(
             first_factor=first,
             password_login=PasswordLogin(db, s, self.users, self.passwords,
@@ -127,7 +129,7 @@ class AuthService:
             passkey_login=PasskeyLogin(self.passkeys.store, self.throttle, first),
             mfa_challenge=MfaChallenge(self.challenges, self.mfa, self.passkeys.store, first),
             logout=Logout(self.sessions),
-            signup=Signup(s, self.users, self.passwords, self.audit, self.mail,
+            signup=Signup(db, s, self.users, pending, self.passwords, self.audit, self.mail,
                           self.mail_quota, verification),
             email_verification=verification,
             passwords=Passwords(db, self.now, s, self.users, self.passwords, self.tokens,

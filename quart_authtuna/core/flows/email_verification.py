@@ -1,12 +1,21 @@
-"""Email verification: issue a link, confirm it once, resend without revealing accounts."""
+"""Email verification: issue a link, confirm it once, resend without revealing accounts.
+
+A link confirms one of two things: a pending sign-up (the account is created, verified, when
+the link is confirmed) or the address of an existing unverified account (accounts created by
+an admin, the CLI, or before sign-ups were held).
+"""
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from ..db.models import User
 from ..db.unit_of_work import UnitOfWork
+from ..errors import AccountExists, IdentifierTaken, UsernameTaken
 from ..mail import Mailer
 from ..mail_quota import MailQuota
 from ..managers.audit import AuditManager
+from ..managers.pending_signups import HeldSignup, PendingSignups, VerificationLink
 from ..managers.tokens import TokenManager
 from ..managers.users import UserManager
 from ..revocation import Revocation
@@ -22,47 +31,93 @@ class EmailVerification:
     """Send, confirm and resend verification links."""
 
     def __init__(self, db: UnitOfWork, settings: Settings, users: UserManager,
-                 tokens: TokenManager, audit: AuditManager, mail: Mailer, quota: MailQuota,
-                 revocation: Revocation) -> None:
-        self._quota = quota
+                 pending: PendingSignups, tokens: TokenManager, audit: AuditManager,
+                 mail: Mailer, quota: MailQuota, revocation: Revocation) -> None:
         self._db = db
         self._settings = settings
         self._users = users
+        self._pending = pending
         self._tokens = tokens
         self._audit = audit
         self._mail = mail
+        self._quota = quota
         self._revocation = revocation
 
     async def send(self, user: User) -> None:
-        """Email a fresh verification link (earlier links stop working)."""
+        """Email an unverified account a fresh link (earlier links stop working)."""
         issued = await self._tokens.create(user.id, PURPOSE)
-        self._mail.send_later("verification", user.email, username=user.username,
-                              verification_link=self._mail.link("verify_email", token=issued.raw),
+        self.mail_link(VerificationLink(user.username, user.email, issued.raw))
+
+    def mail_link(self, link: VerificationLink) -> None:
+        """Mail ``link`` in the background."""
+        self._mail.send_later("verification", link.email, username=link.username,
+                              verification_link=self._mail.link("verify_email", token=link.raw),
                               expires_minutes=self._settings.tokens_expiry_seconds // 60)
 
     async def verify(self, token: str, meta: RequestMeta) -> EmailVerified:
-        """Consume the token and mark the address verified; raises TokenError otherwise."""
-        async with self._db.transaction() as tx:
-            row = await self._tokens.consume(token, PURPOSE, meta.ip_address, session=tx)
-            user = await tx.get(User, row.user_id)
-            assert user is not None
-            user.email_verified = True
-            self._audit.record(tx, "EMAIL_VERIFIED", user_id=user.id, ip_address=meta.ip_address)
-            self._db.emit(tx, user_updated, user=user, changes=["email_verified"])
-            self._revocation.user_changed(tx, user.id)
+        """Redeem the link in one transaction: a pending sign-up becomes a verified account,
+        or an unverified account's address is marked verified.
+
+        Raises TokenError; UsernameTaken or AccountExists when a pending sign-up's username
+        or address got an account since (nothing is created and the link stays as it was).
+        """
+        held: HeldSignup | None = None
+        try:
+            async with self._db.transaction() as tx:
+                held = await self._pending.take(token, tx)
+                if held is None:
+                    user = await self._verify_address(tx, token, meta)
+                else:
+                    user = await self._create_account(tx, held, meta)
+        except IdentifierTaken:
+            if held is None:
+                raise
+            if await self._users.get_by_email(held.email) is not None:
+                raise AccountExists() from None
+            raise UsernameTaken() from None
         self._mail.send_later("welcome", user.email, username=user.username,
                               login_url=self._mail.link("login"))
         return EmailVerified(user)
 
     async def resend(self, email: str, meta: RequestMeta) -> None:
-        """Send a new link if the address belongs to an unverified account; silent otherwise.
+        """Send a new link if the address belongs to an unverified account or a pending
+        sign-up (its newest one); silent otherwise.
 
         Requests are limited per requesting IP (RateLimited), mails per address and IP."""
         await self._quota.admit_request(meta.ip_address)
         user = await self._users.get_by_email(email)
-        if (user is None or user.email_verified or not user.is_active
-                or not await self._quota.allow(user.email, meta.ip_address)):
+        if user is not None:
+            sent = (not user.email_verified and user.is_active
+                    and await self._quota.allow(user.email, meta.ip_address))
+            if sent:
+                await self.send(user)
+        else:
+            sent = (await self._pending.waiting(email)
+                    and await self._quota.allow(email, meta.ip_address))
+            link = await self._pending.renew(email) if sent else None
+            if link is not None:
+                self.mail_link(link)
+        if not sent:
             await self._audit.log_event("EMAIL_VERIFICATION_RESEND", None, meta.ip_address,
                                         {"matched": False})
-            return
-        await self.send(user)
+
+    async def _verify_address(self, tx: AsyncSession, token: str, meta: RequestMeta) -> User:
+        row = await self._tokens.consume(token, PURPOSE, meta.ip_address, session=tx)
+        user = await tx.get(User, row.user_id)
+        assert user is not None
+        user.email_verified = True
+        self._audit.record(tx, "EMAIL_VERIFIED", user_id=user.id, ip_address=meta.ip_address)
+        self._db.emit(tx, user_updated, user=user, changes=["email_verified"])
+        self._revocation.user_changed(tx, user.id)
+        return user
+
+    async def _create_account(self, tx: AsyncSession, held: HeldSignup, meta: RequestMeta
+                              ) -> User:
+        user = await self._users.create(held.email, held.username,
+                                        password_hash=held.password_hash,
+                                        ip_address=meta.ip_address, email_verified=True,
+                                        session=tx)
+        self._audit.record(tx, "USER_SIGNUP_COMPLETED", user_id=user.id,
+                           ip_address=meta.ip_address)
+        self._audit.record(tx, "EMAIL_VERIFIED", user_id=user.id, ip_address=meta.ip_address)
+        return user

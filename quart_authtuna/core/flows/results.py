@@ -45,13 +45,16 @@ class Reauthenticated:
 
 @dataclass(frozen=True, slots=True)
 class SignupAccepted:
-    """Always the same to the caller; ``user`` is set only when an account was created."""
+    """Always the same to the caller; ``user`` is set only when an account was created at
+    once (REQUIRE_EMAIL_VERIFICATION off): otherwise it is created when the link is confirmed."""
 
     user: User | None
 
 
 @dataclass(frozen=True, slots=True)
 class EmailVerified:
+    """The address is verified: an existing account's, or a pending sign-up's new account."""
+
     user: User
 
 

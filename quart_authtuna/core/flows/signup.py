@@ -3,61 +3,85 @@
 from __future__ import annotations
 
 from ..crypto.passwords import PasswordHasher
+from ..db.unit_of_work import UnitOfWork
 from ..errors import IdentifierTaken
 from ..identifiers import clean_email, clean_username
 from ..mail import Mailer
 from ..mail_quota import MailQuota
 from ..managers.audit import AuditManager
+from ..managers.pending_signups import PendingSignups
 from ..managers.users import UserManager
 from ..settings import Settings
 from ..types import FieldError, RequestMeta
 from .email_verification import EmailVerification
 from .results import SignupAccepted
 
+_USERNAME_TAKEN = FieldError("username_taken", "That username is taken.", "username")
+
 
 class Signup:
-    """Create an unverified account and email a confirmation link."""
+    """Hold a sign-up behind an emailed link (REQUIRE_EMAIL_VERIFICATION, the default), or
+    create the account at once.
 
-    def __init__(self, settings: Settings, users: UserManager, passwords: PasswordHasher,
-                 audit: AuditManager, mail: Mailer, quota: MailQuota,
-                 verification: EmailVerification) -> None:
+    With verification on, the answer and what it leaves behind are the same whether or not
+    the address has an account: a new address gets a pending sign-up and a link (no account,
+    nothing reserved until the link is confirmed), a registered one a notice to its owner.
+    Both hash the password once, and each mail counts against the address's hourly cap. A
+    taken username is refused first, whatever the email. With verification off the account
+    is created at once, so a second sign-up of a taken address cannot create one: that
+    answer is still the same, but the address's state is then observable by nature (the
+    username stays free, the password does not sign in).
+    """
+
+    def __init__(self, db: UnitOfWork, settings: Settings, users: UserManager,
+                 pending: PendingSignups, passwords: PasswordHasher, audit: AuditManager,
+                 mail: Mailer, quota: MailQuota, verification: EmailVerification) -> None:
+        self._db = db
         self._settings = settings
-        self._quota = quota
         self._users = users
+        self._pending = pending
         self._passwords = passwords
         self._audit = audit
         self._mail = mail
+        self._quota = quota
         self._verification = verification
 
     async def __call__(self, username: str, email: str, password: str, meta: RequestMeta
                        ) -> SignupAccepted:
-        """For an email that already has an account nothing is created: the owner gets a
-        notice instead (capped per address and IP), and the caller sees the same result after
-        the same work. A taken username is reported first, whatever the email."""
+        """``SignupAccepted(user)`` when an account was created at once, else ``(None)``."""
         email = clean_email(email, self._settings.email_domains)
         username = clean_username(username)
         self._passwords.policy.enforce(password, username=username, email=email)
         if await self._users.get_by_username(username) is not None:
-            raise IdentifierTaken(FieldError("username_taken", "That username is taken.",
-                                             "username"))
+            raise IdentifierTaken(_USERNAME_TAKEN)
+        password_hash = await self._passwords.hash(password)  # the same cost on every path
         existing = await self._users.get_by_email(email)
         if existing is not None:
-            await self._passwords.hash(password)  # same cost as the path that creates one
+            await self._audit.log_event("USER_SIGNUP_EMAIL_REGISTERED", existing.id,
+                                        meta.ip_address)
             await self._account_exists(existing.email, existing.username, meta)
             return SignupAccepted(None)
-        verified = not self._settings.require_email_verification
+        if self._settings.require_email_verification:
+            async with self._db.transaction() as tx:
+                link = await self._pending.hold(username, email, password_hash, session=tx)
+                self._audit.record(tx, "USER_SIGNUP_PENDING", ip_address=meta.ip_address)
+            if await self._quota.allow(email, meta.ip_address):
+                self._verification.mail_link(link)
+            return SignupAccepted(None)
+        return await self._create(username, email, password_hash, meta)
+
+    async def _create(self, username: str, email: str, password_hash: str, meta: RequestMeta
+                      ) -> SignupAccepted:
         try:
-            user = await self._users.create(email, username, password,
-                                            ip_address=meta.ip_address, email_verified=verified)
+            user = await self._users.create(email, username, password_hash=password_hash,
+                                            ip_address=meta.ip_address, email_verified=True)
         except IdentifierTaken:  # a concurrent sign-up won: answer as if it had existed
             winner = await self._users.get_by_email(email)
             if winner is None:
-                raise
+                raise IdentifierTaken(_USERNAME_TAKEN) from None
             await self._account_exists(winner.email, winner.username, meta)
             return SignupAccepted(None)
         await self._audit.log_event("USER_SIGNUP_COMPLETED", user.id, meta.ip_address)
-        if not verified:
-            await self._verification.send(user)
         return SignupAccepted(user)
 
     async def _account_exists(self, email: str, username: str, meta: RequestMeta) -> None:
