@@ -193,14 +193,12 @@ class ConflictError(AuthTunaError):
 
 
 class UsernameTaken(ConflictError):
-    """Someone took this username before the link was confirmed: please sign up again with
-    another username."""
+    """Someone took this username first: please sign up again with another username."""
 
     code = "username_taken"
 
 
 class AccountExists(ConflictError):
-    """This email address already has an account: sign in, or reset your password if you
-    forgot it."""
+    """This email address already has an account: sign in, or reset your password."""
 
     code = "account_exists"
