@@ -1,4 +1,5 @@
-"""A person's whole first visit, in Chromium: sign up, confirm by email, sign in, sign out.
+"""A person's whole first visit, in Chromium: sign up, confirm by email (the account is created
+then), sign in, sign out.
 
 The app runs under Hypercorn and sends its mail to a real SMTP server in this process; the
 verification link is read from the received message's text part, as a person would.
@@ -64,6 +65,14 @@ async def test_signup_confirm_login_logout(browser: Any, live_server: LiveServer
         await page.click('form.at-form button[type="submit"]')
     assert "Check your email" in await page.content()
     await page.screenshot(path=artifacts / "check-email.png", full_page=True)
+
+    # No account exists until the link is confirmed: signing in fails like an unknown name.
+    await page.goto(f"{origin}/auth/login")
+    await page.fill('input[name="username_or_email"]', USERNAME)
+    await page.fill('input[name="password"]', PASSWORD)
+    async with page.expect_navigation():
+        await page.click('form.at-form button[type="submit"]')
+    assert "Invalid username/email or password." in await page.content()
 
     # The verification mail, read from its text part.
     await smtp_server.wait_for(1, timeout=10)

@@ -15,6 +15,7 @@ TABLES = {
     "mfa_methods", "mfa_recovery_codes", "passkey_credentials", "social_accounts", "api_keys",
     "api_key_scopes", "encryption_keys", "deleted_users", "organizations", "teams",
     "organization_members", "team_members", "auth_challenges", "throttle_counters",
+    "pending_signups",
 }
 #: Columns that hold secrets, and the only way each may be stored.
 SECRET_COLUMNS = {
@@ -24,6 +25,7 @@ SECRET_COLUMNS = {
     ("social_accounts", "access_token_encrypted"): "fernet",
     ("social_accounts", "refresh_token_encrypted"): "fernet",
     ("users", "password_hash"): "bcrypt", ("auth_challenges", "id"): "sha256",
+    ("pending_signups", "id"): "sha256", ("pending_signups", "password_hash"): "bcrypt",
 }
 PLAINTEXT_NAMES = ("secret", "access_token", "refresh_token", "code", "password", "api_key")
 
