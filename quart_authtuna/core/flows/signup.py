@@ -23,14 +23,11 @@ class Signup:
     """Hold a sign-up behind an emailed link (REQUIRE_EMAIL_VERIFICATION, the default), or
     create the account at once.
 
-    With verification on, the answer and what it leaves behind are the same whether or not
-    the address has an account: a new address gets a pending sign-up and a link (no account,
-    nothing reserved until the link is confirmed), a registered one a notice to its owner.
-    Both hash the password once, and each mail counts against the address's hourly cap. A
-    taken username is refused first, whatever the email. With verification off the account
-    is created at once, so a second sign-up of a taken address cannot create one: that
-    answer is still the same, but the address's state is then observable by nature (the
-    username stays free, the password does not sign in).
+    Held, the answer and its after-effects do not depend on the address: a new one gets a
+    pending sign-up and its link (nothing created or reserved until confirmed), a registered
+    one a notice to its owner; both hash the password once and count one mail against the
+    address's hourly cap. A taken username is refused first, whatever the email. Created at
+    once, the answer is the same but whether the address was registered shows by nature.
     """
 
     def __init__(self, db: UnitOfWork, settings: Settings, users: UserManager,
