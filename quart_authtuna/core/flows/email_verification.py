@@ -7,6 +7,8 @@ an admin, the CLI, or before sign-ups were held).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import User
@@ -27,21 +29,19 @@ from .results import EmailVerified
 PURPOSE = "email_verification"
 
 
+@dataclass(frozen=True, slots=True)
 class EmailVerification:
     """Send, confirm and resend verification links."""
 
-    def __init__(self, db: UnitOfWork, settings: Settings, users: UserManager,
-                 pending: PendingSignups, tokens: TokenManager, audit: AuditManager,
-                 mail: Mailer, quota: MailQuota, revocation: Revocation) -> None:
-        self._db = db
-        self._settings = settings
-        self._users = users
-        self._pending = pending
-        self._tokens = tokens
-        self._audit = audit
-        self._mail = mail
-        self._quota = quota
-        self._revocation = revocation
+    _db: UnitOfWork
+    _settings: Settings
+    _users: UserManager
+    _pending: PendingSignups
+    _tokens: TokenManager
+    _audit: AuditManager
+    _mail: Mailer
+    _quota: MailQuota
+    _revocation: Revocation
 
     async def send(self, user: User) -> None:
         """Email an unverified account a fresh link (earlier links stop working)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..crypto.passwords import PasswordHasher
 from ..db.unit_of_work import UnitOfWork
 from ..errors import IdentifierTaken
@@ -19,6 +21,7 @@ from .results import SignupAccepted
 _USERNAME_TAKEN = FieldError("username_taken", "That username is taken.", "username")
 
 
+@dataclass(frozen=True, slots=True)
 class Signup:
     """Hold a sign-up behind an emailed link (REQUIRE_EMAIL_VERIFICATION, the default), or
     create the account at once.
@@ -30,18 +33,15 @@ class Signup:
     once, the answer is the same but whether the address was registered shows by nature.
     """
 
-    def __init__(self, db: UnitOfWork, settings: Settings, users: UserManager,
-                 pending: PendingSignups, passwords: PasswordHasher, audit: AuditManager,
-                 mail: Mailer, quota: MailQuota, verification: EmailVerification) -> None:
-        self._db = db
-        self._settings = settings
-        self._users = users
-        self._pending = pending
-        self._passwords = passwords
-        self._audit = audit
-        self._mail = mail
-        self._quota = quota
-        self._verification = verification
+    _db: UnitOfWork
+    _settings: Settings
+    _users: UserManager
+    _pending: PendingSignups
+    _passwords: PasswordHasher
+    _audit: AuditManager
+    _mail: Mailer
+    _quota: MailQuota
+    _verification: EmailVerification
 
     async def __call__(self, username: str, email: str, password: str, meta: RequestMeta
                        ) -> SignupAccepted:

@@ -40,13 +40,13 @@ class VerificationLink:
     raw: str
 
 
+@dataclass(frozen=True, slots=True)
 class PendingSignups:
     """Hold, renew and take pending sign-ups; each link expires after TOKENS_EXPIRY_SECONDS."""
 
-    def __init__(self, db: UnitOfWork, clock: Clock, settings: Settings) -> None:
-        self._db = db
-        self._clock = clock
-        self._settings = settings
+    _db: UnitOfWork
+    _clock: Clock
+    _settings: Settings
 
     async def hold(self, username: str, email: str, password_hash: str, *,
                    session: AsyncSession | None = None) -> VerificationLink:
