@@ -6,6 +6,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import sysconfig
 import tomllib
 import zipfile
 from pathlib import Path
@@ -66,11 +67,15 @@ def test_wheel_contents_and_installed_asset_paths(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
 
+    # The dependencies come from this venv's site-packages (offline); the package itself
+    # only from the wheel: an editable install's .pth is not read from PYTHONPATH entries.
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(
+        sysconfig.get_paths()[k] for k in ("purelib", "platlib")))
     out = _run(
         python,
         "-c",
-        "import quart_authtuna as q, quart_authtuna.assets as a;"
+        "import quart_authtuna as q, quart_authtuna.assets as a, quart_authtuna.extension;"
         "print(q.__file__); print(q.__version__); print(a.templates_dir()); print(a.static_dir())",
         cwd=tmp_path,
         env=env,
