@@ -1,33 +1,43 @@
-"""Benchmark: requests/s of an authenticated, permission-checked route vs a bare route.
+"""Benchmark: what AuthTuna costs a route, against plain Quart, in requests/s.
 
-One Hypercorn server (one worker, loopback) serves an app with AuthTuna installed and:
+Two Hypercorn servers (one worker each, loopback) run side by side; only one is loaded at a time:
 
-- ``/bare``: returns "ok" (visited without a cookie, as an anonymous visitor);
-- ``/projects/<project_id>``: ``permission_required("projects:read",
-  scope_from_path="project_id")``, returning current_user's id and username;
-- ``/_bench/queries``: how many SQL statements the app has executed so far (a
-  ``before_cursor_execute`` listener on the service's engine).
+- **plain**: a Quart app without AuthTuna, ``/bare`` returning "ok";
+- **bare**: the same route in an app with AuthTuna installed, visited without a cookie;
+- **guarded**: ``/projects/<project_id>`` in that app, ``permission_required("projects:read",
+  scope_from_path="project_id")``, returning current_user's id and username as JSON, visited
+  with the session cookie of a user holding projects:read at ``project:p1``.
+
+Every request sends what a browser sends (User-Agent, Accept-Language, Accept) and the
+login sends the same User-Agent and Accept-Language, so the session fingerprint matches
+under load. Every response must be 200: wrk counts 3xx as success (a redirect to the login
+page would look like a fast authenticated request), so a Lua script counts each status and
+makes wrk exit non-zero on any other; the run then stops with exit status 1. wrk's socket
+errors void the run too.
 
 Settings: SQLite file in a temp dir, BCRYPT_ROUNDS=4, fixed secrets, SESSION_SECURE off,
-the default SESSION_DB_VERIFICATION_INTERVAL (10 s). A user holding projects:read at
-``project:p1`` logs in once (POST /auth/login, JSON, with Origin) and the load generator
-replays that session cookie, taking up any rotated cookie the server sets, as a browser does.
+the default SESSION_DB_VERIFICATION_INTERVAL (10 s). The guarded load adopts any rotated
+cookie the server sets, as a browser does. SQL statements are counted with a
+``before_cursor_execute`` listener, split into those run by a session verification and
+all others (which must be 0 under load).
 
-Load: ``wrk -t1 -c32 -d5s`` (the Debian package; ``apt-get install -y wrk``), or a Python
-asyncio keep-alive client with the same connection count when wrk is missing. The two
-routes are loaded alternately, ROUNDS rounds each after a short warm-up, and the script
-prints the median and best rps of each, the ratio auth/bare (target >= 0.85, goal 0.9),
-and SQL statements per authenticated request in the steady state (0 between the periodic
-session re-verifications). Every authenticated response must be 2xx, or the run is void.
+Load: ``wrk -t1 -c32 -d<S>s`` (the Debian package; ``apt-get install -y wrk``), or a Python
+asyncio keep-alive client with the same connection count when wrk is missing. Each round
+loads the three routes once, in an order that rotates from round to round (the machine may
+be shared: only ratios measured in the same round are compared). The summary gives the
+median rps of each route and the median of the per-round ratios, against the targets:
+bare/plain >= 0.95, guarded/plain >= 0.85, guarded/bare >= 0.90.
 
 Run: ``.venv/bin/python benchmarks/bench_rps.py [--rounds N] [--seconds S] [--python-client]``;
-``--profile`` instead times both routes in process and prints where our code spends its time.
+``--profile`` instead profiles both AuthTuna routes in process and prints where our code
+spends its time.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
 import json
 import os
 import re
@@ -37,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +59,14 @@ USERNAME, PASSWORD = "bench", "correct horse battery staple"
 COOKIE = "session_token"
 AUTH_PATH, BARE_PATH = "/projects/p1", "/bare"
 CONNECTIONS = 32
+#: What a desktop browser sends; User-Agent and Accept-Language feed the session fingerprint.
+BROWSER = {
+    "User-Agent": ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                   "Chrome/126.0.0.0 Safari/537.36"),
+    "Accept-Language": "en-GB,en;q=0.9,de;q=0.8",
+}
+ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+TARGETS = {"bare/plain": 0.95, "guarded/plain": 0.85, "guarded/bare": 0.90}
 
 SECRETS = {
     "PASSWORD_PEPPER": "bench-pepper-" + "p" * 40,
@@ -57,7 +76,20 @@ SECRETS = {
 }
 
 
-# ---- the app (runs in the server process) ------------------------------------------------
+# ---- the apps (run in the server processes) ----------------------------------------------
+
+
+def create_plain_app(config: dict[str, Any]) -> Any:
+    """Plain Quart: the reference the AuthTuna app is measured against."""
+    from quart import Quart
+
+    app = Quart(__name__)
+
+    @app.get("/bare")
+    async def bare() -> str:
+        return "ok"
+
+    return app
 
 
 def create_app(config: dict[str, Any]) -> Any:
@@ -73,7 +105,8 @@ def create_app(config: dict[str, Any]) -> Any:
                 "API_BASE_URL": "http://127.0.0.1"}
     app.config.update({f"AUTHTUNA_{k}": v for k, v in settings.items()})
     auth = AuthTuna(app)
-    queries = {"count": 0}
+    counts = {"queries": 0, "verification_queries": 0, "verifications": 0}
+    verifying: contextvars.ContextVar[bool] = contextvars.ContextVar("verifying", default=False)
 
     @app.before_serving
     async def instrument_and_seed() -> None:
@@ -82,9 +115,19 @@ def create_app(config: dict[str, Any]) -> Any:
         assert svc is not None
 
         def count(*_: Any) -> None:
-            queries["count"] += 1
+            counts["queries"] += 1
+            counts["verification_queries"] += verifying.get()
 
         event.listen(svc.engine.sync_engine, "before_cursor_execute", count)
+        validator = svc.session_validator
+        verify: Callable[..., Any] = validator._verify
+
+        async def counted_verify(*args: Any) -> Any:
+            counts["verifications"] += 1
+            verifying.set(True)  # this task's context only
+            return await verify(*args)
+
+        validator._verify = counted_verify  # type: ignore[method-assign]
         await svc.permissions.get_or_create("projects:read", {"description": "Read a project"})
         if await svc.roles.get_by_name("ProjectReader") is None:
             await svc.roles.create("ProjectReader", "Reads projects", level=10)
@@ -104,7 +147,7 @@ def create_app(config: dict[str, Any]) -> Any:
 
     @app.get("/_bench/queries")
     async def query_count() -> dict[str, int]:
-        return {"queries": queries["count"]}
+        return dict(counts)
 
     return app
 
@@ -112,19 +155,38 @@ def create_app(config: dict[str, Any]) -> Any:
 # ---- load generators (run in this process) -------------------------------------------------
 
 WRK_SCRIPT = r"""
--- Replays the session cookie and, like a browser, adopts any new one the server sets.
+-- Sends what a browser sends and the session cookie (if any), adopting any new one the
+-- server sets. Counts every status: wrk counts 3xx as success, we count only 200.
 local path = os.getenv("BENCH_PATH")
 local name = os.getenv("BENCH_COOKIE_NAME")
 local cookie = os.getenv("BENCH_COOKIE") or ""
+local browser = {["User-Agent"] = os.getenv("BENCH_USER_AGENT"),
+                 ["Accept-Language"] = os.getenv("BENCH_ACCEPT_LANGUAGE"),
+                 ["Accept"] = os.getenv("BENCH_ACCEPT")}
 local req
+ok, bad, first_bad = 0, 0, ""
+local threads = {}
 local function build()
-  if cookie == "" then req = wrk.format("GET", path)
-  else req = wrk.format("GET", path, {["Cookie"] = name .. "=" .. cookie}) end
+  local headers = {}
+  for k, v in pairs(browser) do headers[k] = v end
+  if cookie ~= "" then headers["Cookie"] = name .. "=" .. cookie end
+  req = wrk.format("GET", path, headers)
 end
+setup = function(thread) table.insert(threads, thread) end
 -- wrk.headers["Host"] is only set after the script loads: build the request in init.
 init = function(args) build() end
 request = function() return req end
 response = function(status, headers, body)
+  if status == 200 then ok = ok + 1 else
+    bad = bad + 1
+    if first_bad == "" then
+      first_bad = tostring(status)
+      for k, v in pairs(headers) do
+        if string.lower(k) == "location" then first_bad = first_bad .. " -> " .. v end
+      end
+    end
+  end
+  if cookie == "" then return end
   for k, v in pairs(headers) do
     if string.lower(k) == "set-cookie" then
       local value = string.match(v, "^" .. name .. "=([^;]*)")
@@ -132,49 +194,78 @@ response = function(status, headers, body)
     end
   end
 end
+done = function(summary, latency, requests)
+  local total_ok, total_bad, first = 0, 0, ""
+  for _, thread in ipairs(threads) do
+    total_ok = total_ok + thread:get("ok")
+    total_bad = total_bad + thread:get("bad")
+    if first == "" then first = thread:get("first_bad") end
+  end
+  io.write(string.format("BENCH-STATUS ok=%d bad=%d first=%s\n", total_ok, total_bad, first))
+  io.stdout:flush()
+  if total_bad > 0 then os.exit(3) end
+end
 """
 
 
 class Run:
-    """One load run's outcome."""
+    """One load run's outcome: ``ok`` responses were 200, ``bad`` anything else."""
 
-    def __init__(self, requests: int, seconds: float, non_2xx: int, errors: int,
-                 cookie: str | None = None) -> None:
-        self.requests, self.seconds, self.non_2xx, self.errors = requests, seconds, non_2xx, errors
-        self.cookie = cookie
+    def __init__(self, requests: int, seconds: float, ok: int, bad: int, errors: int,
+                 first_bad: str = "") -> None:
+        self.requests, self.seconds, self.ok, self.bad = requests, seconds, ok, bad
+        self.errors, self.first_bad = errors, first_bad
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
 
+    def problem(self) -> str | None:
+        """Why this run does not count, or None."""
+        if self.bad or self.errors:
+            return (f"{self.bad} responses other than 200 (first: {self.first_bad or '-'}), "
+                    f"{self.errors} socket errors")
+        if self.ok != self.requests:
+            return f"{self.ok} responses checked as 200 but {self.requests} requests counted"
+        return None
+
 
 def run_wrk(port: int, path: str, cookie: str, seconds: float, script: Path) -> Run:
-    """``wrk -t1 -c32 -d<seconds>s`` against one path."""
-    env = {**os.environ, "BENCH_PATH": path, "BENCH_COOKIE_NAME": COOKIE, "BENCH_COOKIE": cookie}
-    out = subprocess.run(
+    """``wrk -t1 -c32 -d<seconds>s`` against one path, with the status-checking script."""
+    env = {**os.environ, "BENCH_PATH": path, "BENCH_COOKIE_NAME": COOKIE, "BENCH_COOKIE": cookie,
+           "BENCH_USER_AGENT": BROWSER["User-Agent"],
+           "BENCH_ACCEPT_LANGUAGE": BROWSER["Accept-Language"], "BENCH_ACCEPT": ACCEPT}
+    done = subprocess.run(
         ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "-s", str(script),
          f"http://127.0.0.1:{port}{path}"],
-        env=env, capture_output=True, text=True, check=True, timeout=seconds + 30).stdout
+        env=env, capture_output=True, text=True, timeout=seconds + 30)
+    out = done.stdout
     found = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out)
-    if not found:
-        raise RuntimeError(f"unexpected wrk output:\n{out}")
+    status = re.search(r"BENCH-STATUS ok=(\d+) bad=(\d+) first=(.*)", out)
+    if not found or not status or done.returncode not in (0, 3):
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{out}\n{done.stderr}")
     elapsed = float(found.group(2)) / (1000 if found.group(3) == "ms" else 1)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                       out)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    return Run(int(found.group(1)), elapsed, int(non_2xx.group(1)) if non_2xx else 0,
-               sum(int(n) for n in errors.groups()) if errors else 0)
+    bad = max(int(status.group(2)), int(non_2xx.group(1)) if non_2xx else 0)
+    if done.returncode == 3:
+        bad = max(bad, 1)
+    return Run(int(found.group(1)), elapsed, int(status.group(1)), bad,
+               sum(int(n) for n in errors.groups()) if errors else 0, status.group(3).strip())
 
 
 async def _python_load(port: int, path: str, cookie: str, seconds: float) -> Run:
     """The fallback: CONNECTIONS keep-alive connections, each sending requests back to back."""
-    state = {"cookie": cookie, "requests": 0, "non_2xx": 0, "errors": 0}
+    state: dict[str, Any] = {"cookie": cookie, "requests": 0, "ok": 0, "bad": 0, "errors": 0,
+                             "first_bad": ""}
     deadline = time.perf_counter() + seconds
 
     async def worker() -> None:
         client = HttpClient(port)
         try:
             while time.perf_counter() < deadline:
-                headers = {"Cookie": f"{COOKIE}={state['cookie']}"} if state["cookie"] else {}
+                headers = browser_headers(state["cookie"])
                 try:
                     status, got, _ = await client.request("GET", path, headers)
                 except (OSError, asyncio.IncompleteReadError):
@@ -182,16 +273,21 @@ async def _python_load(port: int, path: str, cookie: str, seconds: float) -> Run
                     await client.close()
                     continue
                 state["requests"] += 1
-                state["non_2xx"] += not 200 <= status < 400
+                if status == 200:
+                    state["ok"] += 1
+                else:
+                    state["bad"] += 1
+                    state["first_bad"] = state["first_bad"] or str(status)
                 new = cookie_from(got, COOKIE)
-                if new:
+                if new and state["cookie"]:
                     state["cookie"] = new
         finally:
             await client.close()
 
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
-    return Run(state["requests"], time.perf_counter() - start, state["non_2xx"], state["errors"])
+    return Run(state["requests"], time.perf_counter() - start, state["ok"], state["bad"],
+               state["errors"], state["first_bad"])
 
 
 def run_python(port: int, path: str, cookie: str, seconds: float, script: Path) -> Run:
@@ -201,27 +297,33 @@ def run_python(port: int, path: str, cookie: str, seconds: float, script: Path) 
 # ---- the benchmark -------------------------------------------------------------------------
 
 
+def browser_headers(cookie: str = "") -> dict[str, str]:
+    headers = {**BROWSER, "Accept": ACCEPT}
+    if cookie:
+        headers["Cookie"] = f"{COOKIE}={cookie}"
+    return headers
+
+
 async def _get(port: int, path: str, cookie: str = "") -> tuple[int, list[tuple[str, str]],
                                                                 bytes]:
     client = HttpClient(port)
     try:
-        return await client.request("GET", path, {"Cookie": f"{COOKIE}={cookie}"} if cookie
-                                    else {})
+        return await client.request("GET", path, browser_headers(cookie))
     finally:
         await client.close()
 
 
-def query_count(port: int) -> int:
+def counters(port: int) -> dict[str, int]:
     status, _, body = asyncio.run(_get(port, "/_bench/queries"))
     assert status == 200, status
-    return int(json.loads(body)["queries"])
+    return {k: int(v) for k, v in json.loads(body).items()}
 
 
 def refresh_cookie(port: int, cookie: str) -> str:
     """One authenticated request; adopt the cookie the server rotates to, if any."""
     status, headers, body = asyncio.run(_get(port, AUTH_PATH, cookie))
     if status != 200:
-        raise RuntimeError(f"{AUTH_PATH} answered {status} with the session cookie: {body[:200]!r}")
+        raise SystemExit(f"{AUTH_PATH} answered {status} with the session cookie: {body[:200]!r}")
     return cookie_from(headers, COOKIE) or cookie
 
 
@@ -241,119 +343,151 @@ def main() -> None:
     runner = run_wrk if use_wrk else run_python
     tool = (f"wrk -t1 -c{CONNECTIONS}" if use_wrk
             else f"python asyncio client, {CONNECTIONS} connections (wrk not found)")
+    names = ("plain", "bare", "guarded")
+    rps: dict[str, list[float]] = {name: [] for name in names}
+    ratios: dict[str, list[float]] = {name: [] for name in TARGETS}
+    guarded_requests = other_sql = verification_sql = verifications = bare_sql = 0
 
     with tempfile.TemporaryDirectory(prefix="authtuna-bench-") as tmp:
-        script = Path(tmp) / "cookie.lua"
+        script = Path(tmp) / "bench.lua"
         script.write_text(WRK_SCRIPT)
         config = {"db": f"{tmp}/bench.db", "bcrypt_rounds": 4, "username": USERNAME,
                   "password": PASSWORD}
-        with serve("benchmarks.bench_rps:create_app", config) as server:
-            status, cookie = asyncio.run(login(server.port, USERNAME, PASSWORD))
+        with serve("benchmarks.bench_rps:create_plain_app") as plain, \
+                serve("benchmarks.bench_rps:create_app", config) as server:
+            status, cookie = asyncio.run(login(server.port, USERNAME, PASSWORD, BROWSER))
             if status != 200 or not cookie:
                 raise SystemExit(f"login failed: {status}")
-            print(f"Hypercorn, 1 worker, 127.0.0.1:{server.port}; load: {tool}; "
-                  f"{args.rounds} rounds x {args.seconds:g} s per route (after a warm-up)\n")
-            # Warm-up: imports, caches, first session verification.
+            targets = {"plain": (plain.port, BARE_PATH), "bare": (server.port, BARE_PATH),
+                       "guarded": (server.port, AUTH_PATH)}
+            print(f"Hypercorn, 1 worker per app, 127.0.0.1; load: {tool}; {args.rounds} rounds "
+                  f"x {args.seconds:g} s per route, order rotating (after a warm-up)\n")
             cookie = refresh_cookie(server.port, cookie)
-            runner(server.port, BARE_PATH, "", 2, script)
-            runner(server.port, AUTH_PATH, cookie, 2, script)
-
-            bare_rps: list[float] = []
-            auth_rps: list[float] = []
-            auth_requests = auth_queries = bare_requests = bare_queries = 0
-            header = (f"{'round':>5} {'bare rps':>10} {'auth rps':>10} {'ratio':>6} "
-                      f"{'SQL/auth req':>13}")
+            for name in names:  # warm-up: imports, caches, first session verification
+                port, path = targets[name]
+                warm = runner(port, path, cookie if name == "guarded" else "", 2, script)
+                if warm.problem():
+                    raise SystemExit(f"warm-up {name}: {warm.problem()}; void")
+            header = (f"{'round':>5} {'plain':>7} {'bare':>7} {'guarded':>7} {'bare/pl':>7} "
+                      f"{'guard/pl':>8} {'guard/bare':>10} {'SQL verif.':>10} {'SQL other':>9}")
             print(header)
             print("-" * len(header))
-            for n in range(1, args.rounds + 1):
-                before = query_count(server.port)
-                bare = runner(server.port, BARE_PATH, "", args.seconds, script)
-                middle = query_count(server.port)
+            for n in range(args.rounds):
+                order = names[n % 3:] + names[:n % 3]
                 cookie = refresh_cookie(server.port, cookie)
-                start = query_count(server.port)
-                auth = runner(server.port, AUTH_PATH, cookie, args.seconds, script)
-                after = query_count(server.port)
-                for run, name in ((bare, "bare"), (auth, "auth")):
-                    if run.non_2xx or run.errors:
-                        raise SystemExit(f"round {n}: {name} run had {run.non_2xx} non-2xx "
-                                         f"responses and {run.errors} socket errors; void")
-                bare_rps.append(bare.rps)
-                auth_rps.append(auth.rps)
-                bare_requests += bare.requests
-                bare_queries += middle - before
-                auth_requests += auth.requests
-                auth_queries += after - start
-                print(f"{n:>5} {bare.rps:>10,.0f} {auth.rps:>10,.0f} {auth.rps / bare.rps:>6.3f} "
-                      f"{(after - start) / auth.requests:>13.5f}")
+                runs: dict[str, Run] = {}
+                sql: dict[str, dict[str, int]] = {}
+                for name in order:
+                    port, path = targets[name]
+                    before = counters(server.port)
+                    runs[name] = runner(port, path, cookie if name == "guarded" else "",
+                                        args.seconds, script)
+                    after = counters(server.port)
+                    sql[name] = {k: after[k] - before[k] for k in after}
+                    problem = runs[name].problem()
+                    if problem:
+                        raise SystemExit(f"round {n + 1}: {name} {path}: {problem}; void")
+                for name in names:
+                    rps[name].append(runs[name].rps)
+                row = {"bare/plain": runs["bare"].rps / runs["plain"].rps,
+                       "guarded/plain": runs["guarded"].rps / runs["plain"].rps,
+                       "guarded/bare": runs["guarded"].rps / runs["bare"].rps}
+                for key, value in row.items():
+                    ratios[key].append(value)
+                g = sql["guarded"]
+                g_verify = g["verification_queries"]
+                g_other = g["queries"] - g_verify
+                guarded_requests += runs["guarded"].requests
+                verification_sql += g_verify
+                verifications += g["verifications"]
+                other_sql += g_other
+                bare_sql += sql["bare"]["queries"]
+                print(f"{n + 1:>5} {runs['plain'].rps:>7,.0f} {runs['bare'].rps:>7,.0f} "
+                      f"{runs['guarded'].rps:>7,.0f} {row['bare/plain']:>7.3f} "
+                      f"{row['guarded/plain']:>8.3f} {row['guarded/bare']:>10.3f} "
+                      f"{g_verify:>10} {g_other:>9}")
 
-    med_bare, med_auth = statistics.median(bare_rps), statistics.median(auth_rps)
-    best_bare, best_auth = max(bare_rps), max(auth_rps)
     print()
-    print(f"bare /bare            : median {med_bare:,.0f} rps, best {best_bare:,.0f} rps")
-    print(f"auth /projects/p1     : median {med_auth:,.0f} rps, best {best_auth:,.0f} rps")
-    paired = statistics.median(a / b for a, b in zip(auth_rps, bare_rps, strict=True))
-    print(f"ratio auth/bare       : {med_auth / med_bare:.3f} (of medians), {paired:.3f} (median "
-          f"of per-round ratios), {best_auth / best_bare:.3f} (of bests); target >= 0.85, "
-          "goal 0.90")
-    print(f"SQL per auth request  : {auth_queries / auth_requests:.5f} "
-          f"({auth_queries} statements over {auth_requests:,} requests: periodic session "
-          f"re-verification every 10 s)")
-    print(f"SQL per bare request  : {bare_queries / max(bare_requests, 1):.5f}")
-    ratio = med_auth / med_bare
-    print("PASS" if ratio >= 0.85 else "BELOW TARGET: run with --profile to see where time goes")
+    for name in names:
+        print(f"{name:<8} median {statistics.median(rps[name]):>7,.0f} rps, best "
+              f"{max(rps[name]):>7,.0f} rps")
+    passed = True
+    for key, target in TARGETS.items():
+        median = statistics.median(ratios[key])
+        passed &= median >= target
+        print(f"{key:<14}: median of per-round ratios {median:.3f}, range "
+              f"{min(ratios[key]):.3f}-{max(ratios[key]):.3f} (target >= {target:.2f})")
+    print(f"SQL under guarded load: {verification_sql} statements in {verifications} session "
+          f"verifications (every 10 s), {other_sql} others over {guarded_requests:,} "
+          f"requests; {bare_sql} under bare load")
+    passed &= other_sql == 0 and bare_sql == 0
+    print("every response was 200")
+    print("PASS" if passed else "BELOW TARGET: run with --profile to see where time goes")
 
 
 # ---- --profile: where an authenticated request spends its time, in process -----------------
 
 
 def profile(requests: int = 3000) -> None:
-    """Time both routes through Quart's test client (no HTTP server) and cProfile the auth one.
+    """Time the three routes through Quart's test client (no HTTP server) and cProfile the
+    two AuthTuna ones, with the browser headers of the load.
 
-    Prints microseconds per request for each route (best of 5 batches) and the functions of
-    quart_authtuna with the most cumulative time per authenticated request.
+    Prints microseconds per request for each route (best of 5 batches) and, per AuthTuna
+    route, the functions of quart_authtuna with the most cumulative time per request.
     """
     import cProfile
     import pstats
 
     async def run(tmp: str) -> None:
+        plain_app = create_plain_app({})
         app = create_app({"db": f"{tmp}/bench.db", "username": USERNAME, "password": PASSWORD})
-        async with app.test_app() as test_app:
+        async with app.test_app() as test_app, plain_app.test_app() as plain_test_app:
             client = test_app.test_client()
+            plain_client = plain_test_app.test_client()
             response = await client.post(
                 "/auth/login", json={"username_or_email": USERNAME, "password": PASSWORD},
-                headers={"Origin": "http://localhost"})
+                headers={"Origin": "http://localhost", **BROWSER})
             assert response.status_code == 200, response.status_code
+            headers = browser_headers()
 
-            async def batch(path: str, n: int) -> float:
+            async def batch(on: Any, path: str, n: int) -> float:
                 start = time.perf_counter()
                 for _ in range(n):
-                    got = await client.get(path)
+                    got = await on.get(path, headers=headers)
                     assert got.status_code == 200, got.status_code
                 return (time.perf_counter() - start) / n * 1e6
 
-            await batch(BARE_PATH, 300)
-            await batch(AUTH_PATH, 300)
-            bare = min([await batch(BARE_PATH, requests // 3) for _ in range(5)])
-            auth = min([await batch(AUTH_PATH, requests // 3) for _ in range(5)])
-            print(f"in-process (Quart test client, no HTTP server): bare {bare:.0f} us, "
-                  f"auth {auth:.0f} us per request; auth adds {auth - bare:.0f} us "
-                  f"(rps ratio without server overhead {bare / auth:.3f})\n")
-            profiler = cProfile.Profile()
-            profiler.enable()
-            await batch(AUTH_PATH, requests)
-            profiler.disable()
-        stats = pstats.Stats(profiler)
-        rows = [(ct / requests * 1e6, tt / requests * 1e6, f"{Path(file).name}:{line}({name})")
-                for (file, line, name), (_, _, tt, ct, _) in stats.stats.items()  # type: ignore[attr-defined]
-                if "quart_authtuna" in file]
-        print(f"quart_authtuna functions per authenticated request (under cProfile, which "
-              f"inflates small calls), {requests} requests:")
-        print(f"{'cum us':>8} {'own us':>8}  function")
-        for cum, own, where in sorted(rows, reverse=True)[:20]:
-            print(f"{cum:>8.1f} {own:>8.1f}  {where}")
+            routes = {"plain": (plain_client, BARE_PATH),
+                      "bare": (test_app.test_client(), BARE_PATH),  # no cookie
+                      "guarded": (client, AUTH_PATH)}
+            for on, path in routes.values():
+                await batch(on, path, 300)
+            took = {name: min([await batch(on, path, requests // 3) for _ in range(5)])
+                    for name, (on, path) in routes.items()}
+            print("in-process (Quart test client, no HTTP server), us per request: "
+                  + ", ".join(f"{name} {us:.0f}" for name, us in took.items()) + "\n")
+            for name in ("bare", "guarded"):
+                on, path = routes[name]
+                profiler = cProfile.Profile()
+                profiler.enable()
+                await batch(on, path, requests)
+                profiler.disable()
+                _print_profile(pstats.Stats(profiler), name, requests)
 
     with tempfile.TemporaryDirectory(prefix="authtuna-bench-") as tmp:
         asyncio.run(run(tmp))
+
+
+def _print_profile(stats: Any, name: str, requests: int) -> None:
+    rows = [(ct / requests * 1e6, tt / requests * 1e6, f"{Path(file).name}:{line}({func})")
+            for (file, line, func), (_, _, tt, ct, _) in stats.stats.items()
+            if "quart_authtuna" in file]
+    print(f"{name}: quart_authtuna functions per request (cProfile inflates small calls), "
+          f"{requests} requests:")
+    print(f"{'cum us':>8} {'own us':>8}  function")
+    for cum, own, where in sorted(rows, reverse=True)[:20]:
+        print(f"{cum:>8.1f} {own:>8.1f}  {where}")
+    print()
 
 
 if __name__ == "__main__":

@@ -7,12 +7,13 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, ParamSpec, TypeVar
 
-from quart import current_app, g, request
+from quart import current_app, request
 
 from .core.rbac.scopes import scope_from_path as _derive_scope
 from .core.rbac.scopes import validate_scope
 from .globals import ApiKeyUser, AuthenticatedUser, _find_user
 from .web.errors import Forbidden, Unauthorized
+from .web.request_state import request_state
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -27,7 +28,7 @@ async def require_user(*, allow_publishable: bool = False) -> AuthenticatedUser:
     """
     user = _find_user()
     if not isinstance(user, AuthenticatedUser):
-        if g.get("authtuna_invalid_api_key"):
+        if request_state().invalid_api_key:
             raise Unauthorized("Invalid or expired API key.", code_name="invalid_api_key")
         raise Unauthorized()
     if isinstance(user, ApiKeyUser) and user.is_publishable and not allow_publishable:

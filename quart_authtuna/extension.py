@@ -6,13 +6,14 @@ import logging
 import os
 from typing import Any
 
-from quart import Quart, has_request_context, request, url_for
+from quart import Quart, Response, has_request_context, request, url_for
 
 from .core.service import AuthService
 from .core.settings import Settings
 from .web import handlers, security_headers, session_hook
 from .web.blueprints.assets import assets
 from .web.links import UrlMapLinks
+from .web.request_state import request_state
 
 logger = logging.getLogger("quart_authtuna")
 
@@ -42,13 +43,7 @@ class AuthTuna:
         app.extensions["authtuna"] = self
         app.before_serving(self.service.start)
         app.after_serving(self.service.close)
-        app.before_request(session_hook.load_session)
-        if settings.mfa_required_roles and settings.mfa_enabled:
-            from .web.mfa_policy import enforce_enrolment
-
-            app.before_request(enforce_enrolment)
-        app.after_request(session_hook.save_session)
-        app.after_request(security_headers.secure_response)
+        _register_hooks(app, settings, self.service)
         handlers.register(app)
         app.register_blueprint(assets)
         app.context_processor(self._template_context)
@@ -76,6 +71,27 @@ class AuthTuna:
             "authtuna_safe_next": safe_next,
             "authtuna_referrer_policy": _referrer_policy(),
         }
+
+
+def _register_hooks(app: Quart, settings: Settings, service: AuthService) -> None:
+    """One hook before and one after every request; both close over this app's settings and
+    service, so an anonymous request does not even look the extension up."""
+
+    async def authtuna_load_session() -> None:
+        await session_hook.load_session(settings, service)
+
+    async def authtuna_finish_response(response: Response) -> Response:
+        state = request_state()
+        if state.response_work():
+            session_hook.save_session(response, state, settings, service.now())
+        return security_headers.secure_response(response, state, settings)
+
+    app.before_request(authtuna_load_session)
+    if settings.mfa_required_roles and settings.mfa_enabled:
+        from .web.mfa_policy import enforce_enrolment
+
+        app.before_request(enforce_enrolment)
+    app.after_request(authtuna_finish_response)
 
 
 def _referrer_policy() -> str:

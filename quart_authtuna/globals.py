@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from quart import current_app, g
+from quart import current_app
 from werkzeug.local import LocalProxy
 
 from .core.managers.api_keys import ApiKeyPrincipal
 from .core.rbac.grants import Grants
 from .core.sessions.cache import SessionState
+from .web.request_state import RequestState, request_state
 
 
 class AnonymousUser:
@@ -94,23 +93,24 @@ class ApiKeyUser(AuthenticatedUser):
         return f"<ApiKeyUser {self.id} {self.username!r} key={self.api_key_id}>"
 
 
-def _find_user() -> Any:
-    user = g.get("authtuna_user")
-    if user is not None:
-        return user
-    principal: ApiKeyPrincipal | None = g.get("authtuna_principal")
-    if principal is not None:
-        g.authtuna_user = ApiKeyUser(principal)
-        return g.authtuna_user
-    state: SessionState | None = g.get("authtuna_state")
-    if state is None:
-        user = AnonymousUser()
-    else:
-        rbac = current_app.extensions["authtuna"].service.rbac
-        user = AuthenticatedUser(state, rbac.cached(state.user_id))
-    g.authtuna_user = user
+def _find_user() -> AuthenticatedUser | AnonymousUser:
+    """This request's user, built once from the verified session or API key."""
+    state = request_state()
+    user = state.user
+    if user is None:
+        user = state.user = _build_user(state)
     return user
 
 
+def _build_user(state: RequestState) -> AuthenticatedUser | AnonymousUser:
+    if state.principal is not None:
+        return ApiKeyUser(state.principal)
+    session = state.session
+    if session is None:
+        return AnonymousUser()
+    rbac = current_app.extensions["authtuna"].service.rbac
+    return AuthenticatedUser(session, rbac.cached(session.user_id))
+
+
 #: The signed-in user (``current_user.is_authenticated``, ``.id``, ``.username``, ``.email``).
-current_user: Any = LocalProxy(_find_user)
+current_user: AuthenticatedUser | AnonymousUser = LocalProxy(_find_user)  # type: ignore[assignment]

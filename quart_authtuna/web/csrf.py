@@ -6,13 +6,14 @@ import hmac
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from quart import current_app, g, request
+from quart import current_app, request
 from wtforms import Field
 from wtforms.csrf.core import CSRF
 from wtforms.validators import ValidationError
 
 from ..core.crypto.tokens import digest, random_token
-from .session_hook import CSRF_COOKIE, cookie_name
+from .cookies import CSRF_COOKIE, cookie_name
+from .request_state import request_state
 
 MAX_AGE = 4 * 3600
 EXPIRED = "This form has expired. Please reload the page and try again."
@@ -28,11 +29,12 @@ def _serializer() -> URLSafeTimedSerializer:
 
 def _seed() -> str:
     """This browser's CSRF seed: from its cookie, or a new one to set on the response."""
-    seed = g.get("authtuna_csrf_seed") or request.cookies.get(cookie_name(CSRF_COOKIE))
+    state = request_state()
+    seed = state.csrf_seed or request.cookies.get(cookie_name(CSRF_COOKIE))
     if not seed or len(seed) > 128:
         seed = random_token(24)
-        g.authtuna_new_csrf_seed = seed
-    g.authtuna_csrf_seed = seed
+        state.new_csrf_seed = seed
+    state.csrf_seed = seed
     return seed
 
 
@@ -42,7 +44,7 @@ def browser_seed() -> str:
 
 
 def _binding() -> dict[str, str]:
-    return {"s": digest(_seed())[:32], "u": g.get("session_id") or ""}
+    return {"s": digest(_seed())[:32], "u": request_state().session_id or ""}
 
 
 def generate_token() -> str:

@@ -18,13 +18,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Final
 
-from quart import Blueprint, current_app, g, request
+from quart import Blueprint, current_app, request
 from quart.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import csrf
 from .errors import Forbidden, Unauthorized
 from .request_body import BodyRefused, check_form, has_body, parsed_json, read_within
+from .request_state import request_state
 from .respond import json_response, render_page, wants_json
 
 #: ``account_management=EVERY_ROUTE``: the whole area manages the signed-in account.
@@ -92,11 +93,10 @@ def _is_account_route(account: frozenset[str]) -> bool:
 
 def _refuse_api_keys() -> None:
     """A bearer API key may not manage the account (password, MFA, passkeys, dashboard)."""
-    if g.get("token_method") != "BEARER":
+    state = request_state()
+    if state.token_method != "BEARER" or state.settings.api_keys_account_management:
         return
-    if current_app.extensions["authtuna"].settings.api_keys_account_management:
-        return
-    if g.get("api_key") is None:
+    if state.principal is None:
         raise Unauthorized("Invalid or expired API key.", code_name="invalid_api_key")
     raise Forbidden("API keys cannot manage the account; sign in instead.",
                     code_name="api_key_refused")
@@ -104,7 +104,7 @@ def _refuse_api_keys() -> None:
 
 async def too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
     """413 in the envelope or as a page; ``Connection: close`` when the body was not drained."""
-    headers = {"Connection": "close"} if g.get("authtuna_close") else {}
+    headers = {"Connection": "close"} if request_state().close_connection else {}
     if request.is_json or wants_json():
         body, status = json_response(413, errors=[{"code": "too_large", "param": None,
                                                    "message": _TOO_LARGE}])

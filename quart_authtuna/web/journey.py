@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from quart import current_app, g, request
+from quart import current_app, request
 from quart.typing import ResponseReturnValue
 
 from ..core.errors import AuthTunaError
 from ..core.service import AuthService
 from ..core.types import RequestMeta
 from .forms.base import AuthTunaForm
+from .request_state import request_state
 from .respond import finished, flow_failed, form_invalid, render_page
 
 R = TypeVar("R")
@@ -26,8 +27,7 @@ def service() -> AuthService:
 
 def meta() -> RequestMeta:
     """What the core needs to know about this request."""
-    value: RequestMeta = g.authtuna_meta
-    return value
+    return request_state().meta
 
 
 async def serve(form: F, template: str, run: Callable[[F], Awaitable[R]],

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import current_app, g, redirect, request, url_for
+from quart import current_app, redirect, request, url_for
 from quart.typing import ResponseReturnValue
 
 from ..core.flows.results import MfaChallenged, SignedIn, SignInResult
+from .cookies import MFA_PENDING_COOKIE, cookie_name
+from .request_state import request_state
 from .respond import finished
-from .session_hook import MFA_PENDING_COOKIE, cookie_name, set_session_cookie
+from .session_hook import set_session_cookie
 
 
 def pending_handle() -> str:
@@ -26,18 +28,19 @@ def user_json(user: Any) -> dict[str, Any]:
 async def start_session(result: SignedIn) -> None:
     """Replace any previous session of this browser with the new one; set the cookie."""
     flows = current_app.extensions["authtuna"].service
-    if g.get("session_id"):
-        await flows.flows.logout(g.session_id, reason="replaced_by_login")
+    current = request_state()
+    if current.session_id:
+        await flows.flows.logout(current.session_id, reason="replaced_by_login")
     state, cookie = flows.session_validator.issue(result.session, result.user, result.grants)
     set_session_cookie(cookie, state)
-    g.authtuna_clear_pending = bool(pending_handle())
-    g.authtuna_device_token = result.device_token
+    current.clear_mfa_pending = bool(pending_handle())
+    current.device_token = result.device_token
 
 
 async def answer_sign_in(result: SignInResult, form: Any, target: str) -> ResponseReturnValue:
     """Signed in: the cookie and the target. MFA next: the challenge page (or its token)."""
     if isinstance(result, MfaChallenged):
-        g.authtuna_pending = result.handle
+        request_state().mfa_pending = result.handle
         challenge = url_for("authtuna_mfa.challenge", next=target)
         data = {"mfa_required": True, "mfa_token": result.handle, "next": challenge}
         return finished(form, redirect(challenge), data)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from quart import current_app, g, redirect, request, url_for
+from quart import current_app, redirect, request, url_for
 from quart.typing import ResponseReturnValue
 
+from .request_state import request_state
 from .respond import json_response, wants_json
 
 #: Endpoints a user who must enrol may still reach.
@@ -15,7 +16,7 @@ _ALLOWED = frozenset({"authtuna_auth.logout", "authtuna_auth.reauthenticate",
 
 async def enforce_enrolment() -> ResponseReturnValue | None:
     """``before_request``: send users holding an MFA-required role to the setup page."""
-    state = g.get("authtuna_state")
+    state = request_state().session
     settings = current_app.extensions["authtuna"].settings
     if state is None or state.mfa_enabled or not settings.mfa_required_roles:
         return None

@@ -7,8 +7,10 @@ import asyncio
 import json
 from typing import Any
 
-from quart import g, request
+from quart import request
 from werkzeug.exceptions import RequestEntityTooLarge, RequestTimeout
+
+from .request_state import UNREAD, request_state
 
 #: Largest body an authtuna route reads; auth forms and WebAuthn JSON are a few KiB.
 BODY_LIMIT = 64 * 1024
@@ -20,7 +22,6 @@ DEFAULT_DRAIN_BYTES = 16 * 1024 * 1024
 #: stored, so a NUL there is not refused; everywhere else it is (PostgreSQL rejects it).
 REDIRECT_FIELDS = frozenset({"next"})
 _NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})
-_JSON_CACHE = "authtuna_json_body"
 
 
 class BodyRefused(Exception):
@@ -55,7 +56,7 @@ async def read_within(limit: int = BODY_LIMIT) -> bool:
                 if len(received) > limit:
                     return await drain()
     except RequestEntityTooLarge:  # over the app's MAX_CONTENT_LENGTH: Quart stopped reading
-        g.authtuna_close = True
+        request_state().close_connection = True
         return False
     except TimeoutError as exc:
         raise RequestTimeout() from exc
@@ -68,10 +69,10 @@ async def read_within(limit: int = BODY_LIMIT) -> bool:
 async def drain(announced: int | None = None) -> bool:
     """Read and discard the rest of a refused body, so the client is not reset mid-upload
     and reads the 4xx. Bounded by the app's MAX_CONTENT_LENGTH and :data:`DRAIN_SECONDS`;
-    past either bound ``g.authtuna_close`` asks for ``Connection: close``. Returns False."""
+    past either bound ``close_connection`` asks for ``Connection: close``. Returns False."""
     budget = request.max_content_length or DEFAULT_DRAIN_BYTES
     if announced is not None and announced > budget:
-        g.authtuna_close = True
+        request_state().close_connection = True
         return False
     seen = 0
     try:
@@ -84,7 +85,7 @@ async def drain(announced: int | None = None) -> bool:
                 return False
     except (TimeoutError, RequestEntityTooLarge):
         pass
-    g.authtuna_close = True
+    request_state().close_connection = True
     return False
 
 
@@ -103,8 +104,9 @@ async def parsed_json() -> Any:
     Raises BodyRefused for invalid UTF-8, syntax errors, nesting too deep for the parser,
     NaN/Infinity, integers too long to convert, lone surrogates and NUL characters.
     """
-    if _JSON_CACHE in g:
-        return g.get(_JSON_CACHE)
+    state = request_state()
+    if state.json_body is not UNREAD:
+        return state.json_body
     value = None
     if request.is_json:
         raw = await request.get_data(cache=True)
@@ -113,7 +115,7 @@ async def parsed_json() -> Any:
             _check_strings(value)
         except (ValueError, RecursionError) as exc:
             raise BodyRefused(400, "invalid_json", "The request body is not valid JSON.") from exc
-    setattr(g, _JSON_CACHE, value)
+    state.json_body = value
     return value
 
 

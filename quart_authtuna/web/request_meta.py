@@ -1,4 +1,6 @@
-"""RequestMeta from a Quart request: client IP through trusted proxies, device, region."""
+"""RequestMeta from a Quart request: client IP through trusted proxies, device, region.
+
+Built on first use through :attr:`.request_state.RequestState.meta`, never eagerly."""
 
 from __future__ import annotations
 
@@ -66,8 +68,10 @@ def describe_device(user_agent: str) -> str:
     return f"{browser} on {system}"
 
 
-def request_meta(request: Request, settings: Settings) -> RequestMeta:
-    """Everything the core needs to know about who sent this request."""
+def request_meta(request: Request, settings: Settings, *, device_token: str | None = None
+                 ) -> RequestMeta:
+    """Everything the core needs to know about who sent this request; ``device_token`` is
+    the browser's trusted-device cookie, if any."""
     # Read the request (often a context-local proxy) once: this runs on every request.
     headers, peer, proxies = request.headers, request.remote_addr, settings.trusted_proxies
     ip = _client_ip(peer, headers, proxies)
@@ -79,4 +83,4 @@ def request_meta(request: Request, settings: Settings) -> RequestMeta:
     material = "\n".join(headers.get(h, "") for h in settings.fingerprint_headers)
     fingerprint = hashlib.sha256(material.encode("utf-8", "replace")).hexdigest()[:32]
     return RequestMeta(ip_address=ip, user_agent=user_agent, device=describe_device(user_agent),
-                       region=region, fingerprint=fingerprint)
+                       region=region, fingerprint=fingerprint, device_token=device_token)

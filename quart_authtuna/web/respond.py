@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from quart import current_app, g, jsonify, render_template, request
+from quart import current_app, jsonify, render_template, request
 from quart.typing import ResponseReturnValue
 
 from .errors import envelope
+from .request_state import request_state
 
 
 def wants_json() -> bool:
     """JSON for API clients: a JSON body, a bearer token, or Accept preferring JSON."""
-    if request.is_json or g.get("token_method") == "BEARER":
+    if request.is_json or request_state().token_method == "BEARER":
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"

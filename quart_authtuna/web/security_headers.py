@@ -3,9 +3,10 @@ SECURE_APP_RESPONSES no caching of signed-in answers and no framing of the app's
 
 from __future__ import annotations
 
-from quart import Response, current_app, g, request
+from quart import Response, request
 
 from ..core.settings import Settings
+from .request_state import RequestState
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -30,18 +31,19 @@ def apply(response: Response, settings: Settings) -> Response:
     return response
 
 
-def apply_app(response: Response) -> Response:
+def apply_app(response: Response, signed_in: bool) -> Response:
     """SECURE_APP_RESPONSES for the app's own routes.
 
-    A response to a signed-in request (session cookie or API key) that sets no Cache-Control
-    gets ``no-store`` (static files excepted); an HTML response that sets neither
-    X-Frame-Options nor a CSP ``frame-ancestors`` gets ``DENY`` and ``'none'``.
+    A response to a ``signed_in`` request (session cookie or API key) that sets no
+    Cache-Control gets ``no-store`` (static files excepted); an HTML response that sets neither
+    X-Frame-Options nor a CSP ``frame-ancestors`` gets ``DENY`` and ``'none'``. An anonymous
+    answer that is not HTML is left as it is.
     """
     headers = response.headers
-    endpoint = request.endpoint or ""
-    if (g.get("user_id") is not None and "Cache-Control" not in headers
-            and endpoint != "static" and not endpoint.endswith(".static")):
-        headers["Cache-Control"] = "no-store"
+    if signed_in and "Cache-Control" not in headers:
+        endpoint = request.endpoint or ""
+        if endpoint != "static" and not endpoint.endswith(".static"):
+            headers["Cache-Control"] = "no-store"
     if response.mimetype == "text/html" and "X-Frame-Options" not in headers:
         policy = headers.get("Content-Security-Policy")
         if policy is None:
@@ -55,10 +57,11 @@ def apply_app(response: Response) -> Response:
 
 def is_authtuna_route(settings: Settings) -> bool:
     """A route of an authtuna area, or an unknown path or method under an area's prefix."""
-    blueprint = request.blueprint
-    if blueprint is not None:
-        return blueprint.startswith(_AREA)
-    if request.url_rule is not None or settings.only_middleware:
+    rule = request.url_rule
+    if rule is not None:  # the blueprint (the endpoint up to its last dot) is authtuna_<area>
+        endpoint = rule.endpoint
+        return endpoint.startswith(_AREA) and "." in endpoint
+    if settings.only_middleware:
         return False
     path = request.path
     return any(path == prefix or path.startswith(prefix + "/")
@@ -73,14 +76,13 @@ def area_prefixes(settings: Settings) -> tuple[str, ...]:
     return tuple(p.rstrip("/") for p, on in areas if on and p.strip("/"))
 
 
-async def secure_response(response: Response) -> Response:
-    """App-wide ``after_request``: authtuna routes get :func:`apply`, the app's own routes
+def secure_response(response: Response, state: RequestState, settings: Settings) -> Response:
+    """After every request: authtuna routes get :func:`apply`, the app's own routes
     :func:`apply_app` (SECURE_APP_RESPONSES); a response ending the session clears site data."""
-    settings = current_app.extensions["authtuna"].settings
-    if g.get("authtuna_cookie") == "":  # clear_session_cookie(): the session ended here
+    if state.new_session_cookie == "":  # clear_session_cookie(): the session ended here
         response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
     if is_authtuna_route(settings):
         return apply(response, settings)
     if settings.secure_app_responses:
-        return apply_app(response)
+        return apply_app(response, state.user_id is not None)
     return response

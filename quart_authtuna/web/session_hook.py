@@ -1,65 +1,62 @@
-"""before_request: who is this (cookie or bearer)? after_request: write the cookie if it changed."""
+"""before_request: who is this (cookie or bearer)? after_request: write the cookies that changed.
+
+Both work on this request's :class:`~.request_state.RequestState`. A request without a
+Cookie or Authorization header costs one scan of its header names and nothing else.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from collections.abc import Iterable
 from typing import Any
 
-from quart import Response, current_app, g, request
+from quart import Response, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import ServiceUnavailable
 
 from ..core.sessions.cache import SessionState
 from ..core.settings import Settings
-from .request_meta import request_meta
+from .cookies import CSRF_COOKIE, MFA_PENDING_COOKIE, cookie_name
+from .request_state import RequestState, new_request_state, request_state
 
 logger = logging.getLogger("quart_authtuna")
-
-#: Base names of the CSRF seed and pending-MFA cookies (the session's is SESSION_TOKEN_NAME);
-#: read and write them only through :func:`cookie_name`.
-CSRF_COOKIE = "authtuna_csrf"
-MFA_PENDING_COOKIE = "authtuna_mfa"
+_CREDENTIALS = (b"cookie", b"authorization")
 
 
-def cookie_name(base: str, settings: Settings | None = None) -> str:
-    """``__Host-<base>`` when the cookie is Secure without a Domain (and COOKIE_HOST_PREFIX is
-    on): the browser then refuses it from subdomains and plain-http pages. Else ``base``."""
-    settings = settings or current_app.extensions["authtuna"].settings
-    if (settings.cookie_host_prefix and settings.session_secure
-            and not settings.session_cookie_domain and not base.startswith("__")):
-        return f"__Host-{base}"
-    return base
+def _may_carry_credentials(headers: Iterable[tuple[bytes, bytes]]) -> bool:
+    """Whether the raw ASGI headers (lower-case names) hold a Cookie or Authorization."""
+    return any(name in _CREDENTIALS for name, _ in headers)
 
 
-async def load_session() -> None:
-    """Set ``g.user_id``, ``g.session_id``, ``g.token_method`` and friends for this request."""
-    ext = current_app.extensions["authtuna"]
-    settings = ext.settings
-    meta = replace(request_meta(request, settings), device_token=request.cookies.get(
-        cookie_name(settings.device_cookie_name, settings)))
-    g.authtuna_meta = meta
-    g.user_ip_address = meta.ip_address
-    g.device_data = {"device": meta.device, "region": meta.region}
-    g.user_id = g.session_id = g.token_method = g.api_key = None
-    token = bearer_token() if settings.strategy.upper() != "COOKIE" else None
-    if token is not None:
-        await _load_api_key(ext.service, token)
-        return  # a bearer header wins over the cookie (upstream's AUTO)
+async def load_session(settings: Settings, service: Any) -> RequestState:
+    """Start this request's state and fill in who is asking: a valid bearer API key, or a
+    valid session cookie (verified against the database only once per interval)."""
+    state = new_request_state(settings)
+    if not _may_carry_credentials(request.scope.get("headers", ())):
+        return state
+    strategy = settings.strategy.upper()
+    if strategy != "COOKIE":
+        token = bearer_token()
+        if token is not None:
+            await _load_api_key(service, state, token)
+            return state  # a bearer header wins over the cookie (upstream's AUTO)
+    if strategy == "BEARER":
+        return state
     cookie = request.cookies.get(cookie_name(settings.session_token_name, settings))
-    if settings.strategy.upper() == "BEARER" or not cookie:
-        return
+    if not cookie:
+        return state
     try:
-        verdict = await ext.service.session_validator.validate(cookie, meta)
+        verdict = await service.session_validator.validate(cookie, state.meta)
     except (SQLAlchemyError, OSError) as exc:
         logger.error("session verification failed: %s", type(exc).__name__)
         raise ServiceUnavailable("Authentication is temporarily unavailable.") from exc
-    g.authtuna_verdict = verdict
+    state.verdict = verdict
     if verdict.state is not None:
-        g.authtuna_state = verdict.state
-        g.user_id = verdict.state.user_id
-        g.session_id = verdict.state.session_id
-        g.token_method = "COOKIE"
+        state.session = verdict.state
+        state.user_id = verdict.state.user_id
+        state.session_id = verdict.state.session_id
+        state.token_method = "COOKIE"
+    return state
 
 
 def bearer_token() -> str | None:
@@ -70,35 +67,35 @@ def bearer_token() -> str | None:
     return credentials.strip()
 
 
-async def _load_api_key(service: Any, plaintext: str) -> None:
+async def _load_api_key(service: Any, state: RequestState, plaintext: str) -> None:
     """Validate the key once for this request; an invalid key leaves the request anonymous.
 
-    ``g.token_method`` is ``"BEARER"`` either way, so guarded routes answer 401 in JSON.
+    ``token_method`` is ``"BEARER"`` either way, so guarded routes answer 401 in JSON.
     """
-    g.token_method = "BEARER"
+    state.token_method = "BEARER"
     try:
         principal = await service.api_keys.validate_key(plaintext)
     except (SQLAlchemyError, OSError) as exc:
         logger.error("api key verification failed: %s", type(exc).__name__)
         raise ServiceUnavailable("Authentication is temporarily unavailable.") from exc
     if principal is None:
-        g.authtuna_invalid_api_key = True
+        state.invalid_api_key = True
         return
-    g.authtuna_principal = principal
-    g.user_id = principal.user_id
-    g.api_key = principal.key_id
+    state.principal = principal
+    state.user_id = principal.user_id
 
 
-def set_session_cookie(value: str, state: SessionState | None = None) -> None:
+def set_session_cookie(value: str, session: SessionState | None = None) -> None:
     """Send ``value`` as the session cookie on this response (after login); it lives as long
-    as ``state``'s session (without a state: as long as a new session)."""
-    g.authtuna_cookie = value
-    g.authtuna_cookie_state = state
+    as ``session`` (without one: as long as a new session)."""
+    state = request_state()
+    state.new_session_cookie = value
+    state.new_session = session
 
 
 def clear_session_cookie() -> None:
     """Delete the session cookie on this response (after logout)."""
-    g.authtuna_cookie = ""
+    request_state().new_session_cookie = ""
 
 
 def _max_age(settings: Settings, state: SessionState | None, now: float) -> int:
@@ -108,38 +105,34 @@ def _max_age(settings: Settings, state: SessionState | None, now: float) -> int:
     return max(0, int(min(state.etime, state.e_abs_time) - now))
 
 
-async def save_session(response: Response) -> Response:
-    """Write or delete the session cookie, only when it changed; it lives as long as the
-    session, and each re-issue renews that."""
-    ext = current_app.extensions["authtuna"]
-    settings = ext.settings
-    pending = g.get("authtuna_cookie")
-    verdict = g.get("authtuna_verdict")
+def save_session(response: Response, state: RequestState, settings: Settings, now: float
+                 ) -> None:
+    """Write or delete the cookies this request changed (call it only when
+    :meth:`~.request_state.RequestState.response_work` says so). The session cookie lives
+    as long as the session, and each re-issue renews that."""
     name = cookie_name(settings.session_token_name, settings)
-    options = {"path": "/", "domain": settings.session_cookie_domain,
-               "secure": settings.session_secure, "httponly": True,
-               "samesite": settings.session_same_site.capitalize()}
-    if pending:
-        max_age = _max_age(settings, g.get("authtuna_cookie_state"), ext.service.now())
-        response.set_cookie(name, pending, max_age=max_age, **options)
-    elif pending == "" or (verdict is not None and verdict.clear_cookie):
+    options: dict[str, Any] = {
+        "path": "/", "domain": settings.session_cookie_domain, "secure": settings.session_secure,
+        "httponly": True, "samesite": settings.session_same_site.capitalize()}
+    new, verdict = state.new_session_cookie, state.verdict
+    if new:
+        response.set_cookie(name, new, max_age=_max_age(settings, state.new_session, now),
+                            **options)
+    elif new == "" or (verdict is not None and verdict.clear_cookie):
         response.delete_cookie(name, **options)
     elif verdict is not None and verdict.cookie:
-        max_age = _max_age(settings, verdict.state, ext.service.now())
-        response.set_cookie(name, verdict.cookie, max_age=max_age, **options)
-    lax = {"path": "/", "domain": settings.session_cookie_domain,
-           "secure": settings.session_secure, "httponly": True, "samesite": "Lax"}
-    pending = g.get("authtuna_pending")
-    if pending:
-        response.set_cookie(cookie_name(MFA_PENDING_COOKIE, settings), pending, max_age=300,
-                            **lax)
-    elif g.get("authtuna_clear_pending"):
+        response.set_cookie(name, verdict.cookie, max_age=_max_age(settings, verdict.state, now),
+                            **options)
+    lax: dict[str, Any] = {"path": "/", "domain": settings.session_cookie_domain,
+                           "secure": settings.session_secure, "httponly": True, "samesite": "Lax"}
+    if state.mfa_pending:
+        response.set_cookie(cookie_name(MFA_PENDING_COOKIE, settings), state.mfa_pending,
+                            max_age=300, **lax)
+    elif state.clear_mfa_pending:
         response.delete_cookie(cookie_name(MFA_PENDING_COOKIE, settings), **lax)
-    device = g.get("authtuna_device_token")
-    if device:
-        response.set_cookie(cookie_name(settings.device_cookie_name, settings), device,
-                            max_age=settings.device_trust_lifetime_seconds, **lax)
-    seed = g.get("authtuna_new_csrf_seed")
-    if seed:
-        response.set_cookie(cookie_name(CSRF_COOKIE, settings), seed, **lax)
-    return response
+    if state.device_token:
+        response.set_cookie(cookie_name(settings.device_cookie_name, settings),
+                            state.device_token, max_age=settings.device_trust_lifetime_seconds,
+                            **lax)
+    if state.new_csrf_seed:
+        response.set_cookie(cookie_name(CSRF_COOKIE, settings), state.new_csrf_seed, **lax)

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from quart import Quart, g, request
+from quart import Quart, request
 from quart.typing import TestAppProtocol as AppUnderTest
 from sqlalchemy import event
 
 from quart_authtuna import current_user, login_required, permission_required, role_required
 from quart_authtuna.core import AuthService
 from quart_authtuna.core.db.models import ApiKey, User
+from quart_authtuna.web.request_state import request_state
 from tests._support.clock import FakeClock
 from tests._support.databases import database_overrides
 from tests.integration.conftest import build_app
@@ -29,8 +30,9 @@ def build_key_app(overrides: dict[str, Any]) -> Quart:
 
     @app.get("/whoami")
     async def whoami() -> dict[str, Any]:
+        state = request_state()
         return {"authenticated": current_user.is_authenticated, "id": current_user.id,
-                "token_method": g.token_method, "api_key": g.api_key}
+                "token_method": state.token_method, "api_key": state.api_key_id}
 
     @app.get("/public-ok")
     @login_required(allow_publishable=True)

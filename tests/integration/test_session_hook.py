@@ -10,11 +10,11 @@ import asyncio
 from typing import Any
 
 import pytest
-from quart import g
 from sqlalchemy import select, text
 
 from quart_authtuna.core import AuthService
 from quart_authtuna.core.db.models import User, UserSession
+from quart_authtuna.web.request_state import request_state
 from tests._support.clock import FakeClock
 from tests._support.queries import count_queries
 from tests._support.web import submit
@@ -360,7 +360,8 @@ async def test_other_user_agent_racing_a_verification_is_refused(
 def _whoami_route(quart_app: Any) -> None:
     @quart_app.get("/whoami")
     async def whoami() -> dict[str, Any]:
-        return {"ip": g.user_ip_address, "region": g.device_data["region"]}
+        meta = request_state().meta
+        return {"ip": meta.ip_address, "region": meta.region}
 
 
 @pytest.mark.parametrize(("proxies", "peer", "forwarded", "expected"), [

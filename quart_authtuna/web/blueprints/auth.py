@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quart import g, redirect, request, url_for
+from quart import redirect, request, url_for
 from quart.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound
 
@@ -20,6 +20,7 @@ from ..guards import authtuna_blueprint
 from ..journey import message, meta, serve, service
 from ..login_outcome import answer_sign_in, user_json
 from ..redirects import safe_next
+from ..request_state import request_state
 from ..respond import finished, json_response, render_page
 from ..session_hook import clear_session_cookie
 
@@ -46,7 +47,7 @@ async def logout() -> ResponseReturnValue:
     if not form.is_json and not form.csrf_token.validate(form):
         return await render_page("errors/error.html", 400, status=400, title="Expired form",
                                  message="Please reload the page and sign out again.")
-    await service().flows.logout(g.get("session_id"))
+    await service().flows.logout(request_state().session_id)
     clear_session_cookie()
     return finished(form, redirect(url_for("authtuna_auth.login")), {"logged_out": True})
 
@@ -106,10 +107,11 @@ async def reset_password() -> ResponseReturnValue:
 @auth.route("/change-password", methods=["GET", "POST"])
 @login_required
 async def change_password() -> ResponseReturnValue:
+    state = request_state()
     return await serve(
         await ChangePasswordForm.from_request(), "auth/change_password.html",
-        lambda f: service().flows.passwords.change(g.user_id, f.current_password.data,
-                                                   f.new_password.data, meta(), g.session_id),
+        lambda f: service().flows.passwords.change(state.user_id, f.current_password.data,
+                                                   f.new_password.data, meta(), state.session_id),
         lambda f, _: message(f, {"password_changed": True}, "Password changed",
                              "Your other sessions were signed out.", link=("/", "Continue")),
         rename=_NEW_PASSWORD)
@@ -155,9 +157,10 @@ async def user_info() -> ResponseReturnValue:
 @login_required
 async def reauthenticate() -> ResponseReturnValue:
     form = await ReauthenticateForm.from_request(next=request.args.get("next", ""))
+    state = request_state()
     return await serve(
         form, "auth/reauthenticate.html",
-        lambda f: service().flows.reauthenticate(g.user_id, g.session_id, f.password.data,
+        lambda f: service().flows.reauthenticate(state.user_id, state.session_id, f.password.data,
                                                  meta()),
         _back_to_target)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import current_app, g, redirect, request, url_for
+from quart import current_app, redirect, request, url_for
 from quart.typing import ResponseReturnValue
 
 from ...core.errors import AuthTunaError, TokenError
@@ -14,6 +14,7 @@ from ..guards import EVERY_ROUTE, authtuna_blueprint
 from ..journey import meta, service
 from ..login_outcome import answer_sign_in, pending_handle
 from ..redirects import safe_next
+from ..request_state import request_state
 from ..respond import finished, flow_failed, form_invalid, json_response, render_page
 
 mfa = authtuna_blueprint("authtuna_mfa", __name__, account_management=EVERY_ROUTE)
@@ -25,13 +26,14 @@ async def setup() -> ResponseReturnValue:
     """GET: a new secret with its QR code. POST: confirm a code, then show recovery codes."""
     form = await CodeForm.from_request()
     if request.method == "GET":
-        totp = await service().mfa.setup_totp(g.user_id)
+        totp = await service().mfa.setup_totp(request_state().user_id)
         return await render_page("mfa/setup.html", form=form, totp=totp)
     if not form.validate():
         return await form_invalid(form, "mfa/setup.html", totp=None)
     try:
-        codes = await service().mfa.verify_and_enable_totp(g.user_id, form.code.data,
-                                                           g.user_ip_address, g.session_id)
+        state = request_state()
+        codes = await service().mfa.verify_and_enable_totp(state.user_id, form.code.data,
+                                                           state.meta.ip_address, state.session_id)
     except AuthTunaError as exc:
         return await flow_failed(exc, form, "mfa/setup.html", totp=None)
     html = await render_page("mfa/recovery_codes.html", codes=codes, enabled=True)
@@ -84,7 +86,7 @@ async def _complete(form: Any, handle: str, page: str, target: str) -> ResponseR
     try:
         result = await service().flows.mfa_challenge.with_code(handle, form.code.data, meta())
     except AuthTunaError as exc:
-        g.authtuna_clear_pending = isinstance(exc, TokenError)
+        request_state().clear_mfa_pending = isinstance(exc, TokenError)
         return await flow_failed(exc, form, page)
     return await answer_sign_in(result, form, target)
 
@@ -97,7 +99,8 @@ async def disable() -> ResponseReturnValue:
     if not form.validate():
         return await form_invalid(form, "mfa/disable.html")
     try:
-        await service().mfa.disable_mfa(g.user_id, form.code.data, g.user_ip_address)
+        state = request_state()
+        await service().mfa.disable_mfa(state.user_id, form.code.data, state.meta.ip_address)
     except AuthTunaError as exc:
         return await flow_failed(exc, form, "mfa/disable.html")
     return finished(form, redirect(_settings_url()), {"mfa_enabled": False})
@@ -117,7 +120,8 @@ async def regenerate_codes() -> ResponseReturnValue:
     if not form.is_json and not form.csrf_token.validate(form):
         return await form_invalid(form, "mfa/disable.html")
     try:
-        codes = await service().mfa.regenerate_recovery_codes(g.user_id, g.user_ip_address)
+        state = request_state()
+        codes = await service().mfa.regenerate_recovery_codes(state.user_id, state.meta.ip_address)
     except AuthTunaError as exc:
         return await flow_failed(exc, form, "mfa/disable.html")
     html = await render_page("mfa/recovery_codes.html", codes=codes)
@@ -127,8 +131,9 @@ async def regenerate_codes() -> ResponseReturnValue:
 @mfa.get("/status")
 @login_required
 async def status() -> ResponseReturnValue:
-    remaining = await service().mfa.remaining_recovery_codes(g.user_id)
-    user = await service().users.get_by_id(g.user_id)
+    user_id = request_state().user_id
+    remaining = await service().mfa.remaining_recovery_codes(user_id)
+    user = await service().users.get_by_id(user_id)
     return json_response(200, data={"mfa_enabled": bool(user and user.mfa_enabled),
                                     "recovery_codes_left": remaining})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import g, redirect, request, url_for
+from quart import redirect, request, url_for
 from quart.typing import ResponseReturnValue
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 
@@ -18,6 +18,7 @@ from ..guards import EVERY_ROUTE, authtuna_blueprint
 from ..journey import meta, service
 from ..login_outcome import answer_sign_in, pending_handle
 from ..request_body import json_object
+from ..request_state import request_state
 from ..respond import json_response, wants_json
 
 passkeys = authtuna_blueprint("authtuna_passkeys", __name__, account_management=EVERY_ROUTE,
@@ -45,7 +46,7 @@ def passkey_json(row: Any) -> dict[str, Any]:
 @passkeys.post("/register-options")
 @fresh_login_required
 async def register_options() -> ResponseReturnValue:
-    user = await service().users.get_by_id(g.user_id)
+    user = await service().users.get_by_id(request_state().user_id)
     assert user is not None
     return json_response(200, data=await service().passkeys.registration_options(user, _binding()))
 
@@ -54,10 +55,11 @@ async def register_options() -> ResponseReturnValue:
 @fresh_login_required
 async def register() -> ResponseReturnValue:
     body = await _body()
+    state = request_state()
     try:
-        row = await service().passkeys.register(g.user_id, body.get("credential") or {}, _binding(),
-                                            str(body.get("nickname") or "Passkey"),
-                                            g.user_ip_address)
+        row = await service().passkeys.register(state.user_id, body.get("credential") or {},
+                                                _binding(), str(body.get("nickname") or "Passkey"),
+                                                state.meta.ip_address)
     except AuthTunaError as exc:
         return _failed(exc)
     return json_response(201, data={"passkey": passkey_json(row)})
@@ -107,7 +109,7 @@ async def mfa_login() -> ResponseReturnValue:
 @passkeys.get("/")
 @login_required
 async def list_passkeys() -> ResponseReturnValue:
-    rows = await service().passkeys.list(g.user_id)
+    rows = await service().passkeys.list(request_state().user_id)
     return json_response(200, data={"passkeys": [passkey_json(r) for r in rows]})
 
 
@@ -116,8 +118,8 @@ async def list_passkeys() -> ResponseReturnValue:
 async def rename(credential_id: str) -> ResponseReturnValue:
     data = await _body() if request.is_json else await request.form
     try:
-        await service().passkeys.rename(g.user_id, _raw_id(credential_id),
-                                    str(data.get("nickname", "")))
+        await service().passkeys.rename(request_state().user_id, _raw_id(credential_id),
+                                        str(data.get("nickname", "")))
     except AuthTunaError as exc:
         return _failed(exc)
     return _done({"renamed": True})
@@ -126,8 +128,10 @@ async def rename(credential_id: str) -> ResponseReturnValue:
 @passkeys.post("/<credential_id>/delete")
 @fresh_login_required
 async def delete(credential_id: str) -> ResponseReturnValue:
+    state = request_state()
     try:
-        await service().passkeys.delete(g.user_id, _raw_id(credential_id), g.user_ip_address)
+        await service().passkeys.delete(state.user_id, _raw_id(credential_id),
+                                        state.meta.ip_address)
     except AuthTunaError as exc:
         return _failed(exc)
     return _done({"deleted": True})

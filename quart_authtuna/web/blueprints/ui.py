@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from quart import current_app, g
+from quart import current_app
 from quart.typing import ResponseReturnValue
 
 from ...core.service import AuthService
 from ...decorators import login_required
 from ..guards import EVERY_ROUTE, authtuna_blueprint
+from ..request_state import request_state
 from ..respond import render_page
 from .passkeys import passkey_json
 
@@ -32,7 +33,7 @@ def svc() -> AuthService:
 async def settings() -> ResponseReturnValue:
     """Password, two-factor authentication and passkeys."""
     service, config = svc(), current_app.extensions["authtuna"].settings
-    user = await service.users.get_by_id(g.user_id)
+    user = await service.users.get_by_id(request_state().user_id)
     assert user is not None
     keys = [passkey_json(row) for row in await service.passkeys.list(user.id)] \
         if config.passkeys_enabled else []

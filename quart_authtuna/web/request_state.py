@@ -1,0 +1,115 @@
+"""What authtuna knows about the current request, and what it must do to the response.
+
+One object per request, kept at ``g.authtuna`` and read only through :func:`request_state`.
+The session hook fills in who is asking; views and hooks record the cookies to write. Nothing
+else of authtuna's lives on ``g``: names such as ``user_id`` there belong to the application
+(read the signed-in user as ``current_user``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from quart import current_app, g, request
+
+from ..core.settings import Settings
+from ..core.types import RequestMeta
+from .cookies import cookie_name
+from .request_meta import request_meta
+
+if TYPE_CHECKING:
+    from ..core.managers.api_key_cache import ApiKeyPrincipal
+    from ..core.sessions.cache import SessionState
+    from ..core.sessions.validator import Verdict
+    from ..globals import AnonymousUser, AuthenticatedUser
+
+#: ``json_body`` before the body was decoded.
+UNREAD: Any = object()
+
+
+@dataclass(slots=True, eq=False)
+class RequestState:
+    """Authtuna's state for one request (see :func:`request_state`)."""
+
+    settings: Settings = field(repr=False)
+
+    # -- who is asking (set by the session hook before the view) ---------------------------
+    #: ``"COOKIE"`` for a valid session cookie, ``"BEARER"`` for any bearer header (valid
+    #: or not: guarded routes then answer 401 in JSON), else None.
+    token_method: Literal["COOKIE", "BEARER"] | None = None
+    #: The signed-in user's id (session or API key), else None.
+    user_id: str | None = None
+    #: The session's stored id (the digest of the cookie's id), else None.
+    session_id: str | None = None
+    #: The verified session (no database access to read it).
+    session: SessionState | None = None
+    #: The validator's answer for the session cookie, which may rotate or clear it.
+    verdict: Verdict | None = None
+    #: The API key this request presented, when valid.
+    principal: ApiKeyPrincipal | None = None
+    #: A bearer key was presented and refused.
+    invalid_api_key: bool = False
+    #: ``current_user`` once built for this request.
+    user: AuthenticatedUser | AnonymousUser | None = None
+
+    # -- what to do to the response (read by the after-request hook) ----------------------
+    #: The session cookie to send (``""`` deletes it: the session ended); None keeps it.
+    new_session_cookie: str | None = None
+    #: The session the new cookie belongs to (its lifetime sets the cookie's Max-Age).
+    new_session: SessionState | None = None
+    #: Handle of a pending MFA sign-in, set in its short-lived cookie.
+    mfa_pending: str | None = None
+    #: Delete the pending MFA cookie (the sign-in finished or failed for good).
+    clear_mfa_pending: bool = False
+    #: A trusted-device token to remember in its cookie.
+    device_token: str | None = None
+    #: This browser's CSRF seed, once read or made for this request.
+    csrf_seed: str | None = None
+    #: A CSRF seed made for this request, to set in its cookie.
+    new_csrf_seed: str | None = None
+    #: The body was not drained: answer with ``Connection: close``.
+    close_connection: bool = False
+    #: The decoded JSON body (:data:`UNREAD` until decoded; None without a JSON body).
+    json_body: Any = UNREAD
+
+    _meta: RequestMeta | None = field(default=None, repr=False)
+
+    @property
+    def meta(self) -> RequestMeta:
+        """Client IP (through trusted proxies), device, region, fingerprint and device cookie,
+        computed on first use: a request that needs none of them pays nothing."""
+        meta = self._meta
+        if meta is None:
+            settings = self.settings
+            device = request.cookies.get(cookie_name(settings.device_cookie_name, settings))
+            meta = self._meta = request_meta(request, settings, device_token=device)
+        return meta
+
+    @property
+    def api_key_id(self) -> str | None:
+        """The id of the valid API key this request presented, else None."""
+        return None if self.principal is None else self.principal.key_id
+
+    def response_work(self) -> bool:
+        """Whether the response needs any cookie written or deleted."""
+        verdict = self.verdict
+        return (self.new_session_cookie is not None or self.mfa_pending is not None
+                or self.clear_mfa_pending or self.device_token is not None
+                or self.new_csrf_seed is not None
+                or (verdict is not None and (verdict.cookie is not None or verdict.clear_cookie)))
+
+
+def request_state() -> RequestState:
+    """This request's :class:`RequestState` (made on first use, e.g. outside a request)."""
+    try:
+        state: RequestState = g.authtuna
+    except AttributeError:
+        state = g.authtuna = RequestState(current_app.extensions["authtuna"].settings)
+    return state
+
+
+def new_request_state(settings: Settings) -> RequestState:
+    """Start this request's state afresh (the session hook, before anything reads it)."""
+    state = g.authtuna = RequestState(settings)
+    return state
