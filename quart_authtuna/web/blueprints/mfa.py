@@ -9,9 +9,10 @@ from quart.typing import ResponseReturnValue
 
 from ...core.errors import AuthTunaError, TokenError
 from ...decorators import fresh_login_required, login_required
+from ..forms.base import AuthTunaForm
 from ..forms.mfa import CodeForm, ValidateLoginForm
 from ..guards import EVERY_ROUTE, authtuna_blueprint
-from ..journey import meta, service
+from ..journey import meta, serve, service
 from ..login_outcome import answer_sign_in, pending_handle
 from ..redirects import safe_next
 from ..request_state import request_state
@@ -24,20 +25,30 @@ mfa = authtuna_blueprint("authtuna_mfa", __name__, account_management=EVERY_ROUT
 @fresh_login_required
 async def setup() -> ResponseReturnValue:
     """GET: a new secret with its QR code. POST: confirm a code, then show recovery codes."""
-    form = await CodeForm.from_request()
-    if request.method == "GET":
-        totp = await service().mfa.setup_totp(request_state().user_id)
-        return await render_page("mfa/setup.html", form=form, totp=totp)
-    if not form.validate():
-        return await form_invalid(form, "mfa/setup.html", totp=None)
-    try:
-        state = request_state()
-        codes = await service().mfa.verify_and_enable_totp(state.user_id, form.code.data,
-                                                           state.meta.ip_address, state.session_id)
-    except AuthTunaError as exc:
-        return await flow_failed(exc, form, "mfa/setup.html", totp=None)
-    html = await render_page("mfa/recovery_codes.html", codes=codes, enabled=True)
-    return finished(form, html, {"recovery_codes": codes, "other_sessions_ended": True})
+    state = request_state()
+    totp = (await service().mfa.setup_totp(_user_id()) if request.method == "GET" else None)
+    return await serve(
+        await CodeForm.from_request(), "mfa/setup.html",
+        lambda f: service().mfa.verify_and_enable_totp(
+            _user_id(), f.code.data, state.meta.ip_address, state.session_id),
+        lambda f, codes: _codes_page(f, codes, enabled=True), totp=totp)
+
+
+def _user_id() -> str:
+    """The signed-in user's id (the views here are guarded)."""
+    user_id = request_state().user_id
+    assert user_id is not None
+    return user_id
+
+
+async def _codes_page(form: AuthTunaForm, codes: list[str], *, enabled: bool = False
+                      ) -> ResponseReturnValue:
+    """The recovery codes, shown once (the enrolment also ended the other sessions)."""
+    html = await render_page("mfa/recovery_codes.html", codes=codes, enabled=enabled)
+    data: dict[str, object] = {"recovery_codes": codes}
+    if enabled:
+        data["other_sessions_ended"] = True
+    return finished(form, html, data)
 
 
 @mfa.post("/verify")
@@ -95,15 +106,11 @@ async def _complete(form: Any, handle: str, page: str, target: str) -> ResponseR
 @login_required
 async def disable() -> ResponseReturnValue:
     """Turning MFA off needs a current TOTP or recovery code."""
-    form = await CodeForm.from_request()
-    if not form.validate():
-        return await form_invalid(form, "mfa/disable.html")
-    try:
-        state = request_state()
-        await service().mfa.disable_mfa(state.user_id, form.code.data, state.meta.ip_address)
-    except AuthTunaError as exc:
-        return await flow_failed(exc, form, "mfa/disable.html")
-    return finished(form, redirect(_settings_url()), {"mfa_enabled": False})
+    return await serve(
+        await CodeForm.from_request(), "mfa/disable.html",
+        lambda f: service().mfa.disable_mfa(_user_id(), f.code.data,
+                                            request_state().meta.ip_address),
+        lambda f, _: _finished_redirect(f, _settings_url(), {"mfa_enabled": False}))
 
 
 @mfa.get("/disable")
@@ -115,23 +122,18 @@ async def disable_page() -> ResponseReturnValue:
 @mfa.post("/recovery-codes")
 @fresh_login_required
 async def regenerate_codes() -> ResponseReturnValue:
-    """A new set of recovery codes (needs a recent sign-in)."""
-    form = await CodeForm.from_request()
-    if not form.is_json and not form.csrf_token.validate(form):
-        return await form_invalid(form, "mfa/disable.html")
-    try:
-        state = request_state()
-        codes = await service().mfa.regenerate_recovery_codes(state.user_id, state.meta.ip_address)
-    except AuthTunaError as exc:
-        return await flow_failed(exc, form, "mfa/disable.html")
-    html = await render_page("mfa/recovery_codes.html", codes=codes)
-    return finished(form, html, {"recovery_codes": codes})
+    """A new set of recovery codes (needs a recent sign-in); the form carries only CSRF."""
+    return await serve(
+        await AuthTunaForm.from_request(), "mfa/disable.html",
+        lambda f: service().mfa.regenerate_recovery_codes(_user_id(),
+                                                          request_state().meta.ip_address),
+        _codes_page)
 
 
 @mfa.get("/status")
 @login_required
 async def status() -> ResponseReturnValue:
-    user_id = request_state().user_id
+    user_id = _user_id()
     remaining = await service().mfa.remaining_recovery_codes(user_id)
     user = await service().users.get_by_id(user_id)
     return json_response(200, data={"mfa_enabled": bool(user and user.mfa_enabled),
@@ -143,3 +145,8 @@ def _settings_url() -> str:
         return url_for("authtuna_ui.settings")
     except Exception:  # noqa: BLE001 - the dashboard is switched off
         return "/"
+
+
+async def _finished_redirect(form: AuthTunaForm, target: str, data: dict[str, object]
+                             ) -> ResponseReturnValue:
+    return finished(form, redirect(target), data)
