@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test lint bench
+.PHONY: venv demo test lint typecheck bench
 
 venv: $(VENV)/.installed
 
@@ -27,6 +27,9 @@ test: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
+
+typecheck: venv
+	$(VENV)/bin/mypy
 
 bench: venv
 	@set -e; for script in benchmarks/bench_*.py; do \

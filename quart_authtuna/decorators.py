@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from quart import current_app, request
 
@@ -18,6 +18,8 @@ from .web.request_state import request_state
 P = ParamSpec("P")
 R = TypeVar("R")
 View = Callable[P, Awaitable[R]]
+#: ``"AND"``: every name is needed; ``"OR"``: any one (case-insensitive).
+Mode = Literal["AND", "OR", "and", "or"]
 
 
 async def require_user(*, allow_publishable: bool = False) -> AuthenticatedUser:
@@ -107,7 +109,7 @@ def _guard(check: Callable[[AuthenticatedUser, str], bool], scope: str | None,
     return decorate
 
 
-def permission_required(*permissions: str, mode: str = "AND", scope: str | None = None,
+def permission_required(*permissions: str, mode: Mode = "AND", scope: str | None = None,
                         scope_prefix: str | None = None, scope_from_path: str | None = None,
                         allow_publishable: bool = False) -> Callable[[View[P, R]], View[P, R]]:
     """Require permissions at a scope (``global`` unless given or derived from the path)."""
@@ -115,20 +117,20 @@ def permission_required(*permissions: str, mode: str = "AND", scope: str | None 
     needed = "all of" if mode.upper() == "AND" else "one of"
 
     def check(user: AuthenticatedUser, at: str) -> bool:
-        return user.grants.has_permissions(permissions, at, mode.upper())
+        return user.grants.has_permissions(permissions, at, _upper(mode))
 
     return _guard(check, scope, scope_prefix, scope_from_path,
                   f"Missing permission ({needed}: {', '.join(permissions)}).", allow_publishable)
 
 
-def role_required(*roles: str, mode: str = "OR", scope: str | None = None,
+def role_required(*roles: str, mode: Mode = "OR", scope: str | None = None,
                   scope_prefix: str | None = None, scope_from_path: str | None = None,
                   allow_publishable: bool = False) -> Callable[[View[P, R]], View[P, R]]:
     """Require roles held at (or above) a scope; any one of them by default."""
     _check_mode(mode, roles)
 
     def check(user: AuthenticatedUser, at: str) -> bool:
-        return user.grants.has_roles(roles, at, mode.upper())
+        return user.grants.has_roles(roles, at, _upper(mode))
 
     return _guard(check, scope, scope_prefix, scope_from_path,
                   f"This page needs the role {' or '.join(roles)}.", allow_publishable)
@@ -137,3 +139,7 @@ def role_required(*roles: str, mode: str = "OR", scope: str | None = None,
 def _check_mode(mode: str, names: tuple[str, ...]) -> None:
     if mode.upper() not in ("AND", "OR") or not names:
         raise ValueError("give at least one name and mode='AND' or 'OR'")
+
+
+def _upper(mode: str) -> Literal["AND", "OR"]:
+    return "AND" if mode.upper() == "AND" else "OR"

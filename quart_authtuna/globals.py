@@ -5,7 +5,7 @@ from __future__ import annotations
 from quart import current_app
 from werkzeug.local import LocalProxy
 
-from .core.managers.api_keys import ApiKeyPrincipal
+from .core.managers.api_key_cache import ApiKeyPrincipal
 from .core.rbac.grants import Grants
 from .core.sessions.cache import SessionState
 from .web.request_state import RequestState, request_state

@@ -26,7 +26,7 @@ from . import csrf
 from .errors import Forbidden, Unauthorized
 from .request_body import BodyRefused, check_form, has_body, parsed_json, read_within
 from .request_state import request_state
-from .respond import json_response, render_page, wants_json
+from .respond import json_response, render_page, wants_json, with_headers
 
 #: ``account_management=EVERY_ROUTE``: the whole area manages the signed-in account.
 EVERY_ROUTE: Final = frozenset({"*"})
@@ -106,9 +106,8 @@ async def too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
     """413 in the envelope or as a page; ``Connection: close`` when the body was not drained."""
     headers = {"Connection": "close"} if request_state().close_connection else {}
     if request.is_json or wants_json():
-        body, status = json_response(413, errors=[{"code": "too_large", "param": None,
-                                                   "message": _TOO_LARGE}])
-        return body, status, headers
+        return with_headers(json_response(413, errors=[{
+            "code": "too_large", "param": None, "message": _TOO_LARGE}]), headers)
     page = await render_page("errors/error.html", 413, status=413, title="Too large",
                              message="The submitted data is too large. Please shorten it.")
-    return page[0], page[1], {**page[2], **headers}
+    return with_headers(page, headers)

@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..core.errors import AuthTunaError
 from .errors import Forbidden, Unauthorized, error_list, headers_for, status_for
 from .redirects import safe_next
-from .respond import json_response, render_page, wants_json
+from .respond import json_response, render_page, wants_json, with_headers
 
 
 def _next_target() -> str:
@@ -40,11 +40,10 @@ async def on_forbidden(exc: Forbidden) -> ResponseReturnValue:
 async def on_core_error(exc: AuthTunaError) -> ResponseReturnValue:
     status, headers = status_for(exc), headers_for(exc)
     if wants_json():
-        body, code = json_response(status, errors=error_list(exc))
-        return body, code, headers
+        return with_headers(json_response(status, errors=error_list(exc)), headers)
     page = await render_page("errors/error.html", status, status=status,
                              title="Something needs your attention", message=exc.message)
-    return page[0], page[1], {**page[2], **headers}
+    return with_headers(page, headers)
 
 
 async def on_database_error(exc: SQLAlchemyError) -> ResponseReturnValue:

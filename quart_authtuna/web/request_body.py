@@ -111,7 +111,8 @@ async def parsed_json() -> Any:
     if request.is_json:
         raw = await request.get_data(cache=True)
         try:
-            value = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            value = json.loads(text, parse_constant=_refuse_constant)
             _check_strings(value)
         except (ValueError, RecursionError) as exc:
             raise BodyRefused(400, "invalid_json", "The request body is not valid JSON.") from exc

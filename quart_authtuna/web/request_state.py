@@ -16,6 +16,7 @@ from quart import current_app, g, request
 from ..core.settings import Settings
 from ..core.types import RequestMeta
 from .cookies import cookie_name
+from .errors import Unauthorized
 from .request_meta import request_meta
 
 if TYPE_CHECKING:
@@ -90,6 +91,18 @@ class RequestState:
     def api_key_id(self) -> str | None:
         """The id of the valid API key this request presented, else None."""
         return None if self.principal is None else self.principal.key_id
+
+    def signed_in_user(self) -> str:
+        """The user id on a guarded route; Unauthorized when nobody is signed in."""
+        if self.user_id is None:
+            raise Unauthorized()
+        return self.user_id
+
+    def signed_in_session(self) -> str:
+        """The stored session id on a session-only route; Unauthorized without one."""
+        if self.session_id is None:
+            raise Unauthorized()
+        return self.session_id
 
     def response_work(self) -> bool:
         """Whether the response needs any cookie written or deleted."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from quart import current_app, jsonify, render_template, request
+from quart import Response, current_app, jsonify, render_template, request
 from quart.typing import ResponseReturnValue
 
 from .errors import envelope
@@ -24,8 +24,7 @@ def extension() -> Any:
     return current_app.extensions["authtuna"]
 
 
-async def render_page(template: str, status: int = 200, /, **context: Any
-                      ) -> ResponseReturnValue:
+async def render_page(template: str, status: int = 200, /, **context: Any) -> Response:
     """Render ``authtuna/<template>`` (an app's same-named file wins).
 
     ``status`` is positional-only so error pages can also pass ``status=`` to the template.
@@ -34,12 +33,20 @@ async def render_page(template: str, status: int = 200, /, **context: Any
     context.setdefault("app_name", ext.settings.app_name)
     context.setdefault("password_min_length", ext.settings.password_min_length)
     html = await render_template(f"authtuna/{template}", **context)
-    return html, status, {"Content-Type": "text/html; charset=utf-8"}
+    return Response(html, status, content_type="text/html; charset=utf-8")
 
 
 def json_response(status: int = 200, data: Any = None, errors: list[dict[str, Any]] | None = None,
-                  **meta: Any) -> ResponseReturnValue:
-    return jsonify(envelope(status, errors, data, meta or None)), status
+                  **meta: Any) -> Response:
+    """The envelope ``{"status", "errors"?, "data"?, "meta"?}`` with ``status``."""
+    response = jsonify(envelope(status, errors, data, meta or None))
+    response.status_code = status
+    return response
+
+
+def with_headers(response: Response, headers: dict[str, str]) -> Response:
+    response.headers.update(headers)
+    return response
 
 
 def _json_wanted(form: Any) -> bool:
@@ -68,17 +75,16 @@ async def flow_failed(exc: Exception, form: Any, template: str, *,
         exc.errors = [replace(e, param=rename.get(e.param or "", e.param)) for e in exc.errors]
     headers = headers_for(exc)
     if _json_wanted(form):
-        body, code = json_response(status, errors=error_list(exc))
-        return body, code, headers
+        return with_headers(json_response(status, errors=error_list(exc)), headers)
     error: str | None = getattr(exc, "message", str(exc))
     if isinstance(exc, InputError):
         placed = [e for e in exc.errors if e.param and hasattr(form, e.param)]
         for e in placed:
-            field = getattr(form, e.param)
+            field = getattr(form, e.param or "")
             field.errors = [*field.errors, e.message]
         error = None if len(placed) == len(exc.errors) else error
     page = await render_page(template, status, form=form, error=error, **context)
-    return page[0], page[1], {**page[2], **headers}
+    return with_headers(page, headers)
 
 
 def finished(form: Any, html: ResponseReturnValue, data: Any = None, status: int = 200

@@ -16,6 +16,7 @@ from ..forms.auth import (
     SignupForm,
     TokenForm,
 )
+from ..forms.base import text
 from ..guards import authtuna_blueprint
 from ..journey import message, meta, serve, service
 from ..login_outcome import answer_sign_in, user_json
@@ -35,7 +36,7 @@ async def login() -> ResponseReturnValue:
     form = await LoginForm.from_request(next=request.args.get("next", ""))
     return await serve(
         form, "auth/login.html",
-        lambda f: service().flows.password_login(f.username_or_email.data, f.password.data,
+        lambda f: service().flows.password_login(text(f.username_or_email), text(f.password),
                                                  meta()),
         lambda f, result: answer_sign_in(result, f, safe_next(f.next.data)),
         passwordless_enabled=service().settings.passwordless_login_enabled)
@@ -56,7 +57,7 @@ async def logout() -> ResponseReturnValue:
 async def signup_view() -> ResponseReturnValue:
     return await serve(
         await SignupForm.from_request(), "auth/signup.html",
-        lambda f: service().flows.signup(f.username.data, f.email.data, f.password.data,
+        lambda f: service().flows.signup(text(f.username), text(f.email), text(f.password),
                                          meta()),
         lambda f, _: message(f, _CHECK_EMAIL, "Check your email", "If this address can be "
                              "used, we have sent a link to confirm it. Follow it to finish "
@@ -67,7 +68,7 @@ async def signup_view() -> ResponseReturnValue:
 async def verify() -> ResponseReturnValue:
     return await serve(
         await TokenForm.from_request(), "auth/verify_email.html",
-        lambda f: service().flows.email_verification.verify(f.token.data, meta()),
+        lambda f: service().flows.email_verification.verify(text(f.token), meta()),
         lambda f, done: message(f, {"user": user_json(done.user)}, "Email confirmed",
                                 "Thank you. You can now sign in.",
                                 link=(url_for("authtuna_auth.login"), "Sign in")))
@@ -77,7 +78,7 @@ async def verify() -> ResponseReturnValue:
 async def resend_verification() -> ResponseReturnValue:
     return await serve(
         await EmailForm.from_request(), "auth/resend_verification.html",
-        lambda f: service().flows.email_verification.resend(f.email.data, meta()),
+        lambda f: service().flows.email_verification.resend(text(f.email), meta()),
         lambda f, _: message(f, _CHECK_EMAIL, "Check your email", "If that address is "
                              "waiting for confirmation, we have sent it a new link.",
                              status=202))
@@ -87,7 +88,7 @@ async def resend_verification() -> ResponseReturnValue:
 async def forgot_password() -> ResponseReturnValue:
     return await serve(
         await EmailForm.from_request(), "auth/forgot_password.html",
-        lambda f: service().flows.passwords.request_reset(f.email.data, meta()),
+        lambda f: service().flows.passwords.request_reset(text(f.email), meta()),
         lambda f, _: message(f, _CHECK_EMAIL, "Check your email", "If an account uses that "
                              "address, we have sent it a link to choose a new password.",
                              status=202))
@@ -97,7 +98,7 @@ async def forgot_password() -> ResponseReturnValue:
 async def reset_password() -> ResponseReturnValue:
     return await serve(
         await ResetPasswordForm.from_request(), "auth/reset_password.html",
-        lambda f: service().flows.passwords.reset(f.token.data, f.new_password.data, meta()),
+        lambda f: service().flows.passwords.reset(text(f.token), text(f.new_password), meta()),
         lambda f, _: message(f, {"password_reset": True}, "Password changed",
                              "Your password has been changed and every session was signed "
                              "out.", link=(url_for("authtuna_auth.login"), "Sign in")),
@@ -110,8 +111,9 @@ async def change_password() -> ResponseReturnValue:
     state = request_state()
     return await serve(
         await ChangePasswordForm.from_request(), "auth/change_password.html",
-        lambda f: service().flows.passwords.change(state.user_id, f.current_password.data,
-                                                   f.new_password.data, meta(), state.session_id),
+        lambda f: service().flows.passwords.change(
+            state.signed_in_user(), text(f.current_password), text(f.new_password), meta(),
+            state.signed_in_session()),
         lambda f, _: message(f, {"password_changed": True}, "Password changed",
                              "Your other sessions were signed out.", link=("/", "Continue")),
         rename=_NEW_PASSWORD)
@@ -128,7 +130,7 @@ async def passwordless_request() -> ResponseReturnValue:
     _require_passwordless()
     return await serve(
         await EmailForm.from_request(), "auth/passwordless_request.html",
-        lambda f: service().flows.magic_link.request(f.email.data, meta()),
+        lambda f: service().flows.magic_link.request(text(f.email), meta()),
         lambda f, _: message(f, _CHECK_EMAIL, "Check your email", "If an account uses that "
                              "address, we have sent it a sign-in link.", status=202))
 
@@ -138,7 +140,7 @@ async def passwordless_login() -> ResponseReturnValue:
     _require_passwordless()
     return await serve(
         await TokenForm.from_request(), "auth/passwordless_confirm.html",
-        lambda f: service().flows.magic_link.confirm(f.token.data, meta()),
+        lambda f: service().flows.magic_link.confirm(text(f.token), meta()),
         lambda f, result: answer_sign_in(result, f, "/"))
 
 
@@ -160,8 +162,8 @@ async def reauthenticate() -> ResponseReturnValue:
     state = request_state()
     return await serve(
         form, "auth/reauthenticate.html",
-        lambda f: service().flows.reauthenticate(state.user_id, state.session_id, f.password.data,
-                                                 meta()),
+        lambda f: service().flows.reauthenticate(
+            state.signed_in_user(), state.signed_in_session(), text(f.password), meta()),
         _back_to_target)
 
 

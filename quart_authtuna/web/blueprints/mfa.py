@@ -9,8 +9,8 @@ from quart.typing import ResponseReturnValue
 
 from ...core.errors import AuthTunaError, TokenError
 from ...decorators import fresh_login_required, login_required
-from ..forms.base import AuthTunaForm
-from ..forms.mfa import CodeForm, ValidateLoginForm
+from ..forms.base import AuthTunaForm, text
+from ..forms.mfa import CodeForm, RegenerateCodesForm, ValidateLoginForm
 from ..guards import EVERY_ROUTE, authtuna_blueprint
 from ..journey import meta, serve, service
 from ..login_outcome import answer_sign_in, pending_handle
@@ -30,13 +30,13 @@ async def setup() -> ResponseReturnValue:
     return await serve(
         await CodeForm.from_request(), "mfa/setup.html",
         lambda f: service().mfa.verify_and_enable_totp(
-            _user_id(), f.code.data, state.meta.ip_address, state.session_id),
+            _user_id(), text(f.code), state.meta.ip_address, state.signed_in_session()),
         lambda f, codes: _codes_page(f, codes, enabled=True), totp=totp)
 
 
 def _user_id() -> str:
     """The signed-in user's id (the views here are guarded)."""
-    user_id = request_state().user_id
+    user_id = request_state().signed_in_user()
     assert user_id is not None
     return user_id
 
@@ -55,7 +55,8 @@ async def _codes_page(form: AuthTunaForm, codes: list[str], *, enabled: bool = F
 @fresh_login_required
 async def verify() -> ResponseReturnValue:
     """Upstream's JSON endpoint for confirming setup."""
-    return await setup()
+    answer: ResponseReturnValue = await setup()
+    return answer
 
 
 @mfa.route("/challenge", methods=["GET", "POST"])
@@ -90,12 +91,12 @@ async def validate_login() -> ResponseReturnValue:
     form = await ValidateLoginForm.from_request()
     if not form.validate():
         return await form_invalid(form, "mfa/challenge.html")
-    return await _complete(form, form.mfa_token.data, "mfa/challenge.html", "/")
+    return await _complete(form, text(form.mfa_token), "mfa/challenge.html", "/")
 
 
 async def _complete(form: Any, handle: str, page: str, target: str) -> ResponseReturnValue:
     try:
-        result = await service().flows.mfa_challenge.with_code(handle, form.code.data, meta())
+        result = await service().flows.mfa_challenge.with_code(handle, text(form.code), meta())
     except AuthTunaError as exc:
         request_state().clear_mfa_pending = isinstance(exc, TokenError)
         return await flow_failed(exc, form, page)
@@ -108,7 +109,7 @@ async def disable() -> ResponseReturnValue:
     """Turning MFA off needs a current TOTP or recovery code."""
     return await serve(
         await CodeForm.from_request(), "mfa/disable.html",
-        lambda f: service().mfa.disable_mfa(_user_id(), f.code.data,
+        lambda f: service().mfa.disable_mfa(_user_id(), text(f.code),
                                             request_state().meta.ip_address),
         lambda f, _: _finished_redirect(f, _settings_url(), {"mfa_enabled": False}))
 
@@ -124,7 +125,7 @@ async def disable_page() -> ResponseReturnValue:
 async def regenerate_codes() -> ResponseReturnValue:
     """A new set of recovery codes (needs a recent sign-in); the form carries only CSRF."""
     return await serve(
-        await AuthTunaForm.from_request(), "mfa/disable.html",
+        await RegenerateCodesForm.from_request(), "mfa/disable.html",
         lambda f: service().mfa.regenerate_recovery_codes(_user_id(),
                                                           request_state().meta.ip_address),
         _codes_page)

@@ -46,7 +46,7 @@ def passkey_json(row: Any) -> dict[str, Any]:
 @passkeys.post("/register-options")
 @fresh_login_required
 async def register_options() -> ResponseReturnValue:
-    user = await service().users.get_by_id(request_state().user_id)
+    user = await service().users.get_by_id(request_state().signed_in_user())
     assert user is not None
     return json_response(200, data=await service().passkeys.registration_options(user, _binding()))
 
@@ -57,7 +57,8 @@ async def register() -> ResponseReturnValue:
     body = await _body()
     state = request_state()
     try:
-        row = await service().passkeys.register(state.user_id, body.get("credential") or {},
+        row = await service().passkeys.register(state.signed_in_user(),
+                                                body.get("credential") or {},
                                                 _binding(), str(body.get("nickname") or "Passkey"),
                                                 state.meta.ip_address)
     except AuthTunaError as exc:
@@ -109,7 +110,7 @@ async def mfa_login() -> ResponseReturnValue:
 @passkeys.get("/")
 @login_required
 async def list_passkeys() -> ResponseReturnValue:
-    rows = await service().passkeys.list(request_state().user_id)
+    rows = await service().passkeys.list(request_state().signed_in_user())
     return json_response(200, data={"passkeys": [passkey_json(r) for r in rows]})
 
 
@@ -118,7 +119,7 @@ async def list_passkeys() -> ResponseReturnValue:
 async def rename(credential_id: str) -> ResponseReturnValue:
     data = await _body() if request.is_json else await request.form
     try:
-        await service().passkeys.rename(request_state().user_id, _raw_id(credential_id),
+        await service().passkeys.rename(request_state().signed_in_user(), _raw_id(credential_id),
                                         str(data.get("nickname", "")))
     except AuthTunaError as exc:
         return _failed(exc)
@@ -130,7 +131,7 @@ async def rename(credential_id: str) -> ResponseReturnValue:
 async def delete(credential_id: str) -> ResponseReturnValue:
     state = request_state()
     try:
-        await service().passkeys.delete(state.user_id, _raw_id(credential_id),
+        await service().passkeys.delete(state.signed_in_user(), _raw_id(credential_id),
                                         state.meta.ip_address)
     except AuthTunaError as exc:
         return _failed(exc)

@@ -10,6 +10,7 @@ from quart.typing import ResponseReturnValue
 from ...core.service import AuthService
 from ...decorators import login_required
 from ..guards import EVERY_ROUTE, authtuna_blueprint
+from ..journey import service
 from ..request_state import request_state
 from ..respond import render_page
 from .passkeys import passkey_json
@@ -25,7 +26,7 @@ def format_datetime(epoch: float | None) -> str:
 
 
 def svc() -> AuthService:
-    return current_app.extensions["authtuna"].service
+    return service()
 
 
 @ui.get("/settings")
@@ -33,7 +34,7 @@ def svc() -> AuthService:
 async def settings() -> ResponseReturnValue:
     """Password, two-factor authentication and passkeys."""
     service, config = svc(), current_app.extensions["authtuna"].settings
-    user = await service.users.get_by_id(request_state().user_id)
+    user = await service.users.get_by_id(request_state().signed_in_user())
     assert user is not None
     keys = [passkey_json(row) for row in await service.passkeys.list(user.id)] \
         if config.passkeys_enabled else []

@@ -6,10 +6,16 @@ from typing import Any, Self
 
 from quart import request
 from werkzeug.datastructures import MultiDict
-from wtforms import Form
+from wtforms import Field, Form
 
 from ..csrf import SignedCSRF
 from ..request_body import json_object
+
+
+def text(field: Field) -> str:
+    """A validated text field's value (``""`` when absent): typed, for the flows."""
+    data = field.data
+    return data if isinstance(data, str) else ""
 
 
 class AuthTunaForm(Form):
@@ -20,6 +26,8 @@ class AuthTunaForm(Form):
         csrf_class = SignedCSRF
 
     is_json: bool = False
+    #: Added by the CSRF meta option (declared here for the type checker only).
+    csrf_token: Field
 
     @classmethod
     async def from_request(cls, **defaults: Any) -> Self:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wtforms import HiddenField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 from .base import AuthTunaForm
 
@@ -24,3 +24,9 @@ class ValidateLoginForm(CodeForm):
     the challenge page back, so it has the page's fields too)."""
 
     mfa_token = StringField(validators=[DataRequired(), Length(max=128)])
+
+
+class RegenerateCodesForm(AuthTunaForm):
+    """A new set of recovery codes: only CSRF is checked (the page is the disable page)."""
+
+    code = StringField("Code", [Optional(), Length(max=32)])
