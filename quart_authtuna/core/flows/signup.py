@@ -49,10 +49,11 @@ class Signup:
         email = clean_email(email, self._settings.email_domains)
         username = clean_username(username)
         self._passwords.policy.enforce(password, username=username, email=email)
-        if await self._users.get_by_username(username) is not None:
-            raise IdentifierTaken(_USERNAME_TAKEN)
+        async with self._db.transaction() as tx:  # one read for both identifiers
+            if await self._users.get_by_username(username, tx) is not None:
+                raise IdentifierTaken(_USERNAME_TAKEN)
+            existing = await self._users.get_by_email(email, tx)
         password_hash = await self._passwords.hash(password)  # the same cost on every path
-        existing = await self._users.get_by_email(email)
         if existing is not None:
             await self._audit.log_event("USER_SIGNUP_EMAIL_REGISTERED", existing.id,
                                         meta.ip_address)
