@@ -24,6 +24,10 @@ INVALID = "This sign-in step is no longer valid. Please start again."
 EXPIRED = "This sign-in step has expired. Please start again."
 
 
+#: The kind of a sign-in waiting at its second factor.
+MFA_LOGIN = "mfa_login"
+
+
 @dataclass(frozen=True, slots=True)
 class Challenge:
     handle: str

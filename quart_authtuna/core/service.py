@@ -20,6 +20,7 @@ from .db.models import User
 from .db.unit_of_work import AfterCommit, UnitOfWork
 from .defaults import provision_defaults
 from .device_trust import DeviceTrust
+from .emailed_links import EmailedLinks
 from .errors import MfaPending
 from .flows import Flows
 from .flows.email_verification import EmailVerification
@@ -91,12 +92,13 @@ class AuthService:
         self.devices = DeviceTrust(s, clock)
         self.mail_quota = MailQuota(self.throttle, s, self.devices)
         self.challenges = ChallengeStore(db, clock)
+        self.tokens = TokenManager(db, clock, s, self.audit)
+        self.emailed_links = EmailedLinks(self.tokens, self.challenges)
         self.sessions = SessionManager(db, clock, s, self.audit, self.revocation)
         self.users = UserManager(db, clock, s, self.audit, self.passwords, self.rbac,
-                                 self.sessions, self.revocation)
+                                 self.sessions, self.revocation, self.emailed_links)
         self.roles = RoleManager(db, clock, self.audit, self.rbac, self.revocation)
         self.permissions = PermissionManager(db, self.audit, self.rbac)
-        self.tokens = TokenManager(db, clock, s, self.audit)
         mfa_store = MFAManager(db, clock, self.encryptor, self.passwords)
         passkey_store = PasskeyManager(db, clock, s, self.audit, self.challenges)
         #: Upstream's ``mfa`` and ``passkeys`` names are the journeys over those tables.
@@ -133,7 +135,7 @@ class AuthService:
                           self.mail_quota, verification),
             email_verification=verification,
             passwords=Passwords(db, self.now, s, self.users, self.passwords, self.tokens,
-                                self.sessions, self.challenges, self.throttle,
+                                self.sessions, self.emailed_links, self.throttle,
                                 self.mail_quota, self.audit, self.mail),
         )
 

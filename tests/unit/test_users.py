@@ -74,3 +74,24 @@ async def test_update_changes_profile_and_resets_verification_on_email_change(
     async with service.transaction() as tx:
         row = await tx.get(User, user.id)
     assert (row.first_name, row.email, row.email_verified) == ("Quinn", "q@example.org", False)
+
+
+async def test_an_address_change_voids_links_sent_to_the_old_address(
+        service: AuthService, user_factory) -> None:
+    """Reset and sign-in links and sign-ins waiting at their second factor end with the
+    old address; other profile changes leave them alone."""
+    from quart_authtuna.core.challenges import MFA_LOGIN
+    from quart_authtuna.core.errors import TokenInvalid
+
+    user = await user_factory()
+    reset = await service.tokens.create(user.id, "password_reset")
+    link = await service.tokens.create(user.id, "passwordless_login")
+    pending = await service.challenges.create(MFA_LOGIN, user_id=user.id, ttl=300)
+    await service.users.update(user.id, {"first_name": "Same Address"})
+    assert (await service.tokens.peek(reset.raw, "password_reset")).user_id == user.id
+    await service.users.update(user.id, {"email": "moved@example.org"})
+    for raw, purpose in ((reset.raw, "password_reset"), (link.raw, "passwordless_login")):
+        with pytest.raises(TokenInvalid):
+            await service.tokens.peek(raw, purpose)
+    with pytest.raises(TokenInvalid):
+        await service.challenges.get(pending.handle, MFA_LOGIN)

@@ -18,7 +18,7 @@ from ..mail import Mailer
 from ..mail_quota import MailQuota
 from ..managers.audit import AuditManager
 from ..managers.pending_signups import HeldSignup, PendingSignups, VerificationLink
-from ..managers.tokens import TokenManager
+from ..managers.tokens import EMAIL_VERIFICATION, TokenManager
 from ..managers.users import UserManager
 from ..revocation import Revocation
 from ..settings import Settings
@@ -26,7 +26,7 @@ from ..signals import user_updated
 from ..types import RequestMeta
 from .results import EmailVerified
 
-PURPOSE = "email_verification"
+PURPOSE = EMAIL_VERIFICATION
 
 
 @dataclass(frozen=True, slots=True)

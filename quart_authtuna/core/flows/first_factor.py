@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..challenges import ChallengeStore
+from ..challenges import MFA_LOGIN, ChallengeStore
 from ..db.models import User
 from ..db.unit_of_work import UnitOfWork
 from ..device_trust import DeviceTrust
@@ -27,7 +27,6 @@ from ..throttle import Reservation, Throttle
 from ..types import Clock, RequestMeta
 from .results import MfaChallenged, SignedIn, SignInResult
 
-MFA_LOGIN = "mfa_login"
 MFA_TTL = 300.0
 MFA_ATTEMPTS = 5
 

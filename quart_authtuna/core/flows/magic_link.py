@@ -11,14 +11,14 @@ from ..errors import TokenInvalid
 from ..mail import Mailer
 from ..mail_quota import MailQuota
 from ..managers.audit import AuditManager
-from ..managers.tokens import TokenManager
+from ..managers.tokens import PASSWORDLESS_LOGIN, TokenManager
 from ..managers.users import UserManager
 from ..settings import Settings
 from ..types import RequestMeta
 from .first_factor import FirstFactor
 from .results import SignInResult
 
-PURPOSE = "passwordless_login"
+PURPOSE = PASSWORDLESS_LOGIN
 
 
 @dataclass(frozen=True, slots=True)

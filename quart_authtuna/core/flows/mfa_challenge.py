@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..challenges import ChallengeStore
+from ..challenges import MFA_LOGIN, ChallengeStore
 from ..errors import InvalidCredentials
 from ..managers.passkeys import MFA as PASSKEY_MFA
 from ..managers.passkeys import PasskeyManager
 from ..types import RequestMeta
-from .first_factor import MFA_ATTEMPTS, MFA_LOGIN, FirstFactor
+from .first_factor import MFA_ATTEMPTS, FirstFactor
 from .results import SignedIn
 from .totp import Totp
 

@@ -16,6 +16,11 @@ from ..settings import Settings
 from ..types import Clock
 from .audit import AuditManager
 
+#: Purposes of the emailed tokens (one place, so flows and the voiding rule agree).
+PASSWORD_RESET = "password_reset"
+PASSWORDLESS_LOGIN = "passwordless_login"
+EMAIL_VERIFICATION = "email_verification"
+
 
 @dataclass(frozen=True, slots=True)
 class IssuedToken:

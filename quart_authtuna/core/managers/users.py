@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..crypto.passwords import PasswordHasher
 from ..db.models import DeletedUser, Role, User, UserRole
 from ..db.unit_of_work import UnitOfWork
+from ..emailed_links import EmailedLinks
 from ..errors import EscalationDenied, IdentifierTaken, InputError, NotFound
 from ..identifiers import (
     canonical_email,
@@ -48,6 +49,8 @@ class UserManager:
     _rbac: RbacChecker
     _sessions: SessionManager
     _revocation: Revocation
+    #: A changed address voids the user's outstanding emailed links (they went to the old one).
+    _links: EmailedLinks
 
     async def create(
         self,
@@ -152,6 +155,8 @@ class UserManager:
                                         changes.get("email_canonical"), exclude=user_id)
                 for key, value in changes.items():
                     setattr(user, key, value)
+                if "email" in changes:
+                    await self._links.void(tx, user_id)
                 self._audit.record(tx, "USER_UPDATED", user_id=user_id, actor_id=actor_id,
                                        ip_address=ip_address, details={"fields": sorted(data)})
                 self._db.emit(tx, user_updated, user=user, changes=sorted(data))
