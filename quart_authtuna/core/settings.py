@@ -193,6 +193,9 @@ class Settings:
     require_email_verification: bool = _f(True, "Password login needs a verified email.")
     send_new_login_email: bool = _f(True, "Email the user after each new sign-in.")
     secure_app_responses: bool = _f(True, "no-store on signed-in answers; no app framing.")
+    logout_clear_site_data: tuple[str, ...] = _f(
+        ("cache",), 'Clear-Site-Data at logout; "cookies" would also drop the trusted-device '
+        "cookie (the lockout exemption) and every cookie of the site's registrable domain.")
     auth_prefix: str = _f("/auth", "URL prefix of the sign-in, sign-up and reset pages.")
     mfa_prefix: str = _f("/mfa", "URL prefix of the MFA pages.")
     passkeys_prefix: str = _f("/passkeys", "URL prefix of the passkey endpoints.")

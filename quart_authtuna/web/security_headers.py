@@ -11,8 +11,6 @@ from .request_state import RequestState
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
        "frame-ancestors 'none'; form-action 'self'")
-#: Sent when the session ends (logout): the browser drops cached pages and cookies.
-CLEAR_SITE_DATA = '"cache", "cookies"'
 _AREA = "authtuna_"
 
 
@@ -80,7 +78,8 @@ def secure_response(response: Response, state: RequestState, settings: Settings)
     """After every request: authtuna routes get :func:`apply`, the app's own routes
     :func:`apply_app` (SECURE_APP_RESPONSES); a response ending the session clears site data."""
     if state.new_session_cookie == "":  # clear_session_cookie(): the session ended here
-        response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+        response.headers["Clear-Site-Data"] = ", ".join(
+            f'"{kind}"' for kind in settings.logout_clear_site_data)
     if is_authtuna_route(settings):
         return apply(response, settings)
     if settings.secure_app_responses:

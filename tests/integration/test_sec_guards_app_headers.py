@@ -138,7 +138,12 @@ async def test_logout_clears_site_data_and_its_redirect_still_lands(client: Any,
                                                                    face: str) -> None:
     response = await submit(client, "/auth/logout", {}, page="/auth/change-password",
                             face=face)
-    assert response.headers["Clear-Site-Data"] == '"cache", "cookies"'
+    # "cache" only: "cookies" would also drop the trusted-device cookie (the lockout
+    # exemption) and the host application's cookies; authtuna deletes its own by name.
+    assert response.headers["Clear-Site-Data"] == '"cache"'
+    deleted = [c for c in response.headers.getlist("Set-Cookie")
+               if c.startswith("session_token=") and "Max-Age=0" in c]
+    assert deleted, response.headers.getlist("Set-Cookie")
     if face == "html":
         assert response.status_code == 302
         landed = await client.get(response.headers["Location"])
@@ -147,6 +152,14 @@ async def test_logout_clears_site_data_and_its_redirect_still_lands(client: Any,
     else:
         assert response.status_code == 200
     assert (await client.get("/protected", headers=JSON)).status_code == 401
+
+
+@pytest.mark.settings(LOGOUT_CLEAR_SITE_DATA=["cache", "cookies"])
+@pytest.mark.usefixtures("member")
+async def test_an_application_may_ask_logout_to_clear_cookies_too(client: Any) -> None:
+    response = await submit(client, "/auth/logout", {}, page="/auth/change-password",
+                            face="json")
+    assert response.headers["Clear-Site-Data"] == '"cache", "cookies"'
 
 
 async def test_other_answers_do_not_clear_site_data(client: Any, member: None) -> None:
