@@ -409,3 +409,82 @@ async def test_passkey_assertions_count_as_sign_in_attempts_per_address(app: Any
     other = await app.test_client().post("/passkeys/login", headers=JSON, **from_ip(51),
                                          json={"credential": {}})
     assert other.status_code == 401  # another address is not affected
+
+
+# ---- item 1 again: every other secret check holds under parallel requests -------------------
+
+async def signed_in_json(app: Any, who: str) -> Any:
+    """A client signed in with the password (JSON), keeping its cookies."""
+    client = app.test_client()
+    assert (await json_login(client, who, **from_ip(99))).status_code == 200
+    return client
+
+
+async def test_parallel_wrong_passwords_to_reauthenticate_verify_at_most_the_limit(
+        app: Any, svc: AuthService, make_user: Any, backend: str) -> None:
+    await make_user("again")
+    client = await signed_in_json(app, "again")
+    responses = await asyncio.gather(*(
+        client.post("/auth/reauthenticate", json={"password": f"{WRONG} {n}"}, headers=JSON)
+        for n in range(PARALLEL)))
+    verified = await audit_count(svc, "REAUTHENTICATION_FAILED")
+    limit = svc.settings.max_login_attempts_per_user
+    print(f"\n[item 1, {backend}] re-authentication: sent {PARALLEL} in parallel, "
+          f"verified {verified} (limit {limit})")
+    assert {r.status_code for r in responses} <= {401, 429}
+    assert 1 <= verified <= limit
+
+
+async def test_parallel_wrong_current_passwords_verify_at_most_the_limit(
+        app: Any, svc: AuthService, make_user: Any, backend: str) -> None:
+    user = await make_user("rotator")
+    before = await password_hash(svc, user.id)
+    client = await signed_in_json(app, "rotator")
+    responses = await asyncio.gather(*(
+        client.post("/auth/change-password", headers=JSON, json={
+            "current_password": f"{WRONG} {n}", "new_password": NEW_PASSWORD})
+        for n in range(PARALLEL)))
+    verified = await audit_count(svc, "PASSWORD_CHANGE_FAILED")
+    limit = svc.settings.max_login_attempts_per_user
+    print(f"\n[item 1, {backend}] change password: sent {PARALLEL} in parallel, "
+          f"verified {verified} (limit {limit})")
+    assert {r.status_code for r in responses} <= {401, 429}
+    assert 1 <= verified <= limit
+    assert await password_hash(svc, user.id) == before
+
+
+async def test_parallel_wrong_codes_to_turn_mfa_off_verify_at_most_the_limit(
+        app: Any, svc: AuthService, clock: FakeClock, make_user: Any, backend: str) -> None:
+    user = await make_user("keeper")
+    secret = await enable_totp(svc, clock, user.id)
+    client = app.test_client()
+    pending = await pending_login(client, "keeper")
+    done = await client.post("/mfa/validate-login", headers=JSON, json={
+        "mfa_token": pending, "code": pyotp.TOTP(secret).at(clock.now)})
+    assert done.status_code == 200, await done.get_data(as_text=True)
+    failed_before = await audit_count(svc, "MFA_VALIDATION_FAILED")
+    codes = wrong_codes(secret, clock, PARALLEL)
+    responses = await asyncio.gather(*(
+        client.post("/mfa/disable", json={"code": code}, headers=JSON) for code in codes))
+    verified = await audit_count(svc, "MFA_VALIDATION_FAILED") - failed_before
+    limit = svc.settings.max_login_attempts_per_user
+    print(f"\n[item 1, {backend}] turning MFA off: sent {len(codes)} in parallel, "
+          f"verified {verified} (limit {limit})")
+    assert {r.status_code for r in responses} <= {401, 429}
+    assert 1 <= verified <= limit
+    async with svc.transaction() as tx:
+        assert (await tx.get(User, user.id)).mfa_enabled  # type: ignore[union-attr]
+
+
+@pytest.mark.settings(MAX_LOGIN_ATTEMPTS_PER_IP=5)
+async def test_parallel_passkey_assertions_from_one_address_verify_at_most_the_limit(
+        app: Any, backend: str) -> None:
+    bogus = {"credential": {"id": "x", "rawId": "x", "response": {}, "type": "public-key"}}
+    responses = await asyncio.gather(*(
+        app.test_client().post("/passkeys/login", json=bogus, headers=JSON, **from_ip(60))
+        for _ in range(PARALLEL)))
+    statuses = [r.status_code for r in responses]
+    print(f"\n[item 1, {backend}] passkey sign-in: sent {PARALLEL} in parallel from one "
+          f"address, verified {statuses.count(401)} (limit 5)")
+    assert set(statuses) <= {401, 429}
+    assert 1 <= statuses.count(401) <= 5

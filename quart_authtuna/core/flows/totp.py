@@ -51,11 +51,14 @@ class Totp:
         """Confirm enrolment with a code; returns 10 recovery codes (shown once).
 
         Every other session of the user ends (``keep_session_id``, the stored id of the
-        session that enrolled, stays signed in)."""
+        session that enrolled, stays signed in). The code check is counted like any other
+        (reserved before it runs)."""
+        reservation = await self._throttle.reserve([account_key("", user_id)])
         async with self._db.transaction() as tx:
             user = await self.store.user(tx, user_id)
             if not await self.store.activate(tx, user, verification_code):
                 raise InvalidCredentials("That code is not valid. Check your device's clock.")
+            await self._throttle.release(reservation, session=tx)
             codes = await self.store.replace_codes(tx, user_id)
             ended = await self._sessions.terminate_all_for_user(
                 user_id, except_session_id=keep_session_id, reason="mfa_enabled", session=tx)
