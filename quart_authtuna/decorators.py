@@ -7,11 +7,12 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, Literal, ParamSpec, TypeVar
 
-from quart import current_app, request
+from quart import request
 
 from .core.rbac.scopes import scope_from_path as _derive_scope
 from .core.rbac.scopes import validate_scope
 from .globals import ApiKeyUser, AuthenticatedUser, _find_user
+from .web import current
 from .web.errors import Forbidden, Unauthorized
 from .web.request_state import request_state
 
@@ -37,7 +38,7 @@ async def require_user(*, allow_publishable: bool = False) -> AuthenticatedUser:
         raise Forbidden("Publishable keys cannot be used here.",
                         code_name="publishable_key_refused")
     if user._grants is None:
-        user._grants = await current_app.extensions["authtuna"].service.rbac.grants_for(user.id)
+        user._grants = await current.service().rbac.grants_for(user.id)
     return user
 
 
@@ -66,7 +67,7 @@ def fresh_login_required(view: View[P, R] | None = None, *,
         @functools.wraps(inner)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             user = await require_user()
-            service = current_app.extensions["authtuna"].service
+            service = current.service()
             seconds = service.settings.reauthentication_seconds if fixed is None else fixed
             if service.now() - user.authenticated_at > float(seconds):
                 raise Unauthorized("Please confirm it's you to continue.",

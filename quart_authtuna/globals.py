@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from quart import current_app
 from werkzeug.local import LocalProxy
 
 from .core.managers.api_key_cache import ApiKeyPrincipal
 from .core.rbac.grants import Grants
 from .core.sessions.cache import SessionState
+from .web import current
 from .web.request_state import RequestState, request_state
 
 
@@ -108,7 +108,7 @@ def _build_user(state: RequestState) -> AuthenticatedUser | AnonymousUser:
     session = state.session
     if session is None:
         return AnonymousUser()
-    rbac = current_app.extensions["authtuna"].service.rbac
+    rbac = current.service().rbac
     return AuthenticatedUser(session, rbac.cached(session.user_id))
 
 

@@ -35,6 +35,8 @@ class RequestMeta:
     fingerprint: str = ""
     #: The signed device cookie (see :mod:`.device_trust`), when the browser has one.
     device_token: str | None = None
+    #: The stored id of the session this browser already has (a new sign-in replaces it).
+    session_id: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
 

@@ -6,12 +6,13 @@ import hmac
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from quart import current_app, request
+from quart import request
 from wtforms import Field
 from wtforms.csrf.core import CSRF
 from wtforms.validators import ValidationError
 
 from ..core.crypto.tokens import digest, random_token
+from . import current
 from .cookies import CSRF_COOKIE, cookie_name
 from .request_state import request_state
 
@@ -21,9 +22,11 @@ EXPIRED = "This form has expired. Please reload the page and try again."
 
 def _serializer() -> URLSafeTimedSerializer:
     """Signs with ENCRYPTION_PRIMARY_KEY; ENCRYPTION_SECONDARY_KEYS still verify (rotation)."""
-    settings = current_app.extensions["authtuna"].settings
+    settings = current.settings()
     keys = [k.reveal() for k in reversed(settings.encryption_secondary_keys)]
-    keys.append(settings.encryption_primary_key.reveal())  # itsdangerous signs with the last
+    primary = settings.encryption_primary_key
+    assert primary is not None  # Settings.checked() fills it (ephemeral in development)
+    keys.append(primary.reveal())  # itsdangerous signs with the last
     return URLSafeTimedSerializer(keys, salt="authtuna-csrf")
 
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Final
 
-from quart import Blueprint, current_app, request
+from quart import Blueprint, request
 from quart.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import csrf
+from . import csrf, current
 from .errors import Forbidden, Unauthorized
 from .request_body import BodyRefused, check_form, has_body, parsed_json, read_within
 from .request_state import request_state
@@ -74,7 +74,7 @@ async def _guard(account: frozenset[str], form_csrf: bool) -> ResponseReturnValu
     except BodyRefused as refused:
         return json_response(refused.status, errors=[
             {"code": refused.code, "param": None, "message": refused.message}])
-    settings = current_app.extensions["authtuna"].settings
+    settings = current.settings()
     if request.is_json and not csrf.same_origin(settings.api_base_url):
         return json_response(403, errors=[{"code": "cross_origin", "param": None,
                                            "message": "Cross-site requests are refused."}])

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
-from quart import current_app, request
+from quart import request
 from quart.typing import ResponseReturnValue
 
 from ..core.errors import AuthTunaError
 from ..core.service import AuthService
 from ..core.types import RequestMeta
+from . import current
 from .forms.base import AuthTunaForm
 from .request_state import request_state
 from .respond import finished, flow_failed, form_invalid, render_page
@@ -21,13 +23,16 @@ F = TypeVar("F", bound=AuthTunaForm)
 
 def service() -> AuthService:
     """This app's AuthService."""
-    svc: AuthService = current_app.extensions["authtuna"].service
+    svc: AuthService = current.service()
     return svc
 
 
 def meta() -> RequestMeta:
-    """What the core needs to know about this request."""
-    return request_state().meta
+    """What the core needs to know about this request, the browser's session included."""
+    state = request_state()
+    if state.session_id is None:
+        return state.meta
+    return replace(state.meta, session_id=state.session_id)
 
 
 async def serve(form: F, template: str, run: Callable[[F], Awaitable[R]],

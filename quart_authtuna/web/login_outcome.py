@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import current_app, redirect, request, url_for
+from quart import redirect, request, url_for
 from quart.typing import ResponseReturnValue
 
 from ..core.flows.results import MfaChallenged, SignedIn, SignInResult
+from . import current
 from .cookies import MFA_PENDING_COOKIE, cookie_name
 from .request_state import request_state
 from .respond import finished
@@ -26,15 +27,13 @@ def user_json(user: Any) -> dict[str, Any]:
 
 
 async def start_session(result: SignedIn) -> None:
-    """Replace any previous session of this browser with the new one; set the cookie."""
-    flows = current_app.extensions["authtuna"].service
-    current = request_state()
-    if current.session_id:
-        await flows.flows.logout(current.session_id, reason="replaced_by_login")
-    state, cookie = flows.session_validator.issue(result.session, result.user, result.grants)
-    set_session_cookie(cookie, state)
-    current.clear_mfa_pending = bool(pending_handle())
-    current.device_token = result.device_token
+    """Set the new session's cookie (the flow already ended this browser's previous one)."""
+    session, cookie = current.service().session_validator.issue(result.session, result.user,
+                                                                result.grants)
+    set_session_cookie(cookie, session)
+    state = request_state()
+    state.clear_mfa_pending = bool(pending_handle())
+    state.device_token = result.device_token
 
 
 async def answer_sign_in(result: SignInResult, form: Any, target: str) -> ResponseReturnValue:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from quart import current_app, redirect, request, url_for
+from quart import redirect, request, url_for
 from quart.typing import ResponseReturnValue
 
+from . import current
 from .request_state import request_state
 from .respond import json_response, wants_json
 
@@ -17,13 +18,13 @@ _ALLOWED = frozenset({"authtuna_auth.logout", "authtuna_auth.reauthenticate",
 async def enforce_enrolment() -> ResponseReturnValue | None:
     """``before_request``: send users holding an MFA-required role to the setup page."""
     state = request_state().session
-    settings = current_app.extensions["authtuna"].settings
+    settings = current.settings()
     if state is None or state.mfa_enabled or not settings.mfa_required_roles:
         return None
     endpoint = request.endpoint or ""
     if endpoint in _ALLOWED or endpoint.startswith(_ALLOWED_PREFIXES):
         return None
-    rbac = current_app.extensions["authtuna"].service.rbac
+    rbac = current.service().rbac
     grants = rbac.cached(state.user_id) or await rbac.grants_for(state.user_id)
     if not set(settings.mfa_required_roles) & grants.role_names():
         return None

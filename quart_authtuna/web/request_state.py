@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from quart import current_app, g, request
+from quart import g, request
 
 from ..core.settings import Settings
 from ..core.types import RequestMeta
+from . import current
 from .cookies import cookie_name
 from .errors import Unauthorized
 from .request_meta import request_meta
@@ -118,7 +119,7 @@ def request_state() -> RequestState:
     try:
         state: RequestState = g.authtuna
     except AttributeError:
-        state = g.authtuna = RequestState(current_app.extensions["authtuna"].settings)
+        state = g.authtuna = RequestState(current.settings())
     return state
 
 

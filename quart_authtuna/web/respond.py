@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from quart import Response, current_app, jsonify, render_template, request
+from quart import Response, jsonify, render_template, request
 from quart.typing import ResponseReturnValue
 
+from . import current
 from .errors import envelope
 from .request_state import request_state
 
@@ -20,18 +21,14 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
-def extension() -> Any:
-    return current_app.extensions["authtuna"]
-
-
 async def render_page(template: str, status: int = 200, /, **context: Any) -> Response:
     """Render ``authtuna/<template>`` (an app's same-named file wins).
 
     ``status`` is positional-only so error pages can also pass ``status=`` to the template.
     """
-    ext = extension()
-    context.setdefault("app_name", ext.settings.app_name)
-    context.setdefault("password_min_length", ext.settings.password_min_length)
+    settings = current.settings()
+    context.setdefault("app_name", settings.app_name)
+    context.setdefault("password_min_length", settings.password_min_length)
     html = await render_template(f"authtuna/{template}", **context)
     return Response(html, status, content_type="text/html; charset=utf-8")
 

@@ -14,8 +14,8 @@ from quart_authtuna.core.settings_values import INERT_MARKERS
 PACKAGE = Path(__file__).resolve().parents[2] / "quart_authtuna"
 #: The settings module itself only checks and coerces values; reading there does not count.
 DEFINING = {PACKAGE / "core" / "settings.py", PACKAGE / "core" / "settings_values.py"}
-#: ``settings.x``, ``self._settings.x``, ``ext.settings.x``, ``s.x``, ``config.x``.
-HOLDER = re.compile(r"(^|[._])settings$|^s$|^config$")
+#: ``settings.x``, ``self._settings.x``, ``current.settings().x``, ``s.x``, ``config.x``.
+HOLDER = re.compile(r"(^|[._])settings(\(\))?$|^s$|^config$")
 #: Read only by the settings module, where the setting is the check itself.
 READ_BY_SETTINGS = {"production": "Settings.checked refuses problems in production"}
 #: Read, but partly built: the doc says which part is not yet built, and it warns when set.

@@ -76,6 +76,9 @@ class FirstFactor:
             await tx.execute(update(User).where(User.id == user.id).values(**changes))
             for key, value in changes.items():
                 set_committed_value(user, key, value)
+            if meta.session_id:  # this browser's previous session ends with the new one
+                await self._sessions.terminate(meta.session_id, reason="replaced_by_login",
+                                               session=tx)
             issued = await self._sessions.create(
                 user.id, meta.ip_address, meta.region, meta.device,
                 fingerprint=meta.fingerprint, method=method, session=tx)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, current_app, request
+from quart import Blueprint, Response, request
 from werkzeug.exceptions import NotFound
 
 from ...assets import static_dir, templates_dir
+from .. import current
 
 #: Also the template folder: an app's own ``templates/authtuna/...`` files are found first.
 assets = Blueprint("authtuna", __name__, static_folder=str(static_dir()),
@@ -26,6 +27,6 @@ def _refuse_impossible_names() -> None:
 @assets.get("/_authtuna/theme.css")
 async def theme_css() -> Response:
     """The THEME palettes as CSS custom properties."""
-    css = current_app.extensions["authtuna"].settings.theme.css()
+    css = current.settings().theme.css()
     return Response(css, content_type="text/css; charset=utf-8",
                     headers={"Cache-Control": "public, max-age=300"})

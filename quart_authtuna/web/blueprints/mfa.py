@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import current_app, redirect, request, url_for
+from quart import redirect, request, url_for
 from quart.typing import ResponseReturnValue
 
 from ...core.errors import AuthTunaError, TokenError
 from ...decorators import fresh_login_required, login_required
+from .. import current
 from ..forms.base import AuthTunaForm, text
 from ..forms.mfa import CodeForm, RegenerateCodesForm, ValidateLoginForm
 from ..guards import EVERY_ROUTE, authtuna_blueprint
@@ -76,7 +77,7 @@ async def challenge() -> ResponseReturnValue:
 
 async def _has_passkeys(handle: str) -> bool:
     """Offer "Use a passkey" only to a pending user who has one."""
-    if not current_app.extensions["authtuna"].settings.passkeys_enabled:
+    if not current.settings().passkeys_enabled:
         return False
     try:
         user_id = await service().flows.mfa_challenge.pending_user(handle)

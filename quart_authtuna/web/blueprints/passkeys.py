@@ -9,11 +9,10 @@ from quart import redirect, request, url_for
 from quart.typing import ResponseReturnValue
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 
-from ...core.errors import AuthTunaError, NotFound
+from ...core.errors import NotFound
 from ...core.managers.passkeys import MFA
 from ...decorators import fresh_login_required, login_required
 from .. import csrf
-from ..errors import error_list, status_for
 from ..guards import EVERY_ROUTE, authtuna_blueprint
 from ..journey import meta, service
 from ..login_outcome import answer_sign_in, pending_handle
@@ -31,10 +30,6 @@ def _binding() -> str:
 
 async def _body() -> dict[str, Any]:
     return await json_object()
-
-
-def _failed(exc: AuthTunaError) -> ResponseReturnValue:
-    return json_response(status_for(exc), errors=error_list(exc))
 
 
 def passkey_json(row: Any) -> dict[str, Any]:
@@ -56,13 +51,10 @@ async def register_options() -> ResponseReturnValue:
 async def register() -> ResponseReturnValue:
     body = await _body()
     state = request_state()
-    try:
-        row = await service().passkeys.register(state.signed_in_user(),
-                                                body.get("credential") or {},
-                                                _binding(), str(body.get("nickname") or "Passkey"),
-                                                state.meta.ip_address)
-    except AuthTunaError as exc:
-        return _failed(exc)
+    row = await service().passkeys.register(state.signed_in_user(),
+                                            body.get("credential") or {},
+                                            _binding(), str(body.get("nickname") or "Passkey"),
+                                            state.meta.ip_address)
     return json_response(201, data={"passkey": passkey_json(row)})
 
 
@@ -75,21 +67,15 @@ async def login_options() -> ResponseReturnValue:
 async def login() -> ResponseReturnValue:
     """A passkey as the only factor (UV required), or as the first one."""
     body = await _body()
-    try:
-        result = await service().flows.passkey_login(body.get("credential") or {}, _binding(),
-                                                     meta())
-    except AuthTunaError as exc:
-        return _failed(exc)
+    result = await service().flows.passkey_login(body.get("credential") or {}, _binding(),
+                                                 meta())
     return await answer_sign_in(result, _JsonForm(), "/")
 
 
 @passkeys.post("/mfa-login-options")
 async def mfa_login_options() -> ResponseReturnValue:
     handle = pending_handle()
-    try:
-        user_id = await service().flows.mfa_challenge.pending_user(handle)
-    except AuthTunaError as exc:
-        return _failed(exc)
+    user_id = await service().flows.mfa_challenge.pending_user(handle)
     options = await service().passkeys.authentication_options(_binding(), user_id, MFA)
     return json_response(200, data=options)
 
@@ -99,11 +85,8 @@ async def mfa_login() -> ResponseReturnValue:
     """A passkey as the second factor of a pending login."""
     body = await _body()
     handle = pending_handle() or str(body.get("mfa_token", ""))
-    try:
-        result = await service().flows.mfa_challenge.with_passkey(
-            handle, body.get("credential") or {}, _binding(), meta())
-    except AuthTunaError as exc:
-        return _failed(exc)
+    result = await service().flows.mfa_challenge.with_passkey(
+        handle, body.get("credential") or {}, _binding(), meta())
     return await answer_sign_in(result, _JsonForm(), "/")
 
 
@@ -118,11 +101,8 @@ async def list_passkeys() -> ResponseReturnValue:
 @login_required
 async def rename(credential_id: str) -> ResponseReturnValue:
     data = await _body() if request.is_json else await request.form
-    try:
-        await service().passkeys.rename(request_state().signed_in_user(), _raw_id(credential_id),
-                                        str(data.get("nickname", "")))
-    except AuthTunaError as exc:
-        return _failed(exc)
+    await service().passkeys.rename(request_state().signed_in_user(), _raw_id(credential_id),
+                                    str(data.get("nickname", "")))
     return _done({"renamed": True})
 
 
@@ -130,11 +110,8 @@ async def rename(credential_id: str) -> ResponseReturnValue:
 @fresh_login_required
 async def delete(credential_id: str) -> ResponseReturnValue:
     state = request_state()
-    try:
-        await service().passkeys.delete(state.signed_in_user(), _raw_id(credential_id),
-                                        state.meta.ip_address)
-    except AuthTunaError as exc:
-        return _failed(exc)
+    await service().passkeys.delete(state.signed_in_user(), _raw_id(credential_id),
+                                    state.meta.ip_address)
     return _done({"deleted": True})
 
 

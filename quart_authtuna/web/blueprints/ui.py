@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from quart import current_app
 from quart.typing import ResponseReturnValue
 
 from ...core.service import AuthService
 from ...decorators import login_required
+from .. import current
 from ..guards import EVERY_ROUTE, authtuna_blueprint
 from ..journey import service
 from ..request_state import request_state
@@ -33,7 +33,7 @@ def svc() -> AuthService:
 @login_required
 async def settings() -> ResponseReturnValue:
     """Password, two-factor authentication and passkeys."""
-    service, config = svc(), current_app.extensions["authtuna"].settings
+    service, config = svc(), current.settings()
     user = await service.users.get_by_id(request_state().signed_in_user())
     assert user is not None
     keys = [passkey_json(row) for row in await service.passkeys.list(user.id)] \
