@@ -22,6 +22,8 @@ from .defaults import provision_defaults
 from .device_trust import DeviceTrust
 from .errors import MfaPending
 from .flows import Flows
+from .flows.account_deletion import AccountDeletion
+from .flows.api_keys import ApiKeys
 from .flows.email_verification import EmailVerification
 from .flows.first_factor import FirstFactor
 from .flows.login import PasswordLogin, Reauthentication
@@ -32,8 +34,10 @@ from .flows.passkey_login import PasskeyLogin
 from .flows.passkeys import Passkeys
 from .flows.passwords import Passwords
 from .flows.results import MfaChallenged
+from .flows.security_activity import SecurityActivity
 from .flows.signup import Signup
 from .flows.totp import Totp
+from .flows.user_sessions import UserSessions
 from .links import LinkBuilder, PrefixLinks
 from .lockout import LoginGate
 from .mail import Mailer
@@ -135,6 +139,11 @@ class AuthService:
             passwords=Passwords(db, self.now, s, self.users, self.passwords, self.tokens,
                                 self.sessions, self.challenges, self.throttle,
                                 self.mail_quota, self.audit, self.mail),
+            user_sessions=UserSessions(db, self.sessions),
+            api_keys=ApiKeys(s, self.api_keys),
+            security_activity=SecurityActivity(self.audit),
+            account_deletion=AccountDeletion(db, self.users, self.sessions, self.revocation,
+                                             self.mail),
         )
 
     # ---- lifecycle ---------------------------------------------------------------------
