@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wtforms import IntegerField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # 3.3, unstubbed
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from .base import AuthTunaForm
