@@ -23,6 +23,8 @@ from .device_trust import DeviceTrust
 from .emailed_links import EmailedLinks
 from .errors import MfaPending
 from .flows import Flows
+from .flows.account_deletion import AccountDeletion
+from .flows.api_keys import ApiKeys
 from .flows.email_verification import EmailVerification
 from .flows.first_factor import FirstFactor
 from .flows.login import PasswordLogin, Reauthentication
@@ -33,8 +35,10 @@ from .flows.passkey_login import PasskeyLogin
 from .flows.passkeys import Passkeys
 from .flows.passwords import Passwords
 from .flows.results import MfaChallenged
+from .flows.security_activity import SecurityActivity
 from .flows.signup import Signup
 from .flows.totp import Totp
+from .flows.user_sessions import UserSessions
 from .links import LinkBuilder, PrefixLinks
 from .lockout import LoginGate
 from .mail import Mailer
@@ -137,6 +141,11 @@ class AuthService:
             passwords=Passwords(db, self.now, s, self.users, self.passwords, self.tokens,
                                 self.sessions, self.emailed_links, self.throttle,
                                 self.mail_quota, self.audit, self.mail),
+            user_sessions=UserSessions(db, self.sessions),
+            api_keys=ApiKeys(s, self.api_keys),
+            security_activity=SecurityActivity(self.audit),
+            account_deletion=AccountDeletion(db, self.users, self.sessions, self.revocation,
+                                             self.mail),
         )
 
     # ---- lifecycle ---------------------------------------------------------------------

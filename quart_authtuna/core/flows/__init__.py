@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .account_deletion import AccountDeletion
+from .api_keys import ApiKeys
 from .email_verification import EmailVerification
 from .first_factor import FirstFactor
 from .login import PasswordLogin, Reauthentication
@@ -17,7 +19,9 @@ from .magic_link import MagicLink
 from .mfa_challenge import MfaChallenge
 from .passkey_login import PasskeyLogin
 from .passwords import Passwords
+from .security_activity import SecurityActivity
 from .signup import Signup
+from .user_sessions import UserSessions
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +38,10 @@ class Flows:
     signup: Signup
     email_verification: EmailVerification
     passwords: Passwords
+    user_sessions: UserSessions
+    api_keys: ApiKeys
+    security_activity: SecurityActivity
+    account_deletion: AccountDeletion
 
 
 __all__ = ["Flows"]

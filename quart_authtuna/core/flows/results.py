@@ -68,3 +68,32 @@ class PasswordChanged:
 class PasswordReset:
     user: User
     sessions_ended: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEnded:
+    """One of the user's other sessions ended (its browser is signed out on its next request)."""
+
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OtherSessionsEnded:
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRevoked:
+    """The key is refused from now on, in every process."""
+
+    key_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountDeleted:
+    """The account is gone (archived without credentials); a goodbye notice was mailed."""
+
+    user_id: str
+    username: str
+    sessions_ended: int
+    keys_revoked: int

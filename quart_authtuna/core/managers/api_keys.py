@@ -220,6 +220,21 @@ class ApiKeyManager:
             return (await tx.scalars(select(ApiKey).where(ApiKey.user_id == user_id)
                                      .order_by(ApiKey.created_at.desc(), ApiKey.id))).all()
 
+    async def available_scopes(self, user_id: str) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(role, scope, permissions) for each role the user holds: what a new key may carry."""
+        stmt = (select(Role.name, UserRole.scope, Permission.name)
+                .join(UserRole, UserRole.role_id == Role.id)
+                .outerjoin(RolePermission, RolePermission.role_id == Role.id)
+                .outerjoin(Permission, Permission.id == RolePermission.permission_id)
+                .where(UserRole.user_id == user_id))
+        async with self._db.transaction() as tx:
+            rows = (await tx.execute(stmt)).all()
+        found: dict[tuple[str, str], set[str]] = {}
+        for role, scope, permission in rows:
+            found.setdefault((role, scope), set()).update([permission] if permission else [])
+        return [(role, scope, tuple(sorted(perms)))
+                for (role, scope), perms in sorted(found.items())]
+
     async def get_key_scopes(self, key_id: str) -> list[tuple[str, str]]:
         """(role, scope) pairs the key still carries (revoked roles are gone by cascade)."""
         async with self._db.transaction() as tx:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..crypto.tokens import keyed_digest
@@ -67,6 +67,21 @@ class AuditManager:
     ) -> Sequence[AuditEvent]:
         """Newest first."""
         return await self._query(AuditEvent.user_id == user_id, skip, limit)
+
+    async def events_before(self, user_id: str, before: tuple[float, int] | None,
+                            limit: int = 50) -> Sequence[AuditEvent]:
+        """Keyset page, newest first: the user's events older than ``before`` (a
+        ``(timestamp, id)`` pair from the previous page's last row; None for the first page).
+        Rows written meanwhile never shift a page, whatever its depth."""
+        stmt = select(AuditEvent).where(AuditEvent.user_id == user_id)
+        if before is not None:
+            at, last_id = before
+            stmt = stmt.where(or_(AuditEvent.timestamp < at,
+                                  and_(AuditEvent.timestamp == at, AuditEvent.id < last_id)))
+        stmt = stmt.order_by(AuditEvent.timestamp.desc(), AuditEvent.id.desc()).limit(
+            max(1, min(limit, 500)))
+        async with self._db.transaction() as tx:
+            return (await tx.scalars(stmt)).all()
 
     async def get_events_by_type(
         self, event_type: str, skip: int = 0, limit: int = 50

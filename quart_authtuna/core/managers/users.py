@@ -173,9 +173,10 @@ class UserManager:
         return await self._set_active(user_id, admin_id, reason, active=True)
 
     async def delete(self, user_id: str, deleter_id: str = SYSTEM_ACTOR,
-                     ip_address: str | None = None) -> None:
+                     ip_address: str | None = None, session: AsyncSession | None = None
+                     ) -> None:
         """Archive (without credentials) and delete; audit rows survive with user_id NULL."""
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(session) as tx:
             user = await self._load(tx, user_id)
             if deleter_id != user_id:
                 await self._authorize_on(tx, deleter_id, user_id)

@@ -24,3 +24,6 @@ def register_blueprints(app: Quart, settings: Settings) -> None:
         from .ui import ui
 
         app.register_blueprint(ui, url_prefix=settings.ui_prefix)
+        from .account_settings import account
+
+        app.register_blueprint(account, url_prefix=f"{settings.ui_prefix}/settings")
