@@ -22,15 +22,18 @@ from .defaults import provision_defaults
 from .device_trust import DeviceTrust
 from .errors import MfaPending
 from .flows import Flows
+from .flows.email_change import EmailChange
 from .flows.email_verification import EmailVerification
 from .flows.first_factor import FirstFactor
 from .flows.login import PasswordLogin, Reauthentication
 from .flows.logout import Logout
 from .flows.magic_link import MagicLink
 from .flows.mfa_challenge import MfaChallenge
+from .flows.overview import AccountOverview
 from .flows.passkey_login import PasskeyLogin
 from .flows.passkeys import Passkeys
 from .flows.passwords import Passwords
+from .flows.profile import Profile
 from .flows.results import MfaChallenged
 from .flows.signup import Signup
 from .flows.totp import Totp
@@ -135,6 +138,11 @@ class AuthService:
             passwords=Passwords(db, self.now, s, self.users, self.passwords, self.tokens,
                                 self.sessions, self.challenges, self.throttle,
                                 self.mail_quota, self.audit, self.mail),
+            account_overview=AccountOverview(db, self.now),
+            profile=Profile(db, self.throttle, self.audit, self.revocation),
+            email_change=EmailChange(db, s, self.users, self.tokens, self.challenges,
+                                     self.throttle, self.mail_quota, self.audit, self.mail,
+                                     self.revocation),
         )
 
     # ---- lifecycle ---------------------------------------------------------------------

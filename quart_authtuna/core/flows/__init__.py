@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .email_change import EmailChange
 from .email_verification import EmailVerification
 from .first_factor import FirstFactor
 from .login import PasswordLogin, Reauthentication
 from .logout import Logout
 from .magic_link import MagicLink
 from .mfa_challenge import MfaChallenge
+from .overview import AccountOverview
 from .passkey_login import PasskeyLogin
 from .passwords import Passwords
+from .profile import Profile
 from .signup import Signup
 
 
@@ -34,6 +37,9 @@ class Flows:
     signup: Signup
     email_verification: EmailVerification
     passwords: Passwords
+    account_overview: AccountOverview
+    profile: Profile
+    email_change: EmailChange
 
 
 __all__ = ["Flows"]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from ..challenges import ChallengeStore
 from ..crypto.passwords import PasswordHasher
 from ..db.models import User
@@ -21,11 +19,8 @@ from ..settings import Settings
 from ..signals import password_changed, password_reset, password_reset_requested
 from ..throttle import Throttle, account_key, session_key
 from ..types import Clock, RequestMeta
-from .first_factor import MFA_LOGIN
-from .magic_link import PURPOSE as MAGIC_LINK
+from .emailed_links import RESET, void_emailed_links
 from .results import PasswordChanged, PasswordReset
-
-RESET = "password_reset"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +65,7 @@ class Passwords:
             ended = await self._sessions.terminate_all_for_user(
                 user_id, except_session_id=keep_session_id, reason="password_changed",
                 session=tx)
-            await self._void_emailed_links(tx, user_id)
+            await void_emailed_links(tx, user_id, self._tokens, self._challenges)
             await self._throttle.release(reservation, session=tx)
             self._audit.record(tx, "PASSWORD_CHANGED", user_id=user_id,
                                ip_address=meta.ip_address)
@@ -123,20 +118,13 @@ class Passwords:
             row.requires_password_reset, row.email_verified = False, True
             ended = await self._sessions.terminate_all_for_user(user.id, reason="password_reset",
                                                                 session=tx)
-            await self._void_emailed_links(tx, user.id)
+            await void_emailed_links(tx, user.id, self._tokens, self._challenges)
             await self._throttle.forget([account_key("", user.id)], session=tx)
             self._audit.record(tx, "PASSWORD_RESET_COMPLETED", user_id=user.id,
                                ip_address=meta.ip_address)
             self._db.emit(tx, password_reset, user=row)
         self._notify_changed(row)
         return PasswordReset(row, ended)
-
-    async def _void_emailed_links(self, tx: AsyncSession, user_id: str) -> None:
-        """A credential changed: outstanding reset and sign-in links and pending MFA
-        sign-ins stop working."""
-        for purpose in (RESET, MAGIC_LINK):
-            await self._tokens.invalidate_all(user_id, purpose, session=tx)
-        await self._challenges.void_for_user(user_id, MFA_LOGIN, session=tx)
 
     def _notify_changed(self, user: User) -> None:
         self._mail.send_later("password_change", user.email, username=user.username,
