@@ -57,7 +57,7 @@ class AuthTuna:
 
     async def _template_context(self) -> dict[str, Any]:
         from .globals import current_user
-        from .web import csrf
+        from .web import csrf, user_nav
         from .web.redirects import safe_next
 
         return {
@@ -70,6 +70,7 @@ class AuthTuna:
             "passkeys_prefix": self.settings.passkeys_prefix if self.settings else "/passkeys",
             "authtuna_safe_next": safe_next,
             "authtuna_referrer_policy": _referrer_policy(),
+            "authtuna_user_nav": user_nav.entries,
         }
 
 

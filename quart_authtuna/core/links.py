@@ -14,7 +14,7 @@ from .settings import Settings
 
 #: The pages an email can link to.
 Page = Literal["login", "forgot_password", "reset_password", "verify_email",
-               "passwordless_login"]
+               "passwordless_login", "confirm_email_change"]
 
 
 class LinkBuilder(Protocol):
@@ -27,17 +27,22 @@ def absolute(base_url: str, path: str, query: dict[str, str]) -> str:
 
 
 class PrefixLinks:
-    """Default paths under AUTH_PREFIX, for the core without the web layer."""
+    """Default paths under AUTH_PREFIX (UI_PREFIX for the user area's pages), for the core
+    without the web layer."""
 
     PATHS: dict[str, str] = {
         "login": "/login", "forgot_password": "/forgot-password",
         "reset_password": "/reset-password", "verify_email": "/verify",
         "passwordless_login": "/passwordless/login",
     }
+    UI_PATHS: dict[str, str] = {"confirm_email_change": "/profile/email/confirm"}
 
     def __init__(self, settings: Settings) -> None:
         self._base = settings.api_base_url
         self._prefix = settings.auth_prefix
+        self._ui_prefix = settings.ui_prefix
 
     def __call__(self, page: Page, **query: str) -> str:
+        if page in self.UI_PATHS:
+            return absolute(self._base, self._ui_prefix + self.UI_PATHS[page], query)
         return absolute(self._base, self._prefix + self.PATHS[page], query)

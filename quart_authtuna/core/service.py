@@ -25,15 +25,18 @@ from .errors import MfaPending
 from .flows import Flows
 from .flows.account_deletion import AccountDeletion
 from .flows.api_keys import ApiKeys
+from .flows.email_change import EmailChange
 from .flows.email_verification import EmailVerification
 from .flows.first_factor import FirstFactor
 from .flows.login import PasswordLogin, Reauthentication
 from .flows.logout import Logout
 from .flows.magic_link import MagicLink
 from .flows.mfa_challenge import MfaChallenge
+from .flows.overview import AccountOverview
 from .flows.passkey_login import PasskeyLogin
 from .flows.passkeys import Passkeys
 from .flows.passwords import Passwords
+from .flows.profile import Profile
 from .flows.results import MfaChallenged
 from .flows.security_activity import SecurityActivity
 from .flows.signup import Signup
@@ -146,6 +149,11 @@ class AuthService:
             security_activity=SecurityActivity(self.audit),
             account_deletion=AccountDeletion(db, self.users, self.sessions, self.revocation,
                                              self.mail),
+            account_overview=AccountOverview(db, self.now),
+            profile=Profile(db, self.throttle, self.audit, self.revocation),
+            email_change=EmailChange(db, s, self.users, self.tokens, self.emailed_links,
+                                     self.throttle, self.mail_quota, self.audit, self.mail,
+                                     self.revocation),
         )
 
     # ---- lifecycle ---------------------------------------------------------------------

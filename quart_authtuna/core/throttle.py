@@ -11,7 +11,8 @@ up to LOGIN_LOCKOUT_DURATION_SECONDS. ``release`` undoes a reservation after a s
 Keys: ``acct:`` an account (its id, else the canonical identifier typed, so unknown accounts
 behave like real ones), ``dev:`` a trusted device, ``sess:`` a signed-in session, ``ip:`` a
 client address (sign-in attempts), ``ipreq:`` a client address (requests for emailed tokens),
-``mail:``/``mailip:`` mails per address and per requesting address (see :mod:`.mail_quota`).
+``mail:``/``mailip:`` mails per address and per requesting address (see :mod:`.mail_quota`),
+``profile:`` a signed-in user's identifier changes (username, requests to change the email).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from .types import Clock
 
 BASE_DELAY = 30.0
 HOUR = 3600.0
+#: Username changes and email-change requests one account may attempt per hour.
+PROFILE_CHANGES_PER_HOUR = 10
 
 
 def account_key(identifier: str, user_id: str | None = None) -> str:
@@ -58,6 +61,11 @@ def session_key(session_id: str) -> str:
 def request_key(ip_address: str | None) -> str | None:
     """Requests for emailed tokens (reset, magic link, verification) from one address."""
     return f"ipreq:{ip_address}" if ip_address else None
+
+
+def profile_key(user_id: str) -> str:
+    """Changes of a signed-in user's username or email address (tried, taken or not)."""
+    return f"profile:{user_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +123,7 @@ class Throttle:
             "ipreq": (s.max_token_requests_per_ip_per_hour, HOUR, False, False, True),
             "mail": (s.mail_max_per_address_per_hour, HOUR, False, False, False),
             "mailip": (s.mail_max_per_ip_per_hour, HOUR, False, False, True),
+            "profile": (PROFILE_CHANGES_PER_HOUR, HOUR, False, False, True),
         }
         found = policies.get(key.partition(":")[0])
         if found is None:

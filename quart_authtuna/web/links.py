@@ -15,6 +15,7 @@ class UrlMapLinks:
         "reset_password": "authtuna_auth.reset_password",
         "verify_email": "authtuna_auth.verify",
         "passwordless_login": "authtuna_auth.passwordless_login",
+        "confirm_email_change": "authtuna_ui.confirm_email",
     }
 
     def __init__(self, app: Quart, base_url: str) -> None:

@@ -191,6 +191,10 @@ EMAIL_CONTEXT: dict[str, dict[str, Any]] = {
                   "region": "Lisbon, Portugal", "login_time": "12 March 2025, 09:41 UTC"},
     "passwordless_login": {"login_link": "https://tuna.example/auth/passwordless/confirm?token=q1w2e3",
                            "expires_minutes": 15},
+    "email_change_confirm": {"confirm_link": "https://tuna.example/ui/profile/email/confirm?token=c0nf1rm",
+                             "new_email": "alice.new@example.org", "expires_minutes": 60},
+    "email_change_notice": {"secure_url": "https://tuna.example/auth/forgot-password",
+                            "new_email": "alice.new@example.org"},
 }
 
 

@@ -11,14 +11,17 @@ from dataclasses import dataclass
 
 from .account_deletion import AccountDeletion
 from .api_keys import ApiKeys
+from .email_change import EmailChange
 from .email_verification import EmailVerification
 from .first_factor import FirstFactor
 from .login import PasswordLogin, Reauthentication
 from .logout import Logout
 from .magic_link import MagicLink
 from .mfa_challenge import MfaChallenge
+from .overview import AccountOverview
 from .passkey_login import PasskeyLogin
 from .passwords import Passwords
+from .profile import Profile
 from .security_activity import SecurityActivity
 from .signup import Signup
 from .user_sessions import UserSessions
@@ -42,6 +45,9 @@ class Flows:
     api_keys: ApiKeys
     security_activity: SecurityActivity
     account_deletion: AccountDeletion
+    account_overview: AccountOverview
+    profile: Profile
+    email_change: EmailChange
 
 
 __all__ = ["Flows"]

@@ -97,3 +97,24 @@ class AccountDeleted:
     username: str
     sessions_ended: int
     keys_revoked: int
+
+
+@dataclass(frozen=True, slots=True)
+class UsernameChanged:
+    user: User
+    previous: str
+
+
+@dataclass(frozen=True, slots=True)
+class EmailChangeRequested:
+    """Always the same whether or not the new address is free (the link goes only to a free
+    one); ``expires_minutes`` is the link's lifetime."""
+
+    new_email: str
+    expires_minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class EmailChanged:
+    user: User
+    previous: str

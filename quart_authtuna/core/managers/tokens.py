@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..crypto.tokens import digest, random_token
@@ -87,6 +87,14 @@ class TokenManager:
             return row
 
     validate = consume
+
+    async def pending(self, user_id: str, purpose: str) -> Token | None:
+        """The newest token of ``purpose`` the user could still redeem, if any."""
+        async with self._db.transaction() as tx:
+            return await tx.scalar(
+                select(Token).where(Token.user_id == user_id, Token.purpose == purpose,
+                                    Token.used.is_(False), Token.etime > self._clock())
+                .order_by(Token.ctime.desc()).limit(1))
 
     async def invalidate_all(self, user_id: str, purpose: str,
                              session: AsyncSession | None = None) -> int:

@@ -21,6 +21,7 @@ def register_blueprints(app: Quart, settings: Settings) -> None:
 
         app.register_blueprint(passkeys, url_prefix=settings.passkeys_prefix)
     if settings.ui_enabled:
+        from . import ui_profile  # noqa: F401 - its pages join the ui blueprint
         from .ui import ui
 
         app.register_blueprint(ui, url_prefix=settings.ui_prefix)
