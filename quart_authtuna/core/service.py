@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from .admin_queries import AdminQueries
 from .challenges import ChallengeStore
 from .crypto.cookie_codec import CookieCodec
 from .crypto.fernet import Encryptor
@@ -22,6 +23,7 @@ from .defaults import provision_defaults
 from .device_trust import DeviceTrust
 from .errors import MfaPending
 from .flows import Flows
+from .flows.admin_users import AdminUsers
 from .flows.email_verification import EmailVerification
 from .flows.first_factor import FirstFactor
 from .flows.login import PasswordLogin, Reauthentication
@@ -108,6 +110,7 @@ class AuthService:
         self.session_validator = SessionValidator(
             db, clock, s, self.audit, self.rbac, self.revocation, self.session_cache,
             CookieCodec(s, self.encryptor))
+        self.admin_queries = AdminQueries(db, clock)
         self.flows = self._build_flows()
 
     def _build_flows(self) -> Flows:
@@ -117,6 +120,9 @@ class AuthService:
         pending = PendingSignups(db, self.now, s)
         verification = EmailVerification(db, s, self.users, pending, self.tokens, self.audit,
                                          self.mail, self.mail_quota, self.revocation)
+        passwords = Passwords(db, self.now, s, self.users, self.passwords, self.tokens,
+                              self.sessions, self.challenges, self.throttle, self.mail_quota,
+                              self.audit, self.mail)
         return Flows(
             first_factor=first,
             password_login=PasswordLogin(db, s, self.users, self.passwords,
@@ -132,9 +138,10 @@ class AuthService:
             signup=Signup(db, s, self.users, pending, self.passwords, self.audit, self.mail,
                           self.mail_quota, verification),
             email_verification=verification,
-            passwords=Passwords(db, self.now, s, self.users, self.passwords, self.tokens,
-                                self.sessions, self.challenges, self.throttle,
-                                self.mail_quota, self.audit, self.mail),
+            passwords=passwords,
+            admin_users=AdminUsers(db, self.rbac, self.audit, self.users, self.roles,
+                                   self.sessions, self.api_keys, self.mfa.store, self.tokens,
+                                   verification, passwords, self.mail, self.revocation),
         )
 
     # ---- lifecycle ---------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .admin_users import AdminUsers
 from .email_verification import EmailVerification
 from .first_factor import FirstFactor
 from .login import PasswordLogin, Reauthentication
@@ -34,6 +35,7 @@ class Flows:
     signup: Signup
     email_verification: EmailVerification
     passwords: Passwords
+    admin_users: AdminUsers
 
 
 __all__ = ["Flows"]

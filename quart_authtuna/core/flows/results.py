@@ -68,3 +68,56 @@ class PasswordChanged:
 class PasswordReset:
     user: User
     sessions_ended: int
+
+
+# ---- the admin's journeys on one user (flows/admin_users.py) -----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UserSuspended:
+    """The account is off and every one of its sessions ended in the same transaction."""
+
+    user: User
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RoleAssigned:
+    user_id: str
+    role: str
+    scope: str
+    #: False when the user already held the role there.
+    added: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRevoked:
+    user_id: str
+    role: str
+    scope: str
+    removed: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionsEnded:
+    user_id: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRevoked:
+    user_id: str
+    key_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MfaReset:
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSent:
+    """A verification (``kind="verification"``) or reset link was mailed to the user."""
+
+    user_id: str
+    kind: str

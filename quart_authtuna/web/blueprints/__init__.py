@@ -24,3 +24,7 @@ def register_blueprints(app: Quart, settings: Settings) -> None:
         from .ui import ui
 
         app.register_blueprint(ui, url_prefix=settings.ui_prefix)
+    if settings.admin_routes_enabled:
+        from .admin import admin
+
+        app.register_blueprint(admin, url_prefix=settings.admin_prefix)
