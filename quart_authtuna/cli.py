@@ -1,4 +1,5 @@
-"""``quart authtuna ...`` commands: create users (the first admin), assign roles."""
+"""``quart authtuna ...`` commands: create users (the first admin), roles, suspension,
+sessions. Every change runs the admin flows as the system actor, so it is audited."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from typing import Any
 import click
 from quart.cli import ScriptInfo
 
+from .core.admin_queries import UserPage, UserQuery
+from .core.errors import AuthTunaError
 from .core.service import AuthService
+from .core.types import SYSTEM_ACTOR
 
 
 def _run(work: Callable[[AuthService], Awaitable[Any]]) -> Any:
@@ -24,6 +28,8 @@ def _run(work: Callable[[AuthService], Awaitable[Any]]) -> Any:
             await service.start()
             try:
                 return await work(service)
+            except AuthTunaError as exc:
+                raise click.ClickException(exc.message) from None
             finally:
                 await service.close()
 
@@ -75,3 +81,90 @@ def assign_role(username: str, role: str, scope: str) -> None:
 
     _run(work)
     click.echo(f"{username} now holds {role} in {scope}.")
+
+
+async def _user_id(svc: AuthService, username: str) -> str:
+    user = await svc.users.get_by_username(username)
+    if user is None:
+        raise click.ClickException(f"No user named {username!r}.")
+    return user.id
+
+
+@cli.command("list-users")
+@click.option("--search", "q", default="", help="Start of a username or email address.")
+@click.option("--role", default=None)
+@click.option("--scope", default=None)
+@click.option("--suspended", is_flag=True, help="Only suspended accounts.")
+@click.option("--limit", default=50, show_default=True)
+def list_users(q: str, role: str | None, scope: str | None, suspended: bool,
+               limit: int) -> None:
+    """List users (newest first): username, email, state and roles."""
+
+    async def work(svc: AuthService) -> UserPage:
+        return await svc.admin_queries.search_users(UserQuery(
+            q=q, role=role, scope=scope, is_active=False if suspended else None,
+            limit=limit))
+
+    page = _run(work)
+    for row in page.rows:
+        state = "active" if row.user.is_active else "suspended"
+        roles = ", ".join(f"{name}@{at}" for name, at in row.roles) or "-"
+        click.echo(f"{row.user.username}\t{row.user.email}\t{state}\t{roles}")
+    if not page.rows:
+        click.echo("No users match.")
+
+
+@cli.command("suspend")
+@click.argument("username")
+@click.option("--reason", default="", help="Kept in the audit log.")
+def suspend(username: str, reason: str) -> None:
+    """Suspend USERNAME and end every one of its sessions (as the system)."""
+
+    async def work(svc: AuthService) -> None:
+        await svc.flows.admin_users.set_active(SYSTEM_ACTOR, await _user_id(svc, username),
+                                               False, reason)
+
+    _run(work)
+    click.echo(f"{username} is suspended and signed out everywhere.")
+
+
+@cli.command("unsuspend")
+@click.argument("username")
+@click.option("--reason", default="")
+def unsuspend(username: str, reason: str) -> None:
+    """Make USERNAME active again (as the system)."""
+
+    async def work(svc: AuthService) -> None:
+        await svc.flows.admin_users.set_active(SYSTEM_ACTOR, await _user_id(svc, username),
+                                               True, reason)
+
+    _run(work)
+    click.echo(f"{username} is active again.")
+
+
+@cli.command("revoke-role")
+@click.argument("username")
+@click.argument("role")
+@click.option("--scope", default="global", show_default=True)
+def revoke_role(username: str, role: str, scope: str) -> None:
+    """Take ROLE in SCOPE away from USERNAME (as the system)."""
+
+    async def work(svc: AuthService) -> None:
+        await svc.flows.admin_users.revoke_role(SYSTEM_ACTOR, await _user_id(svc, username),
+                                                role, scope)
+
+    _run(work)
+    click.echo(f"{username} no longer holds {role} in {scope}.")
+
+
+@cli.command("end-sessions")
+@click.argument("username")
+def end_sessions(username: str) -> None:
+    """End every session of USERNAME (as the system)."""
+
+    async def work(svc: AuthService) -> int:
+        done = await svc.flows.admin_users.end_all_sessions(SYSTEM_ACTOR,
+                                                            await _user_id(svc, username))
+        return done.count
+
+    click.echo(f"Ended {_run(work)} session(s) of {username}.")

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from .admin_queries import AdminQueries
 from .challenges import ChallengeStore
 from .crypto.cookie_codec import CookieCodec
 from .crypto.fernet import Encryptor
@@ -24,6 +25,7 @@ from .emailed_links import EmailedLinks
 from .errors import MfaPending
 from .flows import Flows
 from .flows.account_deletion import AccountDeletion
+from .flows.admin_users import AdminUsers
 from .flows.api_keys import ApiKeys
 from .flows.email_change import EmailChange
 from .flows.email_verification import EmailVerification
@@ -117,6 +119,7 @@ class AuthService:
         self.session_validator = SessionValidator(
             db, clock, s, self.audit, self.rbac, self.revocation, self.session_cache,
             CookieCodec(s, self.encryptor))
+        self.admin_queries = AdminQueries(db, clock)
         self.flows = self._build_flows()
 
     def _build_flows(self) -> Flows:
@@ -126,6 +129,9 @@ class AuthService:
         pending = PendingSignups(db, self.now, s)
         verification = EmailVerification(db, s, self.users, pending, self.tokens, self.audit,
                                          self.mail, self.mail_quota, self.revocation)
+        passwords = Passwords(db, self.now, s, self.users, self.passwords, self.tokens,
+                              self.sessions, self.emailed_links, self.throttle,
+                              self.mail_quota, self.audit, self.mail)
         return Flows(
             first_factor=first,
             password_login=PasswordLogin(db, s, self.users, self.passwords,
@@ -141,9 +147,7 @@ class AuthService:
             signup=Signup(db, s, self.users, pending, self.passwords, self.audit, self.mail,
                           self.mail_quota, verification),
             email_verification=verification,
-            passwords=Passwords(db, self.now, s, self.users, self.passwords, self.tokens,
-                                self.sessions, self.emailed_links, self.throttle,
-                                self.mail_quota, self.audit, self.mail),
+            passwords=passwords,
             user_sessions=UserSessions(db, self.sessions),
             api_keys=ApiKeys(s, self.api_keys),
             security_activity=SecurityActivity(self.audit),
@@ -154,6 +158,9 @@ class AuthService:
             email_change=EmailChange(db, s, self.users, self.tokens, self.emailed_links,
                                      self.throttle, self.mail_quota, self.audit, self.mail,
                                      self.revocation),
+            admin_users=AdminUsers(db, self.rbac, self.audit, self.users, self.roles,
+                                   self.sessions, self.api_keys, self.mfa.store, self.tokens,
+                                   verification, passwords, self.mail, self.revocation),
         )
 
     # ---- lifecycle ---------------------------------------------------------------------

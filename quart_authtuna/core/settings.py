@@ -61,8 +61,7 @@ class Settings:
     mfa_enabled: bool = _f(True, "Serve the MFA routes.")
     passkeys_enabled: bool = _f(True, "Serve the passkey routes.")
     ui_enabled: bool = _f(True, "Serve the user dashboard.")
-    admin_routes_enabled: bool = _f(
-        True, "Serve the admin dashboard and API. Not yet built (admin dashboard).", inert=True)
+    admin_routes_enabled: bool = _f(True, "Serve the admin pages and their JSON API.")
     passwordless_login_enabled: bool = _f(True, "Serve magic-link login.")
     only_middleware: bool = _f(False, "Validate sessions only; register no routes.")
     default_superadmin_password: Secret | None = _f(
@@ -200,9 +199,7 @@ class Settings:
     mfa_prefix: str = _f("/mfa", "URL prefix of the MFA pages.")
     passkeys_prefix: str = _f("/passkeys", "URL prefix of the passkey endpoints.")
     ui_prefix: str = _f("/ui", "URL prefix of the user dashboard.")
-    admin_prefix: str = _f(
-        "/admin", "URL prefix of the admin dashboard. Not yet built (admin dashboard).",
-        inert=True)
+    admin_prefix: str = _f("/admin", "URL prefix of the admin pages and their JSON API.")
     reauthentication_seconds: int = _f(
         900, "How recent a sign-in fresh_login_required needs (its default ``within``).")
     theme: Theme = _f(Theme(), "Colour palettes and mode (system, multi, single).", "theme")

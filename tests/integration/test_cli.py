@@ -31,3 +31,44 @@ def test_create_superadmin_and_assign_role(tmp_path: Path) -> None:
             assert await svc.rbac.has_role(user.id, "OrgOwner", "org:acme/team:x")
 
     asyncio.run(check())
+
+
+def test_list_suspend_unsuspend_revoke_and_end_sessions_as_the_system(tmp_path: Path) -> None:
+    settings = {**TEST_SETTINGS, "DEFAULT_DATABASE_URI": f"sqlite+aiosqlite:///{tmp_path}/c.db"}
+    runner = build_app(settings).test_cli_runner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(args=["authtuna", *args])
+        assert result.exit_code == 0, result.output
+        return str(result.output)
+
+    run("create-user", "--username", "carol", "--email", "carol@example.com",
+        "--password", "correct horse battery staple")
+    run("assign-role", "carol", "OrgOwner", "--scope", "org:acme")
+    assert "carol\tcarol@example.com\tactive" in run("list-users", "--search", "car")
+    assert "OrgOwner@org:acme" in run("list-users", "--role", "OrgOwner")
+
+    async def sign_in() -> None:
+        async with AuthService(Settings.from_sources(overrides=settings)) as svc:
+            await svc.login("carol", "correct horse battery staple")
+
+    asyncio.run(sign_in())
+    assert "Ended 1 session(s)" in run("end-sessions", "carol")
+    assert "no longer holds OrgOwner" in run("revoke-role", "carol", "OrgOwner", "--scope",
+                                             "org:acme")
+    assert "suspended" in run("suspend", "carol", "--reason", "abuse")
+    assert "carol" in run("list-users", "--suspended")
+    assert "active again" in run("unsuspend", "carol")
+    missing = runner.invoke(args=["authtuna", "revoke-role", "carol", "OrgOwner"])
+    assert missing.exit_code != 0 and "does not hold" in missing.output
+
+    async def check() -> None:
+        async with AuthService(Settings.from_sources(overrides=settings)) as svc:
+            user = await svc.users.get_by_username("carol")
+            assert user is not None and user.is_active
+            kinds = {(e.event_type, e.actor_id)
+                     for e in await svc.audit.get_events_for_user(user.id)}
+            assert {("USER_SUSPENDED", "system"), ("USER_UNSUSPENDED", "system"),
+                    ("ROLE_REMOVED", "system"), ("SESSIONS_TERMINATED_ALL", "system")} <= kinds
+
+    asyncio.run(check())

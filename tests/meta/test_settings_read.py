@@ -21,7 +21,6 @@ READ_BY_SETTINGS = {"production": "Settings.checked refuses problems in producti
 #: Read, but partly built: the doc says which part is not yet built, and it warns when set.
 PARTLY_BUILT = {"pii_encryption_enabled"}
 UNREAD = {
-    "admin_routes_enabled", "admin_prefix",  # admin dashboard
     "dkim_private_key_path", "dkim_domain", "dkim_selector",  # DKIM signing
     "pii_hmac_key", "encrypt_audit_ip",  # GDPR/PII mode
     "google_client_id", "google_client_secret", "google_redirect_uri",  # social login

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .account_deletion import AccountDeletion
+from .admin_users import AdminUsers
 from .api_keys import ApiKeys
 from .email_change import EmailChange
 from .email_verification import EmailVerification
@@ -48,6 +49,7 @@ class Flows:
     account_overview: AccountOverview
     profile: Profile
     email_change: EmailChange
+    admin_users: AdminUsers
 
 
 __all__ = ["Flows"]

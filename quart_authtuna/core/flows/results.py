@@ -87,6 +87,8 @@ class ApiKeyRevoked:
     """The key is refused from now on, in every process."""
 
     key_id: str
+    #: The key's owner, when someone else (an admin) revoked it.
+    user_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,3 +120,50 @@ class EmailChangeRequested:
 class EmailChanged:
     user: User
     previous: str
+
+
+# ---- the admin's journeys on one user (flows/admin_users.py) -----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UserSuspended:
+    """The account is off and every one of its sessions ended in the same transaction."""
+
+    user: User
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RoleAssigned:
+    user_id: str
+    role: str
+    scope: str
+    #: False when the user already held the role there.
+    added: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRevoked:
+    user_id: str
+    role: str
+    scope: str
+    removed: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionsEnded:
+    user_id: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class MfaReset:
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSent:
+    """A verification (``kind="verification"``) or reset link was mailed to the user."""
+
+    user_id: str
+    kind: str

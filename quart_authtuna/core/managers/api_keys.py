@@ -244,16 +244,18 @@ class ApiKeyManager:
         return sorted((name, scope) for name, scope in rows)
 
     async def delete_key(self, key_id: str, user_id: str | None = None, *,
-                         ip_address: str | None = None) -> None:
+                         ip_address: str | None = None, actor_id: str | None = None,
+                         session: AsyncSession | None = None) -> None:
         """Revoke a key (it stops working in this process at once); with ``user_id``, only
-        that user's key (another user's key is reported as not found)."""
-        async with self._db.transaction() as tx:
+        that user's key (another user's key is reported as not found). ``actor_id``: who
+        revoked it, when not the owner (an admin)."""
+        async with self._db.transaction(session) as tx:
             row = await tx.get(ApiKey, key_id)
             if row is None or (user_id is not None and row.user_id != user_id):
                 raise NotFound("API key not found.")
             await tx.delete(row)
             self._audit.record(tx, "API_KEY_DELETED", user_id=row.user_id,
-                                   actor_id=user_id, ip_address=ip_address,
+                                   actor_id=actor_id or user_id, ip_address=ip_address,
                                    details={"key_id": key_id, "name": row.name})
             self._revocation.api_key_revoked(tx, key_id)
 

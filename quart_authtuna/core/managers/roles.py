@@ -133,14 +133,15 @@ class RoleManager:
                                    details={"granter": granter_role, kind: target})
 
     async def assign_to_user(self, user_id: str, role_name: str, assigner_id: str,
-                             scope: str = "none") -> None:
-        """Give a role in ``scope`` if one of the three pathways allows it at that scope."""
+                             scope: str = "none", session: AsyncSession | None = None) -> bool:
+        """Give a role in ``scope`` if one of the three pathways allows it at that scope;
+        False when the user already held it there."""
         scope = validate_scope(scope)
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(session) as tx:
             role = await self._role(tx, role_name)
             await self._authorize_assignment(tx, assigner_id, role, scope)
             if await tx.get(UserRole, (user_id, role.id, scope)) is not None:
-                return
+                return False
             tx.add(UserRole(user_id=user_id, role_id=role.id, scope=scope,
                             given_by_id=assigner_id, given_at=self._clock()))
             self._audit.record(tx, "ROLE_ASSIGNED", user_id=user_id, actor_id=assigner_id,
@@ -148,14 +149,16 @@ class RoleManager:
             self._db.emit(tx, role_assigned, user_id=user_id, role=role_name,
                            scope=scope, actor_id=assigner_id)
             self._revocation.grants_changed(tx, [user_id])
+            return True
 
     async def remove_from_user(self, user_id: str, role_name: str, remover_id: str,
-                               scope: str | None = None) -> int:
+                               scope: str | None = None, session: AsyncSession | None = None
+                               ) -> int:
         """Take a role away in ``scope`` (every scope when None); returns how many were removed.
 
         Removing from someone at or above the remover's level is refused.
         """
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(session) as tx:
             role = await self._role(tx, role_name)
             stmt = select(UserRole).where(UserRole.user_id == user_id, UserRole.role_id == role.id)
             if scope is not None:

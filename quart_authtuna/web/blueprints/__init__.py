@@ -28,3 +28,7 @@ def register_blueprints(app: Quart, settings: Settings) -> None:
         from .account_settings import account
 
         app.register_blueprint(account, url_prefix=f"{settings.ui_prefix}/settings")
+    if settings.admin_routes_enabled:
+        from .admin import admin
+
+        app.register_blueprint(admin, url_prefix=settings.admin_prefix)
