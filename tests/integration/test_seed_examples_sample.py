@@ -33,7 +33,9 @@ async def _seed_env(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def sample_backend_app() -> Quart:
     """000 "Sample Backend Code"."""
     app = Quart("AuthTuna Example API")        # FastAPI(title="AuthTuna Example API")
-    auth = AuthTuna()                          # from authtuna import init_app
+    # The sample defines its own /admin/... routes, so the built-in admin area moves aside
+    # (FastAPI routers are opt-in; here the admin area is on unless switched off or moved).
+    auth = AuthTuna(ADMIN_PREFIX="/authtuna-admin")  # from authtuna import init_app
 
     # Initialize AuthTuna (adds all routes, middleware, etc.)
     auth.init_app(app)                         # init_app(app)
