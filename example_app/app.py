@@ -57,8 +57,15 @@ def dev_config() -> dict[str, Any]:
     }
 
 
+#: Headers a reverse proxy adds: behind one, every client's TCP peer is the proxy itself.
+FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP", "X-Forwarded-Host")
+
+
 def from_this_machine() -> bool:
-    """The TCP peer is a loopback address (forwarding headers are not believed)."""
+    """The TCP peer is a loopback address and no proxy forwarded the request (a proxy on
+    this machine would make every client look local)."""
+    if any(name in request.headers for name in FORWARDING_HEADERS):
+        return False
     try:
         peer = ipaddress.ip_address(request.remote_addr or "")
     except ValueError:

@@ -100,6 +100,16 @@ async def test_outbox_is_404_for_other_machines_whatever_the_headers(
     assert "/dev/outbox" not in await index.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("header", ["X-Forwarded-For", "Forwarded", "X-Real-IP"])
+async def test_outbox_is_404_through_a_proxy_on_this_machine(demo: DemoApp, header: str
+                                                             ) -> None:
+    """Behind a reverse proxy on this machine every client's peer is loopback: a forwarding
+    header marks the request as not local."""
+    token = await a_link_in_the_outbox(demo)
+    status, html = await outbox_from(demo, LOOPBACK[0], {header: "203.0.113.9"})
+    assert status == 404 and token not in html
+
+
 async def test_outbox_without_a_peer_address_is_404(demo: DemoApp) -> None:
     """A request with no TCP peer (a unix socket) is not known to come from this machine."""
     token = await a_link_in_the_outbox(demo)
