@@ -64,6 +64,9 @@ async def _guard(account: frozenset[str], form_csrf: bool) -> ResponseReturnValu
         raise RequestEntityTooLarge(_TOO_LARGE)
     if account and _is_account_route(account):
         _refuse_api_keys()
+    if any("\x00" in str(value) for value in (request.view_args or {}).values()):
+        return json_response(404, errors=[{"code": "not_found", "param": None,
+                                           "message": "Not found."}])
     if request.method not in _WRITES:
         return None
     try:

@@ -15,8 +15,8 @@ from ...core.flows.security_activity import ActivityEntry
 from ...core.flows.user_sessions import ActiveSession
 from ...core.managers.api_keys import IssuedApiKey
 from ...decorators import fresh_login_required, login_required
-from ..forms.account import KEY_TYPES, ActionForm, CreateApiKeyForm, DeleteAccountForm
-from ..forms.base import AuthTunaForm, text
+from ..forms.account import KEY_TYPES, CreateApiKeyForm, DeleteAccountForm
+from ..forms.base import ActionForm, AuthTunaForm, text
 from ..guards import EVERY_ROUTE, authtuna_blueprint
 from ..journey import meta, serve, service
 from ..request_body import json_object

@@ -16,13 +16,13 @@ from ..forms.auth import (
     SignupForm,
     TokenForm,
 )
-from ..forms.base import text
+from ..forms.base import ActionForm, text
 from ..guards import authtuna_blueprint
 from ..journey import message, meta, serve, service
 from ..login_outcome import answer_sign_in, user_json
 from ..redirects import safe_next
 from ..request_state import request_state
-from ..respond import finished, json_response, render_page
+from ..respond import finished, json_response
 from ..session_hook import clear_session_cookie
 
 auth = authtuna_blueprint("authtuna_auth", __name__,
@@ -44,11 +44,13 @@ async def login() -> ResponseReturnValue:
 
 @auth.post("/logout")
 async def logout() -> ResponseReturnValue:
-    form = await TokenForm.from_request()
-    if not form.is_json and not form.csrf_token.validate(form):
-        return await render_page("errors/error.html", 400, status=400, title="Expired form",
-                                 message="Please reload the page and sign out again.")
-    await service().flows.logout(request_state().session_id)
+    return await serve(
+        await ActionForm.from_request(), "errors/error.html",
+        lambda f: service().flows.logout(request_state().session_id), _signed_out,
+        status=400, title="Expired form", message="Please reload the page and sign out again.")
+
+
+async def _signed_out(form: ActionForm, _: object) -> ResponseReturnValue:
     clear_session_cookie()
     return finished(form, redirect(url_for("authtuna_auth.login")), {"logged_out": True})
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from quart import redirect, request, url_for
 from quart.typing import ResponseReturnValue
 
 from ...core.errors import AuthTunaError, TokenError
+from ...core.flows.results import SignedIn
 from ...decorators import fresh_login_required, login_required
 from .. import current
 from ..forms.base import AuthTunaForm, text
@@ -17,7 +16,7 @@ from ..journey import meta, serve, service
 from ..login_outcome import answer_sign_in, pending_handle
 from ..redirects import safe_next
 from ..request_state import request_state
-from ..respond import finished, flow_failed, form_invalid, json_response, render_page
+from ..respond import finished, json_response, render_page
 
 mfa = authtuna_blueprint("authtuna_mfa", __name__, account_management=EVERY_ROUTE)
 
@@ -63,16 +62,14 @@ async def verify() -> ResponseReturnValue:
 @mfa.route("/challenge", methods=["GET", "POST"])
 async def challenge() -> ResponseReturnValue:
     """The interstitial after a first factor: a TOTP or recovery code (or a passkey)."""
-    form = await CodeForm.from_request(next=request.args.get("next", ""))
     handle = pending_handle()
     if not handle:
         return redirect(url_for("authtuna_auth.login"))
-    has_passkeys = await _has_passkeys(handle)
-    if request.method == "GET":
-        return await render_page("mfa/challenge.html", form=form, has_passkeys=has_passkeys)
-    if not form.validate():
-        return await form_invalid(form, "mfa/challenge.html", has_passkeys=has_passkeys)
-    return await _complete(form, handle, "mfa/challenge.html", safe_next(form.next.data))
+    return await serve(
+        await CodeForm.from_request(next=request.args.get("next", "")), "mfa/challenge.html",
+        lambda f: _second_factor(handle, text(f.code)),
+        lambda f, result: answer_sign_in(result, f, safe_next(f.next.data)),
+        has_passkeys=await _has_passkeys(handle))
 
 
 async def _has_passkeys(handle: str) -> bool:
@@ -89,19 +86,19 @@ async def _has_passkeys(handle: str) -> bool:
 @mfa.post("/validate-login")
 async def validate_login() -> ResponseReturnValue:
     """JSON twin: ``{"mfa_token": ..., "code": ...}`` finishes a pending login."""
-    form = await ValidateLoginForm.from_request()
-    if not form.validate():
-        return await form_invalid(form, "mfa/challenge.html")
-    return await _complete(form, text(form.mfa_token), "mfa/challenge.html", "/")
+    return await serve(
+        await ValidateLoginForm.from_request(), "mfa/challenge.html",
+        lambda f: _second_factor(text(f.mfa_token), text(f.code)),
+        lambda f, result: answer_sign_in(result, f, "/"))
 
 
-async def _complete(form: Any, handle: str, page: str, target: str) -> ResponseReturnValue:
+async def _second_factor(handle: str, code: str) -> SignedIn:
+    """The code for a pending sign-in; a pending step that is gone clears its cookie."""
     try:
-        result = await service().flows.mfa_challenge.with_code(handle, text(form.code), meta())
-    except AuthTunaError as exc:
-        request_state().clear_mfa_pending = isinstance(exc, TokenError)
-        return await flow_failed(exc, form, page)
-    return await answer_sign_in(result, form, target)
+        return await service().flows.mfa_challenge.with_code(handle, code, meta())
+    except TokenError:
+        request_state().clear_mfa_pending = True
+        raise
 
 
 @mfa.post("/disable")

@@ -17,10 +17,6 @@ KEY_TYPES = [("secret", "Secret key: acts with the roles you choose"),
              ("master", "Master key: everything your account can do")]
 
 
-class ActionForm(AuthTunaForm):
-    """A button that changes something: only the CSRF token is checked."""
-
-
 class CreateApiKeyForm(AuthTunaForm):
     """A new key; the chosen ``scopes`` (``Role:scope``) are read as a list beside it."""
 

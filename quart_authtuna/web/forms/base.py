@@ -56,3 +56,7 @@ class AuthTunaForm(Form):
         return [{"code": "invalid" if name != "csrf_token" else "csrf_failed",
                  "message": message, "param": name}
                 for name, messages in self.errors.items() for message in messages]
+
+
+class ActionForm(AuthTunaForm):
+    """A button that changes something: only the CSRF token is checked."""
