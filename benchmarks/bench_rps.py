@@ -1,35 +1,39 @@
 """Benchmark: what AuthTuna costs a route, against plain Quart, in requests/s.
 
-Two Hypercorn servers (one worker each, loopback) run side by side; only one is loaded at a time:
+Two Hypercorn servers (one worker each, loopback) run side by side; one route is loaded at
+a time. Each JSON route answers ``{"id": <32 hex>, "username": "bench"}``:
 
-- **plain**: a Quart app without AuthTuna, ``/bare`` returning "ok";
+- **plain**: ``/bare`` in a Quart app without AuthTuna;
 - **bare**: the same route in an app with AuthTuna installed, visited without a cookie;
 - **guarded**: ``/projects/<project_id>`` in that app, ``permission_required("projects:read",
-  scope_from_path="project_id")``, returning current_user's id and username as JSON, visited
-  with the session cookie of a user holding projects:read at ``project:p1``.
+  scope_from_path="project_id")``, answering current_user's id and username, visited with the
+  session cookie of a user holding projects:read at ``project:p1``;
+- **plain page** and **bare page**: ``/page`` answering "ok" as text/html in each app. With
+  SECURE_APP_RESPONSES (the default) AuthTuna adds the two framing headers to every HTML
+  answer of the app, so these two show what that protection costs.
 
 Every request sends what a browser sends (User-Agent, Accept-Language, Accept) and the
 login sends the same User-Agent and Accept-Language, so the session fingerprint matches
 under load. Every response must be 200: wrk counts 3xx as success (a redirect to the login
 page would look like a fast authenticated request), so a Lua script counts each status and
-makes wrk exit non-zero on any other; the run then stops with exit status 1. wrk's socket
+makes wrk exit non-zero on any other, and the run stops with exit status 1. wrk's socket
 errors void the run too.
 
 Settings: SQLite file in a temp dir, BCRYPT_ROUNDS=4, fixed secrets, SESSION_SECURE off,
 the default SESSION_DB_VERIFICATION_INTERVAL (10 s). The guarded load adopts any rotated
 cookie the server sets, as a browser does. SQL statements are counted with a
-``before_cursor_execute`` listener, split into those run by a session verification and
-all others (which must be 0 under load).
+``before_cursor_execute`` listener, split into those of session verifications and all
+others (which must be 0 under load). Server CPU per request is read from /proc.
 
 Load: ``wrk -t1 -c32 -d<S>s`` (the Debian package; ``apt-get install -y wrk``), or a Python
 asyncio keep-alive client with the same connection count when wrk is missing. Each round
-loads the three routes once, in an order that rotates from round to round (the machine may
-be shared: only ratios measured in the same round are compared). The summary gives the
-median rps of each route and the median of the per-round ratios, against the targets:
-bare/plain >= 0.95, guarded/plain >= 0.85, guarded/bare >= 0.90.
+loads every route once, in an order that rotates from round to round: the machine may be
+shared, so only ratios measured in the same round are compared. The summary gives the
+median rps of each route and the median of the per-round ratios, against the targets
+bare/plain >= 0.95, guarded/plain >= 0.85 and guarded/bare >= 0.90.
 
 Run: ``.venv/bin/python benchmarks/bench_rps.py [--rounds N] [--seconds S] [--python-client]``;
-``--profile`` instead profiles both AuthTuna routes in process and prints where our code
+``--profile`` instead profiles the AuthTuna routes in process and prints where our code
 spends its time.
 """
 
@@ -53,11 +57,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._server import HttpClient, cookie_from, login, serve  # noqa: E402
+from benchmarks._server import HttpClient, Server, cookie_from, login, serve  # noqa: E402
 
 USERNAME, PASSWORD = "bench", "correct horse battery staple"
 COOKIE = "session_token"
-AUTH_PATH, BARE_PATH = "/projects/p1", "/bare"
+AUTH_PATH, BARE_PATH, PAGE_PATH = "/projects/p1", "/bare", "/page"
+#: What the unguarded JSON routes answer: the guarded one's shape and size.
+BODY = {"id": "0" * 32, "username": "bench"}
 CONNECTIONS = 32
 #: What a desktop browser sends; User-Agent and Accept-Language feed the session fingerprint.
 BROWSER = {
@@ -66,7 +72,18 @@ BROWSER = {
     "Accept-Language": "en-GB,en;q=0.9,de;q=0.8",
 }
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-TARGETS = {"bare/plain": 0.95, "guarded/plain": 0.85, "guarded/bare": 0.90}
+#: The measured routes: name -> (app, path); only "guarded" sends the session cookie.
+ROUTES = {"plain": ("plain", BARE_PATH), "bare": ("authtuna", BARE_PATH),
+          "guarded": ("authtuna", AUTH_PATH), "plain page": ("plain", PAGE_PATH),
+          "bare page": ("authtuna", PAGE_PATH)}
+#: rps ratios (route over route) and their targets (None: reported, no target).
+RATIOS: dict[str, tuple[str, str, float | None]] = {
+    "bare/plain": ("bare", "plain", 0.95),
+    "guarded/plain": ("guarded", "plain", 0.85),
+    "guarded/bare": ("guarded", "bare", 0.90),
+    "bare page/plain page": ("bare page", "plain page", None),
+    "guarded/plain page": ("guarded", "plain page", None),
+}
 
 SECRETS = {
     "PASSWORD_PEPPER": "bench-pepper-" + "p" * 40,
@@ -79,16 +96,22 @@ SECRETS = {
 # ---- the apps (run in the server processes) ----------------------------------------------
 
 
+def _unguarded_routes(app: Any) -> None:
+    @app.get(BARE_PATH)
+    async def bare() -> dict[str, str]:
+        return BODY
+
+    @app.get(PAGE_PATH)
+    async def page() -> str:
+        return "ok"
+
+
 def create_plain_app(config: dict[str, Any]) -> Any:
     """Plain Quart: the reference the AuthTuna app is measured against."""
     from quart import Quart
 
     app = Quart(__name__)
-
-    @app.get("/bare")
-    async def bare() -> str:
-        return "ok"
-
+    _unguarded_routes(app)
     return app
 
 
@@ -136,9 +159,7 @@ def create_app(config: dict[str, Any]) -> Any:
                                       config["password"], email_verified=True)
         await svc.roles.assign_to_user(user.id, "ProjectReader", "system", scope="project:p1")
 
-    @app.get("/bare")
-    async def bare() -> str:
-        return "ok"
+    _unguarded_routes(app)
 
     @app.get("/projects/<project_id>")
     @permission_required("projects:read", scope_from_path="project_id")
@@ -327,6 +348,117 @@ def refresh_cookie(port: int, cookie: str) -> str:
     return cookie_from(headers, COOKIE) or cookie
 
 
+def server_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) the process has used so far; None without /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Totals:
+    """What the rounds measured: rps and server CPU per route, ratios, SQL."""
+
+    def __init__(self) -> None:
+        self.rps: dict[str, list[float]] = {name: [] for name in ROUTES}
+        self.cpu: dict[str, list[float]] = {name: [] for name in ROUTES}
+        self.ratios: dict[str, list[float]] = {key: [] for key in RATIOS}
+        #: The same ratios from server CPU per request (bottom's over top's): what rps would
+        #: show if each worker had a core to itself.
+        self.cpu_ratios: dict[str, list[float]] = {key: [] for key in RATIOS}
+        self.guarded_requests = self.other_sql = self.verification_sql = 0
+        self.verifications = self.unguarded_sql = 0
+
+
+class Bench:
+    """The two servers, the load generator and the session cookie."""
+
+    def __init__(self, servers: dict[str, Server], runner: Any, script: Path, cookie: str,
+                 seconds: float) -> None:
+        self.servers, self.runner, self.script = servers, runner, script
+        self.cookie, self.seconds = cookie, seconds
+
+    def load(self, name: str, seconds: float) -> tuple[Run, float | None, dict[str, int]]:
+        """Load one route: its run, server CPU us per request, and SQL counter deltas."""
+        app, path = ROUTES[name]
+        server, port = self.servers[app], self.servers["authtuna"].port
+        before, cpu_before = counters(port), server_cpu(server.process.pid)
+        run = self.runner(server.port, path, self.cookie if name == "guarded" else "", seconds,
+                          self.script)
+        cpu_after, after = server_cpu(server.process.pid), counters(port)
+        problem = run.problem()
+        if problem:
+            raise SystemExit(f"{name} {path}: {problem}; void")
+        cpu = (None if cpu_before is None or cpu_after is None
+               else (cpu_after - cpu_before) / run.requests * 1e6)
+        return run, cpu, {k: after[k] - before[k] for k in after}
+
+    def round(self, n: int, totals: Totals) -> None:
+        """Load each route once (the order rotates with ``n``); record and print the round."""
+        self.cookie = refresh_cookie(self.servers["authtuna"].port, self.cookie)
+        names = list(ROUTES)
+        runs: dict[str, Run] = {}
+        cpu: dict[str, float | None] = {}
+        sql: dict[str, dict[str, int]] = {}
+        for name in names[n % len(names):] + names[:n % len(names)]:
+            runs[name], cpu[name], sql[name] = self.load(name, self.seconds)
+            totals.rps[name].append(runs[name].rps)
+        for key, (top, bottom, _) in RATIOS.items():
+            totals.ratios[key].append(runs[top].rps / runs[bottom].rps)
+            top_cpu, bottom_cpu = cpu[top], cpu[bottom]
+            if top_cpu and bottom_cpu:
+                totals.cpu_ratios[key].append(bottom_cpu / top_cpu)
+        for name, value in cpu.items():
+            if value is not None:
+                totals.cpu[name].append(value)
+        g = sql["guarded"]
+        totals.guarded_requests += runs["guarded"].requests
+        totals.verification_sql += g["verification_queries"]
+        totals.verifications += g["verifications"]
+        totals.other_sql += g["queries"] - g["verification_queries"]
+        totals.unguarded_sql += sum(sql[name]["queries"] for name in ROUTES if name != "guarded")
+        rps = " ".join(f"{runs[name].rps:>10,.0f}" for name in ROUTES)
+        ratios = " ".join(f"{totals.ratios[key][-1]:>{len(key)}.3f}" for key in RATIOS)
+        print(f"{n + 1:>5} {rps}  {ratios}  {g['verification_queries']:>5} "
+              f"{g['queries'] - g['verification_queries']:>5}")
+
+
+def header() -> None:
+    """Columns: rps per route, the round's ratios, SQL statements under the guarded load
+    (in session verifications, and others)."""
+    routes = " ".join(f"{name:>10}" for name in ROUTES)
+    line = f"{'round':>5} {routes}  {' '.join(RATIOS)}  {'SQL: verif':>5} {'other':>5}"
+    print(line)
+    print("-" * len(line))
+
+
+def report(totals: Totals) -> bool:
+    """Print the summary; True when every target is met and no SQL ran outside verifications."""
+    print()
+    for name in ROUTES:
+        cpu = (f", server CPU {statistics.median(totals.cpu[name]):.0f} us/request"
+               if totals.cpu[name] else "")
+        print(f"{name:<11} median {statistics.median(totals.rps[name]):>7,.0f} rps, best "
+              f"{max(totals.rps[name]):>7,.0f} rps{cpu}")
+    passed = True
+    for key, (_, _, target) in RATIOS.items():
+        values = totals.ratios[key]
+        median = statistics.median(values)
+        verdict = "" if target is None else f"; target >= {target:.2f}"
+        passed &= target is None or median >= target
+        by_cpu = totals.cpu_ratios[key]
+        cpu = f"; by server CPU {statistics.median(by_cpu):.3f}" if by_cpu else ""
+        print(f"{key:<21}: median of per-round ratios {median:.3f} (range "
+              f"{min(values):.3f}-{max(values):.3f}{verdict}){cpu}")
+    print(f"SQL under guarded load: {totals.verification_sql} statements in "
+          f"{totals.verifications} session verifications (every 10 s), {totals.other_sql} "
+          f"others over {totals.guarded_requests:,} requests; {totals.unguarded_sql} under the "
+          "other routes")
+    print("every response was 200")
+    return passed and totals.other_sql == 0 and totals.unguarded_sql == 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -343,11 +475,7 @@ def main() -> None:
     runner = run_wrk if use_wrk else run_python
     tool = (f"wrk -t1 -c{CONNECTIONS}" if use_wrk
             else f"python asyncio client, {CONNECTIONS} connections (wrk not found)")
-    names = ("plain", "bare", "guarded")
-    rps: dict[str, list[float]] = {name: [] for name in names}
-    ratios: dict[str, list[float]] = {name: [] for name in TARGETS}
-    guarded_requests = other_sql = verification_sql = verifications = bare_sql = 0
-
+    totals = Totals()
     with tempfile.TemporaryDirectory(prefix="authtuna-bench-") as tmp:
         script = Path(tmp) / "bench.lua"
         script.write_text(WRK_SCRIPT)
@@ -358,71 +486,17 @@ def main() -> None:
             status, cookie = asyncio.run(login(server.port, USERNAME, PASSWORD, BROWSER))
             if status != 200 or not cookie:
                 raise SystemExit(f"login failed: {status}")
-            targets = {"plain": (plain.port, BARE_PATH), "bare": (server.port, BARE_PATH),
-                       "guarded": (server.port, AUTH_PATH)}
+            bench = Bench({"plain": plain, "authtuna": server}, runner, script, cookie,
+                          args.seconds)
             print(f"Hypercorn, 1 worker per app, 127.0.0.1; load: {tool}; {args.rounds} rounds "
                   f"x {args.seconds:g} s per route, order rotating (after a warm-up)\n")
-            cookie = refresh_cookie(server.port, cookie)
-            for name in names:  # warm-up: imports, caches, first session verification
-                port, path = targets[name]
-                warm = runner(port, path, cookie if name == "guarded" else "", 2, script)
-                if warm.problem():
-                    raise SystemExit(f"warm-up {name}: {warm.problem()}; void")
-            header = (f"{'round':>5} {'plain':>7} {'bare':>7} {'guarded':>7} {'bare/pl':>7} "
-                      f"{'guard/pl':>8} {'guard/bare':>10} {'SQL verif.':>10} {'SQL other':>9}")
-            print(header)
-            print("-" * len(header))
+            bench.cookie = refresh_cookie(server.port, cookie)
+            for name in ROUTES:  # warm-up: imports, caches, first session verification
+                bench.load(name, 2)
+            header()
             for n in range(args.rounds):
-                order = names[n % 3:] + names[:n % 3]
-                cookie = refresh_cookie(server.port, cookie)
-                runs: dict[str, Run] = {}
-                sql: dict[str, dict[str, int]] = {}
-                for name in order:
-                    port, path = targets[name]
-                    before = counters(server.port)
-                    runs[name] = runner(port, path, cookie if name == "guarded" else "",
-                                        args.seconds, script)
-                    after = counters(server.port)
-                    sql[name] = {k: after[k] - before[k] for k in after}
-                    problem = runs[name].problem()
-                    if problem:
-                        raise SystemExit(f"round {n + 1}: {name} {path}: {problem}; void")
-                for name in names:
-                    rps[name].append(runs[name].rps)
-                row = {"bare/plain": runs["bare"].rps / runs["plain"].rps,
-                       "guarded/plain": runs["guarded"].rps / runs["plain"].rps,
-                       "guarded/bare": runs["guarded"].rps / runs["bare"].rps}
-                for key, value in row.items():
-                    ratios[key].append(value)
-                g = sql["guarded"]
-                g_verify = g["verification_queries"]
-                g_other = g["queries"] - g_verify
-                guarded_requests += runs["guarded"].requests
-                verification_sql += g_verify
-                verifications += g["verifications"]
-                other_sql += g_other
-                bare_sql += sql["bare"]["queries"]
-                print(f"{n + 1:>5} {runs['plain'].rps:>7,.0f} {runs['bare'].rps:>7,.0f} "
-                      f"{runs['guarded'].rps:>7,.0f} {row['bare/plain']:>7.3f} "
-                      f"{row['guarded/plain']:>8.3f} {row['guarded/bare']:>10.3f} "
-                      f"{g_verify:>10} {g_other:>9}")
-
-    print()
-    for name in names:
-        print(f"{name:<8} median {statistics.median(rps[name]):>7,.0f} rps, best "
-              f"{max(rps[name]):>7,.0f} rps")
-    passed = True
-    for key, target in TARGETS.items():
-        median = statistics.median(ratios[key])
-        passed &= median >= target
-        print(f"{key:<14}: median of per-round ratios {median:.3f}, range "
-              f"{min(ratios[key]):.3f}-{max(ratios[key]):.3f} (target >= {target:.2f})")
-    print(f"SQL under guarded load: {verification_sql} statements in {verifications} session "
-          f"verifications (every 10 s), {other_sql} others over {guarded_requests:,} "
-          f"requests; {bare_sql} under bare load")
-    passed &= other_sql == 0 and bare_sql == 0
-    print("every response was 200")
-    print("PASS" if passed else "BELOW TARGET: run with --profile to see where time goes")
+                bench.round(n, totals)
+    print("PASS" if report(totals) else "BELOW TARGET: run with --profile to see where time goes")
 
 
 # ---- --profile: where an authenticated request spends its time, in process -----------------

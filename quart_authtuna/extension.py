@@ -13,7 +13,7 @@ from .core.settings import Settings
 from .web import handlers, security_headers, session_hook
 from .web.blueprints.assets import assets
 from .web.links import UrlMapLinks
-from .web.request_state import request_state
+from .web.request_state import existing_request_state
 
 logger = logging.getLogger("quart_authtuna")
 
@@ -82,10 +82,14 @@ def _register_hooks(app: Quart, settings: Settings, service: AuthService) -> Non
         await session_hook.load_session(settings, service)
 
     async def authtuna_finish_response(response: Response) -> Response:
-        state = request_state()
-        if state.response_work():
-            session_hook.save_session(response, state, settings, service.now())
-        return security_headers.secure_response(response, state, settings)
+        state = existing_request_state()
+        if state is None:
+            req = request._get_current_object()  # type: ignore[attr-defined]
+        else:
+            req = state.request or request._get_current_object()  # type: ignore[attr-defined]
+            if state.response_work():
+                session_hook.save_session(response, state, settings, service.now())
+        return security_headers.secure_response(response, req, state, settings)
 
     app.before_request(authtuna_load_session)
     if settings.mfa_required_roles and settings.mfa_enabled:

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from quart import g, request
+from quart import Request, g, has_request_context, request
 
 from ..core.settings import Settings
 from ..core.types import RequestMeta
 from . import current
-from .cookies import cookie_name
+from .cookies import cookie_name, cookie_value
 from .errors import Unauthorized
 from .request_meta import request_meta
 
@@ -35,6 +35,8 @@ class RequestState:
     """Authtuna's state for one request (see :func:`request_state`)."""
 
     settings: Settings = field(repr=False)
+    #: The request this state belongs to (None when made outside a request).
+    request: Request | None = field(default=None, repr=False)
 
     # -- who is asking (set by the session hook before the view) ---------------------------
     #: ``"COOKIE"`` for a valid session cookie, ``"BEARER"`` for any bearer header (valid
@@ -83,9 +85,11 @@ class RequestState:
         computed on first use: a request that needs none of them pays nothing."""
         meta = self._meta
         if meta is None:
-            settings = self.settings
-            device = request.cookies.get(cookie_name(settings.device_cookie_name, settings))
-            meta = self._meta = request_meta(request, settings, device_token=device)
+            settings, req = self.settings, self.request or _current_request()
+            if req is None:
+                raise RuntimeError("request metadata needs a request context")
+            device = cookie_value(req.cookies, cookie_name(settings.device_cookie_name, settings))
+            meta = self._meta = request_meta(req, settings, device_token=device)
         return meta
 
     @property
@@ -115,15 +119,30 @@ class RequestState:
 
 
 def request_state() -> RequestState:
-    """This request's :class:`RequestState` (made on first use, e.g. outside a request)."""
+    """This request's :class:`RequestState`, made on first use (the session hook makes it
+    only for requests that carry credentials)."""
     try:
         state: RequestState = g.authtuna
     except AttributeError:
-        state = g.authtuna = RequestState(current.settings())
+        state = g.authtuna = RequestState(current.settings(), _current_request())
     return state
 
 
-def new_request_state(settings: Settings) -> RequestState:
-    """Start this request's state afresh (the session hook, before anything reads it)."""
-    state = g.authtuna = RequestState(settings)
+def existing_request_state() -> RequestState | None:
+    """This request's state if anything made it, else None (an anonymous request nobody
+    asked about): the after-request hook need not make one."""
+    state: RequestState | None = g.get("authtuna")
     return state
+
+
+def new_request_state(settings: Settings, req: Request) -> RequestState:
+    """Start this request's state afresh (the session hook, before the view reads it)."""
+    state = g.authtuna = RequestState(settings, req)
+    return state
+
+
+def _current_request() -> Request | None:
+    if not has_request_context():
+        return None
+    current: Request = request._get_current_object()  # type: ignore[attr-defined]
+    return current

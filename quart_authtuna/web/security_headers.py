@@ -3,7 +3,8 @@ SECURE_APP_RESPONSES no caching of signed-in answers and no framing of the app's
 
 from __future__ import annotations
 
-from quart import Response, request
+from quart import Request, Response
+from werkzeug.datastructures import Headers
 
 from ..core.settings import Settings
 from .request_state import RequestState
@@ -14,7 +15,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 _AREA = "authtuna_"
 
 
-def apply(response: Response, settings: Settings) -> Response:
+def apply(response: Response, req: Request, settings: Settings) -> Response:
     """Add the headers every authtuna page and API answer carries."""
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
@@ -24,12 +25,12 @@ def apply(response: Response, settings: Settings) -> Response:
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers["Cache-Control"] = "no-store"
     headers.setdefault("Pragma", "no-cache")
-    if request.scheme == "https" or settings.api_base_url.startswith("https://"):
+    if req.scheme == "https" or settings.api_base_url.startswith("https://"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
 
 
-def apply_app(response: Response, signed_in: bool) -> Response:
+def apply_app(response: Response, req: Request, signed_in: bool) -> Response:
     """SECURE_APP_RESPONSES for the app's own routes.
 
     A response to a ``signed_in`` request (session cookie or API key) that sets no
@@ -38,30 +39,40 @@ def apply_app(response: Response, signed_in: bool) -> Response:
     answer that is not HTML is left as it is.
     """
     headers = response.headers
-    if signed_in and "Cache-Control" not in headers:
-        endpoint = request.endpoint or ""
+    if signed_in and _header(headers, "cache-control") is None:
+        endpoint = req.endpoint or ""
         if endpoint != "static" and not endpoint.endswith(".static"):
-            headers["Cache-Control"] = "no-store"
-    if response.mimetype == "text/html" and "X-Frame-Options" not in headers:
-        policy = headers.get("Content-Security-Policy")
+            headers.add("Cache-Control", "no-store")
+    if response.mimetype == "text/html" and _header(headers, "x-frame-options") is None:
+        policy = _header(headers, "content-security-policy")
         if policy is None:
-            headers["Content-Security-Policy"] = "frame-ancestors 'none'"
-            headers["X-Frame-Options"] = "DENY"
+            headers.add("Content-Security-Policy", "frame-ancestors 'none'")
+            headers.add("X-Frame-Options", "DENY")
         elif "frame-ancestors" not in policy:
             headers["Content-Security-Policy"] = f"{policy.rstrip('; ')}; frame-ancestors 'none'"
-            headers["X-Frame-Options"] = "DENY"
+            headers.add("X-Frame-Options", "DENY")
     return response
 
 
-def is_authtuna_route(settings: Settings) -> bool:
+def _header(headers: Headers, name: str) -> str | None:
+    """The first value of the header ``name`` (lower case), or None. ``in`` and ``get`` on
+    werkzeug's Headers raise and catch a KeyError for a missing name, and this runs on
+    every response of the app."""
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def is_authtuna_route(req: Request, settings: Settings) -> bool:
     """A route of an authtuna area, or an unknown path or method under an area's prefix."""
-    rule = request.url_rule
+    rule = req.url_rule
     if rule is not None:  # the blueprint (the endpoint up to its last dot) is authtuna_<area>
         endpoint = rule.endpoint
         return endpoint.startswith(_AREA) and "." in endpoint
     if settings.only_middleware:
         return False
-    path = request.path
+    path = req.path
     return any(path == prefix or path.startswith(prefix + "/")
                for prefix in area_prefixes(settings))
 
@@ -74,14 +85,16 @@ def area_prefixes(settings: Settings) -> tuple[str, ...]:
     return tuple(p.rstrip("/") for p, on in areas if on and p.strip("/"))
 
 
-def secure_response(response: Response, state: RequestState, settings: Settings) -> Response:
+def secure_response(response: Response, req: Request, state: RequestState | None,
+                    settings: Settings) -> Response:
     """After every request: authtuna routes get :func:`apply`, the app's own routes
-    :func:`apply_app` (SECURE_APP_RESPONSES); a response ending the session clears site data."""
-    if state.new_session_cookie == "":  # clear_session_cookie(): the session ended here
+    :func:`apply_app` (SECURE_APP_RESPONSES); a response ending the session clears site data.
+    ``state`` is None for an anonymous request nothing asked about."""
+    if state is not None and state.new_session_cookie == "":  # the session ended here
         response.headers["Clear-Site-Data"] = ", ".join(
             f'"{kind}"' for kind in settings.logout_clear_site_data)
-    if is_authtuna_route(settings):
-        return apply(response, settings)
+    if is_authtuna_route(req, settings):
+        return apply(response, req, settings)
     if settings.secure_app_responses:
-        return apply_app(response, state.user_id is not None)
+        return apply_app(response, req, state is not None and state.user_id is not None)
     return response

@@ -16,33 +16,44 @@ from werkzeug.exceptions import ServiceUnavailable
 
 from ..core.sessions.cache import SessionState
 from ..core.settings import Settings
-from .cookies import CSRF_COOKIE, MFA_PENDING_COOKIE, cookie_name
+from .cookies import CSRF_COOKIE, MFA_PENDING_COOKIE, cookie_name, cookie_value, parsed_cookies
 from .request_state import RequestState, new_request_state, request_state
 
 logger = logging.getLogger("quart_authtuna")
-_CREDENTIALS = (b"cookie", b"authorization")
 
 
-def _may_carry_credentials(headers: Iterable[tuple[bytes, bytes]]) -> bool:
-    """Whether the raw ASGI headers (lower-case names) hold a Cookie or Authorization."""
-    return any(name in _CREDENTIALS for name, _ in headers)
+def _credential_headers(headers: Iterable[tuple[bytes, bytes]]) -> tuple[bytes | None, bool]:
+    """One pass over the raw ASGI headers (lower-case names): the Cookie header(s), joined
+    by ``;`` as werkzeug joins them, and whether an Authorization header is present."""
+    cookies: bytes | None = None
+    authorization = False
+    for name, value in headers:
+        if name == b"cookie":
+            cookies = value if cookies is None else cookies + b";" + value
+        elif name == b"authorization":
+            authorization = True
+    return cookies, authorization
 
 
-async def load_session(settings: Settings, service: Any) -> RequestState:
-    """Start this request's state and fill in who is asking: a valid bearer API key, or a
-    valid session cookie (verified against the database only once per interval)."""
-    state = new_request_state(settings)
-    if not _may_carry_credentials(request.scope.get("headers", ())):
-        return state
+async def load_session(settings: Settings, service: Any) -> RequestState | None:
+    """Fill in who is asking: a valid bearer API key, or a valid session cookie (verified
+    against the database only once per interval). A request without a Cookie or
+    Authorization header gets no state here (None); one is made if something asks."""
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    raw_cookies, authorization = _credential_headers(req.scope.get("headers", ()))
+    if raw_cookies is None and not authorization:
+        return None
+    state = new_request_state(settings, req)
     strategy = settings.strategy.upper()
-    if strategy != "COOKIE":
+    if authorization and strategy != "COOKIE":
         token = bearer_token()
         if token is not None:
             await _load_api_key(service, state, token)
             return state  # a bearer header wins over the cookie (upstream's AUTO)
-    if strategy == "BEARER":
+    if raw_cookies is None or strategy == "BEARER":
         return state
-    cookie = request.cookies.get(cookie_name(settings.session_token_name, settings))
+    req.cookies = jar = parsed_cookies(raw_cookies)  # what request.cookies would parse
+    cookie = cookie_value(jar, cookie_name(settings.session_token_name, settings))
     if not cookie:
         return state
     try:
