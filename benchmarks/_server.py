@@ -7,14 +7,17 @@ Used by the benchmarks::
 
 The child process runs ``python benchmarks/_server.py MODULE:FACTORY PORT`` with the factory's
 config (JSON) in ``BENCH_APP_CONFIG``. It calls ``FACTORY(config)`` to build the app and serves it
-with one Hypercorn worker (``hypercorn.asyncio.serve``, no reloader, no access log). SIGTERM
-shuts it down gracefully, so ``after_serving`` hooks run. The parent waits until a GET of
+with one Hypercorn worker (``hypercorn.asyncio.serve``, no reloader, no access log). With
+``gc_freeze=True`` the child calls ``gc.freeze()`` once the app has started (after every
+``before_serving`` hook), as a production server may, so full collections skip the startup heap.
+SIGTERM shuts it down gracefully, so ``after_serving`` hooks run. The parent waits until a GET of
 ``ready_path`` answers, and kills the child if it does not stop within a few seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import json
 import os
@@ -32,6 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 CONFIG_ENV = "BENCH_APP_CONFIG"
+FREEZE_ENV = "BENCH_GC_FREEZE"
 
 
 def free_port() -> int:
@@ -79,13 +83,14 @@ def _get_status(port: int, path: str, timeout: float = 1.0) -> int | None:
 
 @contextmanager
 def serve(factory: str, config: dict[str, Any] | None = None, *, ready_path: str = "/bare",
-          startup_timeout: float = 60.0, quiet: bool = True) -> Iterator[Server]:
+          startup_timeout: float = 60.0, quiet: bool = True, gc_freeze: bool = False
+          ) -> Iterator[Server]:
     """Run ``factory`` ("module:function", importable from the repository root) in a child.
 
     ``ready_path`` must answer (any status below 500) once the app is ready.
     """
     port = free_port()
-    env = {**os.environ, CONFIG_ENV: json.dumps(config or {}),
+    env = {**os.environ, CONFIG_ENV: json.dumps(config or {}), FREEZE_ENV: "1" if gc_freeze else "",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT),
                                                        os.environ.get("PYTHONPATH")]))}
     process = subprocess.Popen(
@@ -211,6 +216,11 @@ def main() -> None:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     app = _load(factory)(json.loads(os.environ.get(CONFIG_ENV) or "{}"))
+    if os.environ.get(FREEZE_ENV):
+        @app.before_serving
+        async def freeze() -> None:  # registered last: runs after the app's own start-up
+            gc.collect()
+            gc.freeze()
     asyncio.run(_run(app, port))
 
 

@@ -465,6 +465,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--python-client", action="store_true",
                         help="use the asyncio client even if wrk is installed")
+    parser.add_argument("--gc-freeze", action="store_true",
+                        help="both servers call gc.freeze() once started (see the README)")
     parser.add_argument("--profile", action="store_true",
                         help="profile in process (no server, no load generator) and exit")
     args = parser.parse_args()
@@ -481,15 +483,17 @@ def main() -> None:
         script.write_text(WRK_SCRIPT)
         config = {"db": f"{tmp}/bench.db", "bcrypt_rounds": 4, "username": USERNAME,
                   "password": PASSWORD}
-        with serve("benchmarks.bench_rps:create_plain_app") as plain, \
-                serve("benchmarks.bench_rps:create_app", config) as server:
+        freeze = args.gc_freeze
+        with serve("benchmarks.bench_rps:create_plain_app", gc_freeze=freeze) as plain, \
+                serve("benchmarks.bench_rps:create_app", config, gc_freeze=freeze) as server:
             status, cookie = asyncio.run(login(server.port, USERNAME, PASSWORD, BROWSER))
             if status != 200 or not cookie:
                 raise SystemExit(f"login failed: {status}")
             bench = Bench({"plain": plain, "authtuna": server}, runner, script, cookie,
                           args.seconds)
-            print(f"Hypercorn, 1 worker per app, 127.0.0.1; load: {tool}; {args.rounds} rounds "
-                  f"x {args.seconds:g} s per route, order rotating (after a warm-up)\n")
+            frozen = "; gc.freeze() after start-up" if args.gc_freeze else ""
+            print(f"Hypercorn, 1 worker per app, 127.0.0.1{frozen}; load: {tool}; {args.rounds} "
+                  f"rounds x {args.seconds:g} s per route, order rotating (after a warm-up)\n")
             bench.cookie = refresh_cookie(server.port, cookie)
             for name in ROUTES:  # warm-up: imports, caches, first session verification
                 bench.load(name, 2)
