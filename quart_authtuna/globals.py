@@ -109,7 +109,10 @@ def _build_user(state: RequestState) -> AuthenticatedUser | AnonymousUser:
     if session is None:
         return AnonymousUser()
     rbac = current.service().rbac
-    return AuthenticatedUser(session, rbac.cached(session.user_id))
+    # The grants loaded with the session's last verification hold as long as it does: a
+    # request the validator let through needs no SQL for them.
+    return AuthenticatedUser(session, rbac.cached(session.user_id,
+                                                  loaded_since=session.verified_at))
 
 
 #: The signed-in user (``current_user.is_authenticated``, ``.id``, ``.username``, ``.email``).

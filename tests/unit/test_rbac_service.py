@@ -111,6 +111,21 @@ async def test_has_permission_is_cached_for_the_verification_interval(
     assert len(selects(seen)) == 1
 
 
+async def test_grants_loaded_with_a_session_verification_last_as_long_as_it(
+        service: AuthService, user_factory: Factory, clock: FakeClock) -> None:
+    """A request the session validator let through reads the grants of that verification,
+    even a moment past the interval, and so needs no SQL between verifications."""
+    user = await user_factory(roles=[("OrgOwner", "org:a")])
+    verified_at = clock()
+    grants = await service.rbac.grants_for(user.id)
+    clock.advance(service.settings.session_db_verification_interval + 0.001)
+    assert service.rbac.cached(user.id) is None
+    assert service.rbac.cached(user.id, loaded_since=verified_at) is grants
+    assert service.rbac.cached(user.id, loaded_since=verified_at + 1) is None
+    service.rbac.invalidate([user.id])
+    assert service.rbac.cached(user.id, loaded_since=verified_at) is None
+
+
 async def test_change_by_another_process_is_seen_after_the_interval(
         service: AuthService, user_factory: Factory, clock: FakeClock) -> None:
     user = await user_factory()

@@ -47,10 +47,16 @@ class RbacChecker:
             self._remember(user_id, now, grants)
         return grants
 
-    def cached(self, user_id: str) -> Grants | None:
-        """The cached grants if still fresh; never touches the database."""
+    def cached(self, user_id: str, *, loaded_since: float | None = None) -> Grants | None:
+        """The cached grants if still fresh, or loaded at or after ``loaded_since`` (a
+        session's last verification: its grants live as long as it); never touches the
+        database."""
         hit = self._cache.get(user_id)
-        if hit and self._clock() - hit[0] < self._settings.session_db_verification_interval:
+        if hit is None:
+            return None
+        if loaded_since is not None and hit[0] >= loaded_since:
+            return hit[1]
+        if self._clock() - hit[0] < self._settings.session_db_verification_interval:
             return hit[1]
         return None
 
