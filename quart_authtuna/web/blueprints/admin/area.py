@@ -40,6 +40,7 @@ class NavItem:
 #: The admin navigation, in order; a new page adds one line.
 ADMIN_NAV: list[NavItem] = [
     NavItem("authtuna_admin.users", "Users", MANAGE_USERS, "user"),
+    NavItem("authtuna_admin.audit_log", "Audit log", MANAGE_USERS, "audit"),
 ]
 
 
