@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests._support.screenshots import screenshots
 from tests.browser.conftest import new_page, sign_in_with_password
 from tests.conftest import PASSWORD
 
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
     from tests.browser.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
-SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 MARKUP = "<img src=x onerror=alert(1)>"
 
 
@@ -49,15 +49,7 @@ async def _setup(server: LiveServer) -> None:
 
 
 async def _shots(page: Any, name: str) -> None:
-    """Screenshots at desktop and phone width; the page must not scroll sideways."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in (1280, 390):
-        await page.set_viewport_size({"width": width, "height": 900})
-        await page.screenshot(path=str(SHOTS / f"admin-{name}-{width}.png"), full_page=True)
-        overflow = await page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
-    await page.set_viewport_size({"width": 1280, "height": 900})
+    await screenshots(page, f"admin-{name}")
 
 
 async def _download(page: Any, label: str) -> tuple[str, str]:
