@@ -4,7 +4,8 @@ A page costs a fixed number of statements whatever its size or depth: one to res
 ``user`` filter (only when given), one for the rows, and one for the usernames of every user
 and actor on the page. Pages are found by keyset on ``(timestamp, id)``, newest first, never
 by OFFSET; a cursor says which way it reads, so Previous costs what Next does. Exports read
-the same pages in batches, so memory stays flat whatever the log's size.
+the same pages in batches, so memory stays flat whatever the log's size; starting one is the
+only write here (an ``AUDIT_LOG_EXPORTED`` row with the admin, the address and the filters).
 """
 
 from __future__ import annotations
@@ -25,14 +26,16 @@ from .db.models import AuditEvent, User
 from .db.unit_of_work import UnitOfWork
 from .errors import InputError
 from .identifiers import canonical_email, canonical_username
+from .managers.audit import AuditManager
 from .settings import Settings
-from .types import Clock, FieldError
+from .types import Clock, FieldError, RequestMeta
 
 Direction = Literal["older", "newer"]
 
 #: The event types this library (and upstream) writes; the filter also takes any other.
 KNOWN_EVENT_TYPES: Final = (
-    "API_KEY_CREATED", "API_KEY_DELETED", "DEFAULTS_PROVISIONED", "EMAIL_CHANGED",
+    "API_KEY_CREATED", "API_KEY_DELETED", "AUDIT_LOG_EXPORTED", "DEFAULTS_PROVISIONED",
+    "EMAIL_CHANGED",
     "EMAIL_CHANGE_REQUESTED", "EMAIL_VERIFICATION_RESEND", "EMAIL_VERIFICATION_SENT",
     "EMAIL_VERIFIED", "LOGIN_FAILED", "LOGIN_SUCCESS", "MFA_DISABLED", "MFA_ENABLED",
     "MFA_RECOVERY_CODES_REGENERATED", "MFA_RECOVERY_CODE_USED", "MFA_VALIDATION_FAILED",
@@ -130,6 +133,7 @@ class AuditQueries:
     _db: UnitOfWork
     _clock: Clock
     _settings: Settings
+    _audit: AuditManager
 
     async def page(self, query: AuditQuery) -> AuditPage:
         """One page of events matching ``query`` (at most three statements)."""
@@ -160,17 +164,23 @@ class AuditQueries:
         async with self._db.transaction() as tx:
             return await usernames(tx, events)
 
-    async def export(self, query: AuditQuery, batch: int = EXPORT_BATCH
-                     ) -> AsyncIterator[AuditPage]:
+    async def export(self, query: AuditQuery, actor_id: str, meta: RequestMeta, kind: str,
+                     batch: int = EXPORT_BATCH) -> AsyncIterator[AuditPage]:
         """Every event matching ``query`` (its cursor ignored), newest first, in batches.
 
-        The filters are checked and the user resolved now (a bad one raises here, before
-        anything is sent); each batch is then its own short read (two statements).
+        The filters are checked (a bad one raises here, before anything is sent), the user
+        resolved and the export recorded, in one transaction; each batch is then its own
+        short read (two statements).
         """
         where = self._static_filters(query)
-        if query.user.strip():
-            async with self._db.transaction() as tx:
+        async with self._db.transaction() as tx:
+            if query.user.strip():
                 where.append(AuditEvent.user_id.in_(await self._user_ids(tx, query.user)))
+            filters = {name: value for name in ("event_type", "user", "ip", "date_from",
+                                                "date_to") if (value := getattr(query, name))}
+            self._audit.record(tx, "AUDIT_LOG_EXPORTED", actor_id=actor_id,
+                               ip_address=meta.ip_address,
+                               details={"format": kind, "filters": filters})
         return self._batches(where, max(1, batch))
 
     async def _batches(self, where: list[ColumnElement[bool]], batch: int

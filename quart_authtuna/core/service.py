@@ -121,7 +121,7 @@ class AuthService:
             db, clock, s, self.audit, self.rbac, self.revocation, self.session_cache,
             CookieCodec(s, self.encryptor))
         self.admin_queries = AdminQueries(db, clock)
-        self.audit_queries = AuditQueries(db, clock, s)
+        self.audit_queries = AuditQueries(db, clock, s, self.audit)
         self.flows = self._build_flows()
 
     def _build_flows(self) -> Flows:

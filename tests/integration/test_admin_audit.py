@@ -14,6 +14,7 @@ from sqlalchemy import select
 from quart_authtuna.core import AuthService
 from quart_authtuna.core.audit_queries import AuditQuery
 from quart_authtuna.core.db.models import AuditEvent
+from quart_authtuna.core.types import RequestMeta
 from tests._support.clock import FakeClock
 from tests._support.queries import count_queries
 from tests._support.web import ORIGIN, submit
@@ -182,10 +183,10 @@ async def test_statements_per_page_are_fixed_whatever_the_size_or_depth(
     assert len(log.data) == counts["5", False]
 
 
-async def test_exports_hold_the_filtered_events_and_csv_defuses_formulas(
+async def test_exports_hold_the_filtered_events_defuse_formulas_and_are_audited(
         client: Any, make_user: Any, login: Any, svc: AuthService, clock: FakeClock) -> None:
     users = await _seed(svc, clock, make_user)
-    await _admin(make_user, login)
+    admin = await _admin(make_user, login)
     bob = users["bob"]
     await svc.audit.log_event("=cmd|' /C calc'!A0", bob.id, "+1.2.3.4",
                               {"note": "@SUM(1+1)", "other": "-2+3"})
@@ -212,7 +213,17 @@ async def test_exports_hold_the_filtered_events_and_csv_defuses_formulas(
     assert [e["id"] for e in data] == await _all(svc, AuditEvent.user_id == bob.id,
                                                  AuditEvent.event_type == "ALERT")
     assert {e["username"] for e in data} == {"bob"}
-    pages = [len(p.rows) async for p in await svc.audit_queries.export(AuditQuery(), batch=4)]
+    async with svc.transaction() as tx:
+        exports = (await tx.scalars(select(AuditEvent).where(
+            AuditEvent.event_type == "AUDIT_LOG_EXPORTED").order_by(AuditEvent.id))).all()
+    assert [(e.actor_id, e.ip_address, e.details) for e in exports] == [
+        (admin.id, exports[0].ip_address, {"format": "csv", "filters": {"user": "bob"}}),
+        (admin.id, exports[0].ip_address, {"format": "json", "filters": {
+            "user": "bob", "event_type": "ALERT"}})]
+    assert exports[0].ip_address
+    everything = await svc.audit_queries.export(AuditQuery(), admin.id, RequestMeta(), "csv",
+                                                batch=4)
+    pages = [len(p.rows) async for p in everything]
     assert sum(pages) == len(await _all(svc)) and max(pages) == 4 and len(pages) > 2
     bad = await client.get("/admin/audit/export.csv", query_string={"date_to": "soon"},
                            headers=JSON)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -21,7 +21,8 @@ from ....core.db.models import AuditEvent
 from ....core.errors import AuthTunaError
 from ....core.rbac.assignment import MANAGE_USERS
 from ....decorators import permission_required
-from ...journey import service
+from ...journey import meta, service
+from ...request_state import request_state
 from ...respond import json_response, render_page, wants_json
 from .area import admin
 
@@ -110,10 +111,12 @@ async def _json(pages: AsyncIterator[AuditPage]) -> AsyncIterator[bytes]:
     yield b"]"
 
 
-async def _export(kind: str, mimetype: str,
-                  body: Any) -> Response:
+async def _export(kind: str, mimetype: str, body: Callable[[AsyncIterator[AuditPage]],
+                                                           AsyncIterator[bytes]]) -> Response:
+    """Record the export, then stream ``body`` as an attachment (a bad filter: 400 first)."""
     svc = service()
-    pages = await svc.audit_queries.export(audit_query())  # a bad filter is a 400 here
+    pages = await svc.audit_queries.export(audit_query(), request_state().signed_in_user(),
+                                           meta(), kind)
     day = datetime.fromtimestamp(svc.now(), UTC).date().isoformat()
     response = Response(body(pages), mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="audit-{day}.{kind}"'
