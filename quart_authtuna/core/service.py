@@ -67,6 +67,7 @@ from .settings import Settings
 from .settings_values import warn_inert
 from .throttle import Throttle
 from .types import Clock, RequestMeta, system_clock
+from .why_denied import WhyDenied
 
 
 class AuthService:
@@ -120,6 +121,7 @@ class AuthService:
             db, clock, s, self.audit, self.rbac, self.revocation, self.session_cache,
             CookieCodec(s, self.encryptor))
         self.admin_queries = AdminQueries(db, clock)
+        self.why_denied = WhyDenied(db)
         self.flows = self._build_flows()
 
     def _build_flows(self) -> Flows:
