@@ -61,7 +61,7 @@ def test_a_global_role_allows_everywhere() -> None:
     got = explain("ursula", "p:read", "org:a/p:1", ACTIVE, rows, PERMS, ["Reader"])
     assert got.allowed and got.reason == "granted" and got.matched_scope == "global"
     assert got.consulted == ("org:a/p:1", "org:a", "global")
-    assert got.summary.startswith("Allowed: ursula holds Reader at global (everywhere)")
+    assert got.summary.startswith("ursula holds Reader at global (everywhere)")
     assert got.next_step is None
 
 

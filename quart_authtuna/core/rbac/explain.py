@@ -69,7 +69,7 @@ class Explanation:
 
     @property
     def summary(self) -> str:
-        """One sentence: the answer and the main reason."""
+        """Why, in one or two sentences (the answer itself is :attr:`allowed`)."""
         return _SUMMARIES[self.reason](self)
 
     @property
@@ -132,34 +132,34 @@ def _name(e: Explanation) -> str:
 
 def _granted(e: Explanation) -> str:
     first = e.granted_by[0]
-    return (f"Allowed: {_name(e)} holds {first.role} at {scope_words(first.scope)}, which "
+    return (f"{_name(e)} holds {first.role} at {scope_words(first.scope)}, which "
             f"carries {e.permission} and applies at {e.scope}.")
 
 
 def _suspended(e: Explanation) -> str:
     tail = ("Their roles would otherwise allow it." if e.matched_scope is not None
             else "Their roles would not allow it either.")
-    return (f"Denied: {_name(e)}'s account is suspended, so every request of theirs is "
+    return (f"{_name(e)}'s account is suspended, so every request of theirs is "
             f"refused. {tail}")
 
 
 def _unknown(e: Explanation) -> str:
     hint = f" Did you mean {' or '.join(e.suggestions)}?" if e.suggestions else ""
-    return f"Denied: no permission is called {e.permission}.{hint}"
+    return f"No permission is called {e.permission}.{hint}"
 
 
 def _elsewhere(e: Explanation) -> str:
     where = ", ".join(f"{x.role} at {x.scope}" for x in e.held_elsewhere)
-    return (f"Denied: {_name(e)} has {e.permission} only through {where}, and that scope is "
+    return (f"{_name(e)} has {e.permission} only through {where}, and that scope is "
             f"neither {e.scope} nor a scope above it.")
 
 
 def _not_found(e: Explanation) -> str:
-    return f"Denied: no account matches {e.asked_user}."
+    return f"No account matches {e.asked_user}."
 
 
 def _no_role(e: Explanation) -> str:
-    return f"Denied: none of {_name(e)}'s roles carries {e.permission}."
+    return f"None of {_name(e)}'s roles carries {e.permission}."
 
 
 _SUMMARIES: dict[str, Callable[[Explanation], str]] = {

@@ -40,6 +40,7 @@ class NavItem:
 #: The admin navigation, in order; a new page adds one line.
 ADMIN_NAV: list[NavItem] = [
     NavItem("authtuna_admin.users", "Users", MANAGE_USERS, "user"),
+    NavItem("authtuna_admin.why_denied", "Why denied?", MANAGE_USERS, "why_denied"),
 ]
 
 
