@@ -23,8 +23,8 @@ errors void the run too.
 
 Settings: SQLite file in a temp dir, BCRYPT_ROUNDS=4, fixed secrets, SESSION_SECURE off,
 the default SESSION_DB_VERIFICATION_INTERVAL (10 s) and GC_FREEZE_AFTER_STARTUP (on;
-``--no-startup-freeze`` turns it off, ``--gc-freeze`` freezes both apps). The guarded load adopts any rotated
-cookie the server sets, as a browser does. SQL statements are counted with a
+``--no-startup-freeze`` turns it off, ``--gc-freeze`` freezes both apps). The guarded load
+adopts any rotated cookie the server sets, as a browser does. SQL statements are counted with a
 ``before_cursor_execute`` listener, split into those of session verifications and all
 others (which must be 0 under load). Server CPU per request is read from /proc.
 
