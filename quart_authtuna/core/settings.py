@@ -192,6 +192,10 @@ class Settings:
     require_email_verification: bool = _f(True, "Password login needs a verified email.")
     send_new_login_email: bool = _f(True, "Email the user after each new sign-in.")
     secure_app_responses: bool = _f(True, "no-store on signed-in answers; no app framing.")
+    gc_freeze_after_startup: bool = _f(
+        True, "At the first request, move the objects made at import and start-up out of the "
+        "garbage collector's way (gc.freeze): they live as long as the process, and rescanning "
+        "them costs every request. False leaves the collector alone.")
     logout_clear_site_data: tuple[str, ...] = _f(
         ("cache",), 'Clear-Site-Data at logout; "cookies" would also drop the trusted-device '
         "cookie (the lockout exemption) and every cookie of the site's registrable domain.")
