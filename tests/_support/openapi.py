@@ -43,7 +43,7 @@ def gaps(app: Quart, document: dict[str, Any]) -> list[str]:
                 "requestBody", {}).get("content", {}):
             missing.append("a JSON request body schema")
         if missing:
-            lines.append(f"{method} {endpoint} ({path}): no {' and no '.join(missing)}")
+            lines.append(f"{method} {endpoint} ({path}): missing {' and '.join(missing)}")
     return lines
 
 
@@ -62,3 +62,21 @@ def mismatches(document: dict[str, Any], path: str, method: str, status: int,
     validator = Draft202012Validator({**schema, "components": document["components"]})
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
             for e in validator.iter_errors(body)]
+
+
+class AnswerChecker:
+    """Calls routes as a JSON client and checks each answer against the document."""
+
+    def __init__(self, client: Any, document: dict[str, Any], headers: dict[str, str]):
+        self.client, self.document, self.headers = client, document, headers
+        self.checked: list[str] = []
+
+    async def __call__(self, method: str, url: str, path: str | None = None,
+                       **kwargs: Any) -> Any:
+        """``path`` is the documented path when ``url`` has values in it."""
+        response = await self.client.open(url, method=method, headers=self.headers, **kwargs)
+        body = await response.get_json()
+        problems = mismatches(self.document, path or url, method, response.status_code, body)
+        assert not problems, (method, url, response.status_code, problems, body)
+        self.checked.append(f"{method} {path or url} {response.status_code}")
+        return body

@@ -8,8 +8,10 @@ list of what is missing; add an entry to the ``ROUTES`` of its area module in
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import pyotp
 import pytest
 from openapi_spec_validator import validate
 from quart import Quart
@@ -17,9 +19,10 @@ from quart_schema import QuartSchema
 
 from quart_authtuna import AuthTuna
 from quart_authtuna.web.schemas import ROUTES
-from tests._support.openapi import WRITES, gaps, mismatches, operations, stale
+from tests._support.clock import FakeClock
+from tests._support.openapi import WRITES, AnswerChecker, gaps, operations, stale
 from tests._support.web import ORIGIN
-from tests.conftest import TEST_SETTINGS
+from tests.conftest import PASSWORD, TEST_SETTINGS
 
 JSON = {"Accept": "application/json", "Origin": ORIGIN}
 DOC = "/auth/openapi.json"
@@ -77,24 +80,13 @@ async def test_methods_are_described_one_by_one(client: Any) -> None:
 
 
 async def test_real_answers_match_their_schemas(client: Any, make_user: Any) -> None:
-    document = await _document(client)
+    call = AnswerChecker(client, await _document(client), JSON)
     await make_user("boss", roles=(("Admin", "global"),))
-    checked: list[str] = []
-
-    async def call(method: str, url: str, path: str | None = None, **kwargs: Any) -> Any:
-        response = await client.open(url, method=method, headers=JSON, **kwargs)
-        body = await response.get_json()
-        problems = mismatches(document, path or url, method, response.status_code, body)
-        assert not problems, (method, url, response.status_code, problems, body)
-        checked.append(f"{method} {url} {response.status_code}")
-        return body
-
     refused = await call("POST", "/auth/login",
                          json={"username_or_email": "boss", "password": "wrong password"})
     assert refused["errors"]
     signed_in = await call("POST", "/auth/login",
-                           json={"username_or_email": "boss", "password": "correct horse "
-                                 "battery staple"})
+                           json={"username_or_email": "boss", "password": PASSWORD})
     user_id = signed_in["data"]["user"]["id"]
     for url in ("/auth/user-info", "/mfa/status", "/ui/dashboard", "/ui/settings/sessions",
                 "/ui/settings/available-scopes", "/ui/settings/activity", "/passkeys/",
@@ -110,7 +102,62 @@ async def test_real_answers_match_their_schemas(client: Any, make_user: Any) -> 
     await call("DELETE", key.format(key_id=created["data"]["api_key"]["id"]), key, json={})
     await call("POST", "/auth/logout", json={})
     await call("GET", "/auth/user-info")  # 401: the error envelope
-    assert len(checked) == 20
+    assert len(call.checked) == 20
+
+
+async def test_actions_answer_as_documented(client: Any, make_user: Any) -> None:
+    call = AnswerChecker(client, await _document(client), JSON)
+    await make_user("boss", roles=(("Admin", "global"),))
+    target = await make_user("target", email_verified=False)
+    await call("POST", "/auth/login", json={"username_or_email": "boss", "password": PASSWORD})
+    user = "/admin/users/{user_id}"
+    for action, body in (("/suspend", {"reason": "spam"}), ("/unsuspend", {}),
+                         ("/sessions/end-all", {}), ("/verification/resend", {}),
+                         ("/password-reset", {}), ("/mfa/reset", {})):
+        await call("POST", f"/admin/users/{target.id}{action}", user + action, json=body)
+    role = {"user_id": target.id, "role_name": "User", "scope": "project:apollo"}
+    await call("POST", "/admin/users/roles/assign", json=role)
+    await call("POST", "/admin/users/roles/revoke", json=role)
+    await call("POST", "/admin/users/roles/assign", json={**role, "role_name": "Nope"})
+    await call("PATCH", "/ui/profile", json={"username": "chief"})
+    await call("POST", "/ui/profile/email", json={"email": "chief@example.com"})
+    await call("POST", "/ui/settings/sessions/terminate-all", json={})
+    for url in ("/passkeys/register-options", "/passkeys/login-options"):
+        await call("POST", url, json={})
+    await call("POST", "/mfa/validate-login", json={"mfa_token": "gone", "code": "123456"})
+    await call("POST", "/auth/signup", json={"username": "newbie", "password": PASSWORD,
+                                             "email": "newbie@example.com"})
+    await call("POST", "/auth/forgot-password", json={"email": "target@example.com"})
+    await call("POST", "/ui/settings/delete", json={"confirmation": "chief"})
+    assert [int(line.rsplit(" ", 1)[1]) for line in call.checked] == [
+        200, 200, 200, 200, 200, 200, 409, 200, 200, 404,  # MFA was off; no role "Nope"
+        200, 202, 200, 200, 200, 400, 202, 202, 200], call.checked
+
+
+async def test_the_mfa_journey_answers_as_documented(app: Any, client: Any, make_user: Any,
+                                                     clock: FakeClock) -> None:
+    call = AnswerChecker(client, await _document(client), JSON)
+    await make_user("carol")
+    credentials = {"username_or_email": "carol", "password": PASSWORD}
+    await call("POST", "/auth/login", json=credentials)
+    page = await (await client.get("/mfa/setup")).get_data(as_text=True)
+    secret = re.search(r'class="at-secret">([A-Z2-7]+)<', page)
+    assert secret, "no TOTP secret on the setup page"
+    totp = pyotp.TOTP(secret.group(1))
+    enabled = await call("POST", "/mfa/verify", json={"code": totp.at(clock.now)})
+    assert len(enabled["data"]["recovery_codes"]) == 10
+    await call("GET", "/mfa/status")
+    await call("POST", "/mfa/recovery-codes", json={})
+    api = AnswerChecker(app.test_client(), call.document, JSON)
+    pending = await api("POST", "/auth/login", json=credentials)
+    assert pending["data"]["mfa_required"] is True
+    clock.advance(30)
+    await api("POST", "/mfa/validate-login",
+              json={"mfa_token": pending["data"]["mfa_token"], "code": totp.at(clock.now)})
+    clock.advance(30)
+    disabled = await api("POST", "/mfa/disable", json={"code": totp.at(clock.now)})
+    assert disabled["data"] == {"mfa_enabled": False}
+    assert [line.rsplit(" ", 1)[1] for line in call.checked + api.checked] == ["200"] * 7
 
 
 @pytest.mark.settings(OPENAPI_ENABLED=False)

@@ -159,10 +159,12 @@ class RoleAssigned:
 
 @dataclass
 class RoleRevoked:
+    """``removed``: how many grants were taken away."""
+
     user_id: str
     role_name: str
     scope: str
-    removed: bool
+    removed: int
 
 
 @dataclass
