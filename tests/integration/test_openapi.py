@@ -21,6 +21,7 @@ from quart_authtuna import AuthTuna
 from quart_authtuna.web.schemas import ROUTES
 from tests._support.clock import FakeClock
 from tests._support.openapi import WRITES, AnswerChecker, gaps, operations, stale
+from tests._support.soft_webauthn import SoftAuthenticator
 from tests._support.web import ORIGIN
 from tests.conftest import PASSWORD, TEST_SETTINGS
 
@@ -158,6 +159,30 @@ async def test_the_mfa_journey_answers_as_documented(app: Any, client: Any, make
     disabled = await api("POST", "/mfa/disable", json={"code": totp.at(clock.now)})
     assert disabled["data"] == {"mfa_enabled": False}
     assert [line.rsplit(" ", 1)[1] for line in call.checked + api.checked] == ["200"] * 7
+
+
+async def test_the_passkey_journey_answers_as_documented(app: Any, client: Any,
+                                                         make_user: Any, svc: Any) -> None:
+    call = AnswerChecker(client, await _document(client), JSON)
+    await make_user("pat")
+    await call("POST", "/auth/login", json={"username_or_email": "pat", "password": PASSWORD})
+    device = SoftAuthenticator(rp_id=svc.settings.webauthn_rp_id,
+                               origin=svc.settings.webauthn_origin[0])
+    options = await call("POST", "/passkeys/register-options", json={})
+    added = await call("POST", "/passkeys/register",
+                       json={"credential": device.create(options["data"]), "nickname": "key"})
+    item = "/passkeys/{credential_id}"
+    one = item.format(credential_id=added["data"]["passkey"]["id"])
+    await call("POST", f"{one}/rename", f"{item}/rename", json={"nickname": "laptop"})
+    await call("GET", "/passkeys/")
+    await call("POST", "/auth/logout", json={})
+    options = await call("POST", "/passkeys/login-options", json={})
+    signed_in = await call("POST", "/passkeys/login", json={"credential": device.get(
+        options["data"])})
+    assert signed_in["data"]["user"]["username"] == "pat"
+    await call("POST", f"{one}/delete", f"{item}/delete", json={})
+    assert [line.rsplit(" ", 1)[1] for line in call.checked] == [
+        "200", "200", "201", "200", "200", "200", "200", "200", "200"], call.checked
 
 
 @pytest.mark.settings(OPENAPI_ENABLED=False)
