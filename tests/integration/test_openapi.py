@@ -231,3 +231,10 @@ async def test_an_apps_own_quart_schema_is_kept(tmp_path: Any) -> None:
             assert "/auth/login" not in their_document["paths"]
         else:
             assert "/auth/login" in their_document["paths"]
+
+
+def test_a_path_without_a_leading_slash_is_refused() -> None:
+    from quart_authtuna.core.settings import Settings
+
+    settings = Settings.from_sources(overrides={**TEST_SETTINGS, "OPENAPI_PATH": "api.json"})
+    assert "AUTHTUNA_OPENAPI_PATH must start with /" in settings.problems()
