@@ -52,6 +52,10 @@ class AuthTuna:
             from .web.blueprints import register_blueprints
 
             register_blueprints(app, settings)
+            if settings.openapi_enabled:
+                from .web.openapi import install
+
+                install(app, settings)
         from .cli import cli
 
         app.cli.add_command(cli)

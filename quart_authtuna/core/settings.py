@@ -204,6 +204,8 @@ class Settings:
     passkeys_prefix: str = _f("/passkeys", "URL prefix of the passkey endpoints.")
     ui_prefix: str = _f("/ui", "URL prefix of the user dashboard.")
     admin_prefix: str = _f("/admin", "URL prefix of the admin pages and their JSON API.")
+    openapi_enabled: bool = _f(True, "Serve the OpenAPI document of authtuna's JSON routes.")
+    openapi_path: str = _f("", "Path of the OpenAPI document; empty: AUTH_PREFIX/openapi.json.")
     reauthentication_seconds: int = _f(
         900, "How recent a sign-in fresh_login_required needs (its default ``within``).")
     theme: Theme = _f(Theme(), "Colour palettes and mode (system, multi, single).", "theme")
@@ -283,6 +285,8 @@ class Settings:
             value = getattr(self, name)
             if (value if name == "session_lifetime_from" else value.upper()) not in allowed:
                 found.append(f"AUTHTUNA_{name.upper()} must be one of {', '.join(allowed)}")
+        if self.openapi_path and not self.openapi_path.startswith("/"):
+            found.append("AUTHTUNA_OPENAPI_PATH must start with /")
         if self.session_same_site.upper() == "NONE" and not self.session_secure:
             found.append("AUTHTUNA_SESSION_SAME_SITE=NONE needs AUTHTUNA_SESSION_SECURE")
         for key in self.fernet_keys:
