@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from .admin_queries import AdminQueries
+from .admin_stats import AdminStats
 from .challenges import ChallengeStore
 from .crypto.cookie_codec import CookieCodec
 from .crypto.fernet import Encryptor
@@ -120,6 +121,7 @@ class AuthService:
             db, clock, s, self.audit, self.rbac, self.revocation, self.session_cache,
             CookieCodec(s, self.encryptor))
         self.admin_queries = AdminQueries(db, clock)
+        self.admin_stats = AdminStats(db, clock)
         self.flows = self._build_flows()
 
     def _build_flows(self) -> Flows:

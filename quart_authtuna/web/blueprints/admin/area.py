@@ -39,6 +39,7 @@ class NavItem:
 
 #: The admin navigation, in order; a new page adds one line.
 ADMIN_NAV: list[NavItem] = [
+    NavItem("authtuna_admin.dashboard", "Dashboard", PANEL, "dashboard"),
     NavItem("authtuna_admin.users", "Users", MANAGE_USERS, "user"),
 ]
 
