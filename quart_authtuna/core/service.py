@@ -26,6 +26,7 @@ from .emailed_links import EmailedLinks
 from .errors import MfaPending
 from .flows import Flows
 from .flows.account_deletion import AccountDeletion
+from .flows.admin_permissions import AdminPermissions
 from .flows.admin_users import AdminUsers
 from .flows.api_keys import ApiKeys
 from .flows.email_change import EmailChange
@@ -163,6 +164,7 @@ class AuthService:
             admin_users=AdminUsers(db, self.rbac, self.audit, self.users, self.roles,
                                    self.sessions, self.api_keys, self.mfa.store, self.tokens,
                                    verification, passwords, self.mail, self.revocation),
+            admin_permissions=AdminPermissions(db, self.permissions),
         )
 
     # ---- lifecycle ---------------------------------------------------------------------
