@@ -3,6 +3,7 @@ faces (audited with actor and IP), who may do which, bad names, escaping, and fi
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 
 from quart_authtuna.core import AuthService
 from quart_authtuna.core.db.models import AuditEvent, Permission
+from quart_authtuna.core.types import RequestMeta
 from tests._support.queries import page_costs
 from tests._support.web import ORIGIN, submit
 
@@ -187,3 +189,16 @@ async def test_list_costs_the_same_statements_whatever_the_rows(
     many = await page_costs(client, svc.engine, "/admin/permissions")
     assert few == many, (few, many)
     assert few[0] <= 2, few
+
+
+async def test_concurrent_creates_of_one_name_make_one_row_and_one_audit_event(
+        make_user: Any, svc: AuthService) -> None:
+    root = await make_user("root", roles=(("SuperAdmin", "global"),))
+    flow = svc.flows.admin_permissions
+    results = await asyncio.gather(*(
+        flow.create(root.id, "posts:publish", f"try {n}", RequestMeta(ip_address="192.0.2.7"))
+        for n in range(12)))
+    assert sum(r.created for r in results) == 1
+    assert len({r.permission.id for r in results}) == 1
+    [event] = await _created_events(svc)
+    assert event.actor_id == root.id and event.ip_address == "192.0.2.7"
