@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from .admin_queries import AdminQueries
+from .admin_stats import AdminStats
 from .challenges import ChallengeStore
 from .crypto.cookie_codec import CookieCodec
 from .crypto.fernet import Encryptor
@@ -25,6 +26,7 @@ from .emailed_links import EmailedLinks
 from .errors import MfaPending
 from .flows import Flows
 from .flows.account_deletion import AccountDeletion
+from .flows.admin_permissions import AdminPermissions
 from .flows.admin_users import AdminUsers
 from .flows.api_keys import ApiKeys
 from .flows.email_change import EmailChange
@@ -122,6 +124,7 @@ class AuthService:
             CookieCodec(s, self.encryptor))
         self.admin_queries = AdminQueries(db, clock)
         self.why_denied = WhyDenied(db)
+        self.admin_stats = AdminStats(db, clock)
         self.flows = self._build_flows()
 
     def _build_flows(self) -> Flows:
@@ -163,6 +166,7 @@ class AuthService:
             admin_users=AdminUsers(db, self.rbac, self.audit, self.users, self.roles,
                                    self.sessions, self.api_keys, self.mfa.store, self.tokens,
                                    verification, passwords, self.mail, self.revocation),
+            admin_permissions=AdminPermissions(db, self.permissions),
         )
 
     # ---- lifecycle ---------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser.conftest import new_page, sign_in_with_password
+from tests.browser.conftest import new_page, screenshots, sign_in_with_password
 from tests.conftest import PASSWORD
 
 if TYPE_CHECKING:
@@ -44,15 +44,7 @@ async def _setup(server: LiveServer) -> None:
 
 
 async def _shots(page: Any, name: str) -> None:
-    """Screenshots at desktop and phone width; the page must not scroll sideways."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in (1280, 390):
-        await page.set_viewport_size({"width": width, "height": 900})
-        await page.screenshot(path=str(SHOTS / f"admin-{name}-{width}.png"), full_page=True)
-        overflow = await page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
-    await page.set_viewport_size({"width": 1280, "height": 900})
+    await screenshots(page, f"admin-{name}", SHOTS)
 
 
 async def test_admin_searches_assigns_a_scoped_role_then_suspends(
