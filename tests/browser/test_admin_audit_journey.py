@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests._support.screenshots import screenshots
-from tests.browser.conftest import new_page, sign_in_with_password
+from tests.browser.conftest import new_page, screenshots, sign_in_with_password
 from tests.conftest import PASSWORD
 
 if TYPE_CHECKING:
     from tests.browser.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
+SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 MARKUP = "<img src=x onerror=alert(1)>"
 
 
@@ -49,7 +49,7 @@ async def _setup(server: LiveServer) -> None:
 
 
 async def _shots(page: Any, name: str) -> None:
-    await screenshots(page, f"admin-{name}")
+    await screenshots(page, f"admin-{name}", SHOTS)
 
 
 async def _download(page: Any, label: str) -> tuple[str, str]:

@@ -6,18 +6,19 @@ tests/artifacts/screenshots/ (ignored by git), and neither width scrolls sideway
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests._support.screenshots import screenshots
-from tests.browser.conftest import new_page, sign_in_with_password
+from tests.browser.conftest import new_page, screenshots, sign_in_with_password
 from tests.conftest import PASSWORD
 
 if TYPE_CHECKING:
     from tests.browser.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
+SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 MARKUP = "<img src=x onerror=alert(1)>"
 
 
@@ -43,7 +44,7 @@ async def _setup(server: LiveServer) -> None:
 
 
 async def _shots(page: Any, name: str) -> None:
-    await screenshots(page, f"admin-{name}")
+    await screenshots(page, f"admin-{name}", SHOTS)
 
 
 async def test_admin_searches_assigns_a_scoped_role_then_suspends(

@@ -16,6 +16,7 @@ from quart_authtuna.core.audit_queries import AuditQuery
 from quart_authtuna.core.db.models import AuditEvent
 from quart_authtuna.core.types import RequestMeta
 from tests._support.clock import FakeClock
+from tests._support.openapi import AnswerChecker
 from tests._support.queries import count_queries
 from tests._support.web import ORIGIN, submit
 
@@ -306,3 +307,23 @@ async def test_admin_actions_record_the_request_ip(
     assert {"USER_SUSPENDED", "USER_UNSUSPENDED", "ROLE_ASSIGNED", "ROLE_REMOVED",
             "SESSIONS_TERMINATED_ALL"} <= kinds, kinds
     assert {ip for _, ip in rows} == {"203.0.113.7"}, rows
+
+
+async def test_answers_match_the_openapi_document(
+        client: Any, make_user: Any, login: Any, svc: AuthService, clock: FakeClock) -> None:
+    users = await _seed(svc, clock, make_user)
+    await _admin(make_user, login)
+    document = await (await client.get("/auth/openapi.json")).get_json()
+    call = AnswerChecker(client, document, JSON)
+    page = await call("GET", "/admin/audit?limit=3&event_type=NOTE", "/admin/audit")
+    await call("GET", f"/admin/audit?limit=3&cursor={page['meta']['next_cursor']}",
+               "/admin/audit")
+    await call("GET", "/admin/audit?cursor=forged", "/admin/audit")  # 400: the envelope
+    log = "/admin/users/{user_id}/audit-log"
+    for query in ("?limit=2", "?skip=2&limit=2"):
+        await call("GET", log.format(user_id=users["bob"].id) + query, log)
+    await call("GET", "/admin/audit/export.json?user=ann", "/admin/audit/export.json")
+    export = document["paths"]["/admin/audit/export.csv"]["get"]
+    assert set(export["responses"]["200"]["content"]) == {"text/csv"}
+    assert {p["name"] for p in export["parameters"]} == {
+        "event_type", "user", "ip", "date_from", "date_to"}

@@ -13,7 +13,7 @@ from quart.typing import ResponseReturnValue
 
 from ....core.admin_queries import SORTS, UserPage, UserQuery, UserRecord
 from ....core.audit_queries import AuditQuery
-from ....core.db.models import ApiKey, AuditEvent, User, UserSession
+from ....core.db.models import ApiKey, User, UserSession
 from ....core.errors import AuthTunaError
 from ....core.rbac.assignment import MANAGE_ROLES, MANAGE_USERS
 from ....decorators import permission_required
@@ -69,11 +69,6 @@ def key_json(row: ApiKey) -> dict[str, Any]:
     return {"id": row.id, "name": row.name, "key_type": row.key_type,
             "created_at": row.created_at, "last_used_at": row.last_used_at,
             "expires_at": row.expires_at}
-
-
-def event_json(row: AuditEvent) -> dict[str, Any]:
-    return {"id": row.id, "event_type": row.event_type, "timestamp": row.timestamp,
-            "ip_address": row.ip_address, "actor_id": row.actor_id, "details": row.details}
 
 
 def _page_json(page: UserPage) -> ResponseReturnValue:
@@ -174,7 +169,9 @@ async def user_audit_log(user_id: str) -> ResponseReturnValue:
     if "skip" in request.args and not cursor and wants_json():
         skip = max(_int("skip", 0), 0)
         events = await svc.admin_queries.user_events(user_id, skip, max(1, min(limit, 500)))
-        return json_response(200, data=[event_json(e) for e in events])
+        names = await svc.audit_queries.names(events)
+        return json_response(200, data=[audit_event_json(e, names) for e in events],
+                             next_cursor=None, prev_cursor=None)
     record = await svc.admin_queries.user_record(user_id, events=0)  # 404 for an unknown id
     page = await svc.audit_queries.page(AuditQuery(user_id=user_id, limit=limit, cursor=cursor))
     if wants_json():
