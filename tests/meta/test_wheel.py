@@ -46,6 +46,8 @@ def test_wheel_contents_and_installed_asset_paths(tmp_path: Path) -> None:
     assert "quart_authtuna/templates/authtuna/placeholder.html" in names
     assert "quart_authtuna/core/crypto/data/common-passwords.txt.gz" in names
     assert "quart_authtuna/py.typed" in names
+    assert {"quart_authtuna/testing/__init__.py", "quart_authtuna/testing/client.py",
+            "quart_authtuna/testing/mail.py", "quart_authtuna/testing/webauthn.py"} <= set(names)
     top_level = {n.split("/")[0] for n in names}
     assert top_level == {"quart_authtuna", f"quart_authtuna-{version}.dist-info"}, top_level
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
@@ -89,3 +91,9 @@ def test_wheel_contents_and_installed_asset_paths(tmp_path: Path) -> None:
     assert inside in static.parents, static
     assert (templates / "authtuna" / "placeholder.html").is_file()
     assert (static / "authtuna" / "css" / "authtuna.css").is_file()
+
+    kit = _run(python, "-c", "import quart_authtuna.testing as t; print(t.__file__);"
+               "print(t.SoftAuthenticator.__module__, t.login_as.__module__)",
+               cwd=tmp_path, env=env).split()
+    assert inside in Path(kit[0]).resolve().parents, kit
+    assert kit[1:] == ["quart_authtuna.testing.webauthn", "quart_authtuna.testing.client"]
