@@ -4,7 +4,8 @@
   :func:`session_cookie` gives that cookie for any other client (Playwright, httpx), and
   :func:`api_key_header` a real API key's ``Authorization`` header.
 - :func:`outbox` — the mail the app sent, as :class:`SentMail` with its links and tokens.
-- :mod:`quart_authtuna.testing.webauthn` — :class:`SoftAuthenticator`, a software passkey.
+- :mod:`quart_authtuna.testing.webauthn` — :class:`SoftAuthenticator`, a software passkey;
+  :func:`enrol_passkey` gives a user one through the real registration ceremony.
 - :mod:`quart_authtuna.testing.dev_oidc` — the offline OpenID Connect provider (imported on
   first use).
 
@@ -23,10 +24,12 @@ from .client import (
     api_key_header,
     login_as,
     quart_app,
+    resolve_user,
     service_of,
     session_cookie,
 )
 from .mail import MailOutbox, SentMail, outbox
+from .passkeys import authenticator_for, enrol_passkey
 from .webauthn import SoftAuthenticator
 
 __all__ = [
@@ -36,9 +39,12 @@ __all__ = [
     "SessionCookie",
     "SoftAuthenticator",
     "api_key_header",
+    "authenticator_for",
+    "enrol_passkey",
     "login_as",
     "outbox",
     "quart_app",
+    "resolve_user",
     "service_of",
     "session_cookie",
 ]

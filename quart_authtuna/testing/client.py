@@ -80,8 +80,11 @@ def service_of(app: AppLike) -> AuthService:
     return service
 
 
-async def _resolve(service: AuthService, user: User | str) -> User:
-    """``user`` itself, or the account whose id, username or email ``user`` is."""
+async def resolve_user(service: AuthService, user: User | str) -> User:
+    """The account ``user`` is (a User, or an id, username or email), read afresh.
+
+    Raises LookupError for an unknown user and AccountSuspended for a suspended one.
+    """
     if not isinstance(user, str):
         found = await service.users.get_by_id(user.id)
     else:
@@ -107,7 +110,7 @@ async def session_cookie(app: AppLike, user: User | str, *, method: str = TEST_M
         ip_address: the sign-in's client address, as the audit rows record it.
     """
     service = service_of(app)
-    account = await _resolve(service, user)
+    account = await resolve_user(service, user)
     meta = RequestMeta(ip_address=ip_address, device=TEST_DEVICE)
     signed_in = await service.flows.first_factor.open_session(account.id, meta, method)
     state, value = service.session_validator.issue(signed_in.session, signed_in.user,
@@ -161,7 +164,7 @@ async def api_key_header(app: AppLike, user: User | str, *, scopes: Iterable[str
         options: passed on to ``ApiKeyManager.create_key`` (e.g. ``valid_seconds``).
     """
     service = service_of(app)
-    account = await _resolve(service, user)
+    account = await resolve_user(service, user)
     issued = await service.api_keys.create_key(account.id, name, key_type, list(scopes),
                                                **options)
     return {"Authorization": f"Bearer {issued.plaintext}"}

@@ -9,6 +9,7 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from types import ModuleType
+from typing import Any
 
 import pytest
 from quart.typing import TestAppProtocol as AppUnderTest
@@ -17,7 +18,14 @@ import quart_authtuna.testing as kit
 from quart_authtuna.core import AuthService
 from quart_authtuna.core.db.models import User
 from quart_authtuna.core.mail import Message
-from quart_authtuna.testing import SentMail, SoftAuthenticator, login_as, outbox
+from quart_authtuna.testing import (
+    SentMail,
+    SoftAuthenticator,
+    authenticator_for,
+    enrol_passkey,
+    login_as,
+    outbox,
+)
 from tests._support.web import ORIGIN
 
 MakeUser = Callable[..., Awaitable[User]]
@@ -124,14 +132,31 @@ async def test_a_soft_passkey_registers_and_signs_in_over_http(
         "credential": device.create((await options.get_json())["data"]), "nickname": "Soft"})
     assert created.status_code == 201, await created.get_data(as_text=True)
 
-    stranger = app.test_client()
-    await stranger.get("/auth/login")
-    options = await stranger.post("/passkeys/login-options", json={}, headers=JSON)
-    signed_in = await stranger.post("/passkeys/login", headers=JSON, json={
+    assert (await passkey_sign_in(app, device))["id"] == ada.id
+
+
+async def passkey_sign_in(app: AppUnderTest, device: SoftAuthenticator) -> Any:
+    """A new browser signs in with ``device`` alone; its answer to /protected."""
+    browser = app.test_client()
+    await browser.get("/auth/login")  # the CSRF seed the ceremony is bound to
+    options = await browser.post("/passkeys/login-options", json={}, headers=JSON)
+    signed_in = await browser.post("/passkeys/login", headers=JSON, json={
         "credential": device.get((await options.get_json())["data"])})
     assert signed_in.status_code == 200, await signed_in.get_data(as_text=True)
-    me = await stranger.get("/protected", headers=JSON)
-    assert (await me.get_json())["id"] == ada.id
+    return await (await browser.get("/protected", headers=JSON)).get_json()
+
+
+async def test_enrol_passkey_gives_a_user_a_working_passkey(
+        app: AppUnderTest, svc: AuthService, make_user: MakeUser) -> None:
+    ada = await make_user("ada")
+    device = await enrol_passkey(app, "ada", nickname="Soft key")
+    assert (device.rp_id, device.origin) == ("testserver.local", "http://testserver.local")
+    rows = await svc.passkeys.list(ada.id)
+    assert [r.nickname for r in rows] == ["Soft key"]
+    assert (await passkey_sign_in(app, device))["id"] == ada.id
+    assert (await outbox(app).last("passkey_added")).to == "ada@example.com"
+    second = await enrol_passkey(app, ada, authenticator_for(app))
+    assert second is not device and len(await svc.passkeys.list(ada.id)) == 2
 
 
 def test_the_suites_authenticator_is_the_shipped_one() -> None:
@@ -146,7 +171,8 @@ def test_the_suites_authenticator_is_the_shipped_one() -> None:
 
 def test_all_is_sorted_and_complete() -> None:
     public = {n for n in vars(kit) if not n.startswith("_")} - {
-        "annotations", "import_module", "ModuleType", "client", "mail", "webauthn"}
+        "annotations", "import_module", "ModuleType", "client", "mail", "passkeys",
+        "webauthn"}
     assert kit.__all__ == sorted(kit.__all__) and set(kit.__all__) == public
 
 

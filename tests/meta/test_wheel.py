@@ -47,7 +47,8 @@ def test_wheel_contents_and_installed_asset_paths(tmp_path: Path) -> None:
     assert "quart_authtuna/core/crypto/data/common-passwords.txt.gz" in names
     assert "quart_authtuna/py.typed" in names
     assert {"quart_authtuna/testing/__init__.py", "quart_authtuna/testing/client.py",
-            "quart_authtuna/testing/mail.py", "quart_authtuna/testing/webauthn.py"} <= set(names)
+            "quart_authtuna/testing/mail.py", "quart_authtuna/testing/passkeys.py",
+            "quart_authtuna/testing/webauthn.py"} <= set(names)
     top_level = {n.split("/")[0] for n in names}
     assert top_level == {"quart_authtuna", f"quart_authtuna-{version}.dist-info"}, top_level
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
