@@ -10,6 +10,7 @@ session. Only the password and any second factor are skipped.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,18 @@ class SessionCookie:
     def header(self) -> str:
         """The value of a ``Cookie`` request header carrying this cookie alone."""
         return f"{self.name}={self.value}"
+
+    def playwright(self, url: str) -> dict[str, Any]:
+        """This cookie as Playwright's ``BrowserContext.add_cookies`` takes it, for the site
+        at ``url`` (e.g. ``http://localhost:5000``; a secure context, so Secure works)."""
+        cookie: dict[str, Any] = {
+            "name": self.name, "value": self.value, "httpOnly": True, "secure": self.secure,
+            "sameSite": self.samesite, "expires": time.time() + self.max_age}
+        if self.domain:
+            cookie.update(domain=self.domain, path="/")
+        else:
+            cookie["url"] = url
+        return cookie
 
 
 def quart_app(app: AppLike) -> Quart:
