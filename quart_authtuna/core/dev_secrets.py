@@ -34,14 +34,19 @@ def fresh_secrets() -> dict[str, str]:
 def load_or_create(path: Path) -> dict[str, str]:
     """The secrets stored at ``path``, written there first (mode 0600) when it is absent.
 
-    Raises ConfigurationError when ``path`` lies inside the installed package, is unreadable
-    or holds something else than the four secrets.
+    Raises ConfigurationError when ``path`` lies inside the installed package, cannot be
+    written or read, or holds something else than the four secrets.
     """
     path = path.absolute()
     if PACKAGE_DIR == path or PACKAGE_DIR in path.resolve().parents:
         raise ConfigurationError([f"development secrets must not live in the package: {path}"])
     if not path.exists():
-        _create(path, fresh_secrets())
+        try:
+            _create(path, fresh_secrets())
+        except OSError as exc:
+            raise ConfigurationError([
+                f"cannot write development secrets to {path}: {exc.strerror}; configure the "
+                "secrets, or set AUTHTUNA_DEV_SECRETS_FILE to empty for ephemeral ones"]) from None
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -93,6 +93,10 @@ def test_never_inside_the_package_and_never_a_foreign_file(tmp_path: Path) -> No
     with pytest.raises(ConfigurationError, match="must not live in the package"):
         load_or_create(PACKAGE_DIR / "instance" / "secrets.json")
     assert not (PACKAGE_DIR / "instance").exists()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(ConfigurationError, match="cannot write development secrets"):
+        load_or_create(blocker / "secrets.json")  # its folder cannot be made
     foreign = tmp_path / "other.json"
     foreign.write_text('{"hello": "world"}')
     with pytest.raises(ConfigurationError, match="not a development secrets file"):
