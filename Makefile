@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test lint typecheck bench
+.PHONY: venv demo test lint typecheck bench i18n
 
 venv: $(VENV)/.installed
 
@@ -36,3 +36,8 @@ bench: venv
 		echo "== $$script"; \
 		$(PY) "$$script"; \
 	done
+
+# Extract every message to quart_authtuna/translations/authtuna.pot, merge it into each
+# locale's .po and compile the .mo files (docs/templates.md, "Translations").
+i18n: venv
+	$(PY) tools/i18n.py

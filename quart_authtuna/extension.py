@@ -12,7 +12,7 @@ from quart import Quart, Response, has_request_context, request, url_for
 
 from .core.service import AuthService
 from .core.settings import Settings
-from .web import handlers, security_headers, session_hook
+from .web import handlers, i18n, security_headers, session_hook
 from .web.blueprints.assets import assets
 from .web.links import UrlMapLinks
 from .web.request_state import existing_request_state
@@ -33,6 +33,7 @@ class AuthTuna:
         self._overrides = overrides
         self.settings: Settings | None = None
         self.service: AuthService | None = None
+        self._locale_selector: i18n.LocaleSelector | None = None
         if app is not None:
             self.init_app(app)
 
@@ -48,6 +49,7 @@ class AuthTuna:
         app.before_serving(self.service.start)
         app.after_serving(self.service.close)
         _register_hooks(app, settings, self.service)
+        i18n.install(app, settings, lambda: self._locale_selector)
         handlers.register(app)
         app.register_blueprint(assets)
         app.context_processor(self._template_context)
@@ -62,6 +64,11 @@ class AuthTuna:
         from .cli import cli
 
         app.cli.add_command(cli)
+
+    def locale_selector(self, func: i18n.LocaleSelector) -> i18n.LocaleSelector:
+        """Decorate the function that picks each request's locale (None: Accept-Language)."""
+        self._locale_selector = func
+        return func
 
     async def _template_context(self) -> dict[str, Any]:
         from .globals import current_user

@@ -88,7 +88,7 @@ def _included_by(env: jinja2.Environment, names: list[str]) -> dict[str, list[st
 
 def render_templates() -> str:
     """docs/templates-reference.md: every shipped template, its parent, blocks and macros."""
-    env = jinja2.Environment()
+    env = jinja2.Environment(extensions=["jinja2.ext.i18n"])
     lines = [
         GENERATED.format(source="the files under templates/authtuna/"),
         "# Shipped templates\n",

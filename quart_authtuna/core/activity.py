@@ -12,47 +12,50 @@ from dataclasses import dataclass
 from typing import Any
 
 from .db.models import AuditEvent
+from .i18n import N_, gettext, ngettext
 
 #: Audit event type → what happened, as the account's owner would say it.
 SENTENCES: dict[str, str] = {
-    "USER_CREATED": "Your account was created",
-    "USER_SIGNUP_COMPLETED": "You finished signing up",
-    "EMAIL_VERIFIED": "You confirmed your email address",
-    "LOGIN_SUCCESS": "You signed in",
-    "LOGIN_FAILED": "Someone tried to sign in with a wrong password",
-    "PASSWORDLESS_LOGIN_SUCCESS": "You signed in with an emailed link",
-    "PASSKEY_LOGIN": "You signed in with a passkey",
-    "REAUTHENTICATED": "You confirmed your password",
-    "REAUTHENTICATION_FAILED": "A password confirmation failed",
-    "PASSWORD_CHANGED": "You changed your password",
-    "PASSWORD_CHANGE_FAILED": "A password change failed: the current password was wrong",
-    "PASSWORD_RESET_REQUESTED": "A password reset link was requested",
-    "PASSWORD_RESET_COMPLETED": "Your password was reset with an emailed link",
-    "MFA_ENABLED": "You turned on two-factor authentication",
-    "MFA_DISABLED": "You turned off two-factor authentication",
-    "MFA_RECOVERY_CODE_USED": "A recovery code was used to sign in",
-    "MFA_RECOVERY_CODES_REGENERATED": "You made new recovery codes",
-    "PASSKEY_ADDED": "You added a passkey",
-    "PASSKEY_REMOVED": "You removed a passkey",
-    "PASSKEY_RENAMED": "You renamed a passkey",
-    "PASSKEY_CLONE_SUSPECTED": "A passkey was blocked: it may have been copied",
-    "SESSION_TERMINATED": "A session was signed out",
-    "SESSIONS_TERMINATED_ALL": "Sessions were signed out",
-    "USERNAME_CHANGED": "You changed your username",
-    "EMAIL_CHANGE_REQUESTED": "A change of email address was requested",
-    "EMAIL_CHANGED": "Your email address was changed",
-    "USER_UPDATED": "Your profile was updated",
-    "API_KEY_CREATED": "You created an API key",
-    "API_KEY_DELETED": "An API key was revoked",
-    "ROLE_ASSIGNED": "You were given a role",
-    "ROLE_REMOVED": "A role was taken away from you",
-    "USER_SUSPENDED": "Your account was suspended",
-    "USER_UNSUSPENDED": "Your account was reactivated",
+    "USER_CREATED": N_("Your account was created"),
+    "USER_SIGNUP_COMPLETED": N_("You finished signing up"),
+    "EMAIL_VERIFIED": N_("You confirmed your email address"),
+    "LOGIN_SUCCESS": N_("You signed in"),
+    "LOGIN_FAILED": N_("Someone tried to sign in with a wrong password"),
+    "PASSWORDLESS_LOGIN_SUCCESS": N_("You signed in with an emailed link"),
+    "PASSKEY_LOGIN": N_("You signed in with a passkey"),
+    "REAUTHENTICATED": N_("You confirmed your password"),
+    "REAUTHENTICATION_FAILED": N_("A password confirmation failed"),
+    "PASSWORD_CHANGED": N_("You changed your password"),
+    "PASSWORD_CHANGE_FAILED": N_("A password change failed: the current password was wrong"),
+    "PASSWORD_RESET_REQUESTED": N_("A password reset link was requested"),
+    "PASSWORD_RESET_COMPLETED": N_("Your password was reset with an emailed link"),
+    "MFA_ENABLED": N_("You turned on two-factor authentication"),
+    "MFA_DISABLED": N_("You turned off two-factor authentication"),
+    "MFA_RECOVERY_CODE_USED": N_("A recovery code was used to sign in"),
+    "MFA_RECOVERY_CODES_REGENERATED": N_("You made new recovery codes"),
+    "PASSKEY_ADDED": N_("You added a passkey"),
+    "PASSKEY_REMOVED": N_("You removed a passkey"),
+    "PASSKEY_RENAMED": N_("You renamed a passkey"),
+    "PASSKEY_CLONE_SUSPECTED": N_("A passkey was blocked: it may have been copied"),
+    "SESSION_TERMINATED": N_("A session was signed out"),
+    "SESSIONS_TERMINATED_ALL": N_("Sessions were signed out"),
+    "USERNAME_CHANGED": N_("You changed your username"),
+    "EMAIL_CHANGE_REQUESTED": N_("A change of email address was requested"),
+    "EMAIL_CHANGED": N_("Your email address was changed"),
+    "USER_UPDATED": N_("Your profile was updated"),
+    "API_KEY_CREATED": N_("You created an API key"),
+    "API_KEY_DELETED": N_("An API key was revoked"),
+    "ROLE_ASSIGNED": N_("You were given a role"),
+    "ROLE_REMOVED": N_("A role was taken away from you"),
+    "USER_SUSPENDED": N_("Your account was suspended"),
+    "USER_UNSUSPENDED": N_("Your account was reactivated"),
 }
 #: The event types a person's activity lists show.
 SHOWN: frozenset[str] = frozenset(SENTENCES)
-_METHODS = {"password": "with your password", "magic_link": "with an emailed link",
-            "passkey": "with a passkey", "mfa": "with a second factor"}
+_METHODS = {"password": N_("You signed in with your password"),
+            "magic_link": N_("You signed in with an emailed link"),
+            "passkey": N_("You signed in with a passkey"),
+            "mfa": N_("You signed in with a second factor")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,14 +77,16 @@ def describe(event_type: str, details: Mapping[str, Any] | None = None) -> str:
     sessions ended). Unknown types read as ``"Account event: token used"``."""
     details = details or {}
     if event_type == "LOGIN_SUCCESS" and details.get("method") in _METHODS:
-        return f"You signed in {_METHODS[details['method']]}"
+        return gettext(_METHODS[details["method"]])
     if event_type == "SESSIONS_TERMINATED_ALL" and isinstance(details.get("count"), int):
         count = details["count"]
-        return f"{count} session{'' if count == 1 else 's'} signed out"
+        return ngettext("%(n)s session signed out", "%(n)s sessions signed out",
+                        count) % {"n": count}
     found = SENTENCES.get(event_type)
     if found is not None:
-        return found
-    return "Account event: " + event_type.replace("_", " ").lower()
+        return gettext(found)
+    return gettext("Account event: %(what)s") % {
+        "what": event_type.replace("_", " ").lower()}
 
 
 def activity_item(event: AuditEvent) -> ActivityItem:

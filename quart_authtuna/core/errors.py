@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .i18n import N_, gettext
 from .types import FieldError
 
 
@@ -47,7 +48,8 @@ class AuthTunaError(Exception):
 
     @property
     def message(self) -> str:
-        return str(self.args[0])
+        """The message in the current locale (``args[0]`` keeps the original for logs)."""
+        return gettext(str(self.args[0]))
 
 
 class ConfigurationError(AuthTunaError):
@@ -95,7 +97,7 @@ class MfaPending(MfaRequired):
     """Raised by the facade's ``login``: ``handle`` resumes the sign-in at the second factor."""
 
     def __init__(self, handle: str, user_id: str) -> None:
-        super().__init__("Enter the code from your authenticator app to finish signing in.")
+        super().__init__(N_("Enter the code from your authenticator app to finish signing in."))
         self.handle = handle
         self.user_id = user_id
 
@@ -132,6 +134,14 @@ class InputError(AuthTunaError):
     def __init__(self, errors: Iterable[FieldError] | FieldError, message: str | None = None):
         self.errors = [errors] if isinstance(errors, FieldError) else list(errors)
         super().__init__(message or "; ".join(e.message for e in self.errors) or self.code)
+
+    @property
+    def message(self) -> str:
+        """Each field's message in the current locale, unless one message was given."""
+        joined = "; ".join(e.message for e in self.errors)
+        if str(self.args[0]) != joined:
+            return gettext(str(self.args[0]))
+        return "; ".join(gettext(e.message) for e in self.errors)
 
 
 class PasswordRejected(InputError):
@@ -177,7 +187,7 @@ class RateLimited(AuthTunaError):
 
     def __init__(self, retry_after: float, message: str | None = None) -> None:
         self.retry_after = max(0.0, float(retry_after))
-        super().__init__(message or "Too many attempts. Please try again later.")
+        super().__init__(message or N_("Too many attempts. Please try again later."))
 
 
 class NotFound(AuthTunaError):

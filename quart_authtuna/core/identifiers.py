@@ -12,6 +12,7 @@ import re
 import unicodedata
 
 from .errors import InputError
+from .i18n import gettext
 from .types import FieldError
 
 USERNAME_MIN, USERNAME_MAX = 3, 32
@@ -45,13 +46,14 @@ def username_problems(username: str) -> list[FieldError]:
     """Why ``username`` cannot be used: 3–32 letters, digits, ``_``, ``-`` or ``.`` after NFKC."""
     name = unicodedata.normalize("NFKC", username)
     if not USERNAME_MIN <= len(name) <= USERNAME_MAX:
-        return [FieldError("invalid_username", f"Username must be {USERNAME_MIN} to "
-                           f"{USERNAME_MAX} characters long.", "username")]
+        message = gettext("Username must be %(min)s to %(max)s characters long.")
+        return [FieldError("invalid_username", message % {"min": USERNAME_MIN,
+                                                          "max": USERNAME_MAX}, "username")]
     if not all(ch.isalnum() or ch in _USERNAME_EXTRA for ch in name):
-        return [FieldError("invalid_username", "Username may only contain letters, digits, "
-                           "underscores, hyphens and dots.", "username")]
+        return [FieldError("invalid_username", gettext("Username may only contain letters, digits, "
+                           "underscores, hyphens and dots."), "username")]
     if not any(ch.isalnum() for ch in name):
-        return [FieldError("invalid_username", "Username must contain a letter or digit.",
+        return [FieldError("invalid_username", gettext("Username must contain a letter or digit."),
                            "username")]
     return _script_problems(name)
 
@@ -75,8 +77,9 @@ def _script_problems(name: str) -> list[FieldError]:
                            f"(this one mixes {', '.join(sorted(scripts)).title()}).",
                            "username")]
     if scripts and scripts != {"LATIN"} and all(ch in _LOOK_LATIN for ch in letters):
-        return [FieldError("confusable_username", "Username is spelt only with letters that "
-                           "look like Latin ones; add a letter that does not.", "username")]
+        return [FieldError("confusable_username", gettext(
+            "Username is spelt only with letters that look like Latin ones; add a letter that "
+            "does not."), "username")]
     return []
 
 
@@ -88,11 +91,11 @@ def email_problems(email: str, allowed_domains: tuple[str, ...] = ("*",)) -> lis
     if (too_long or any(unicodedata.category(c)[0] in "CZ" for c in address)
             or not _EMAIL_LOCAL.match(local) or not _valid_domain(domain)
             or local.startswith(".") or local.endswith(".") or ".." in local):
-        return [FieldError("invalid_email", "Enter a valid email address.", "email")]
+        return [FieldError("invalid_email", gettext("Enter a valid email address."), "email")]
     if "*" not in allowed_domains and domain.casefold() not in {
             d.casefold() for d in allowed_domains}:
         return [FieldError("email_domain_not_allowed",
-                           "Sign-up is not open to this email domain.", "email")]
+                           gettext("Sign-up is not open to this email domain."), "email")]
     return []
 
 

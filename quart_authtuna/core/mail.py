@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import aiosmtplib
 
 from .assets import templates_dir
+from .i18n import current_locale, format_datetime, gettext, ngettext, translate
 from .links import LinkBuilder
 from .settings import Settings
 
@@ -50,6 +51,11 @@ def default_renderer(extra_dir: str | None = None) -> Renderer:
             {"email": jinja2.FileSystemLoader(extra_dir)})}))
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), enable_async=True,
                              autoescape=jinja2.select_autoescape(["html", "htm"]))
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=True)
+    env.filters["authtuna_datetime"] = format_datetime
+    env.filters["authtuna_translate"] = translate
 
     async def render(name: str, context: dict[str, Any]) -> str:
         return await env.get_template(f"authtuna/{name}").render_async(**context)
@@ -133,7 +139,11 @@ class Mailer:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def render(self, kind: str, to: str, context: dict[str, Any]) -> Message:
-        ctx = {"app_name": self._settings.app_name, **context}
+        ctx = {"app_name": self._settings.app_name, "authtuna_locale": current_locale(),
+               **context}
+        for key in ("device", "region"):  # RequestMeta's English placeholder: the template
+            if ctx.get(key) == "Unknown":  # words the fallback in the reader's language
+                ctx[key] = None
         subject = (await self.renderer(f"email/{kind}.subject.txt", ctx)).strip()
         text = await self.renderer(f"email/{kind}.txt", ctx)
         html = await self.renderer(f"email/{kind}.html", ctx)

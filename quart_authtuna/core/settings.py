@@ -209,6 +209,11 @@ class Settings:
     reauthentication_seconds: int = _f(
         900, "How recent a sign-in fresh_login_required needs (its default ``within``).")
     theme: Theme = _f(Theme(), "Colour palettes and mode (system, multi, single).", "theme")
+    locales: tuple[str, ...] = _f(
+        (), "Locales offered (Accept-Language picks one); empty: every shipped locale.")
+    default_locale: str = _f("en", "Locale when Accept-Language matches none offered.")
+    translation_dirs: tuple[str, ...] = _f(
+        (), "Folders of the app's own authtuna.mo catalogs, searched before the shipped ones.")
     dev_secrets_file: str = _f(
         "authtuna-dev-secrets.json", "Development only: file in the app's instance folder that "
         "keeps generated secrets across restarts (mode 0600); empty: new secrets each start.")

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .db.models import Permission, Role, RolePermission, User
 from .db.unit_of_work import UnitOfWork
 from .errors import InputError
+from .i18n import gettext
 from .identifiers import canonical_email, canonical_username, looks_like_email
 from .rbac.checker import grant_rows
 from .rbac.explain import Explanation, Subject, explain
@@ -53,11 +54,11 @@ class WhyDenied:
 def _check(user: str, permission: str, scope: str) -> None:
     errors = []
     if not user or len(user) > MAX_USER_LENGTH:
-        errors.append(FieldError("invalid", "Give a user id, username or email address.",
+        errors.append(FieldError("invalid", gettext("Give a user id, username or email address."),
                                  "user"))
     if not permission or len(permission) > MAX_PERMISSION_LENGTH:
-        errors.append(FieldError("invalid", "Give a permission name, such as "
-                                 "admin:manage:users.", "permission"))
+        errors.append(FieldError("invalid", gettext("Give a permission name, such as "
+                                 "admin:manage:users."), "permission"))
     try:
         validate_scope(scope)
     except ValueError as exc:

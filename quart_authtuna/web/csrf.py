@@ -12,12 +12,13 @@ from wtforms.csrf.core import CSRF
 from wtforms.validators import ValidationError
 
 from ..core.crypto.tokens import digest, random_token
+from ..core.i18n import lazy_gettext as _l
 from . import current
 from .cookies import CSRF_COOKIE, cookie_name
 from .request_state import request_state
 
 MAX_AGE = 4 * 3600
-EXPIRED = "This form has expired. Please reload the page and try again."
+EXPIRED = _l("This form has expired. Please reload the page and try again.")
 
 
 def _serializer() -> URLSafeTimedSerializer:

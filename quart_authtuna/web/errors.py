@@ -9,6 +9,7 @@ from werkzeug.exceptions import Forbidden as _Forbidden
 from werkzeug.exceptions import Unauthorized as _Unauthorized
 
 from ..core import errors as core
+from ..core.i18n import N_, gettext
 
 
 class Unauthorized(_Unauthorized):
@@ -17,7 +18,7 @@ class Unauthorized(_Unauthorized):
     code_name = "unauthenticated"
 
     def __init__(self, description: str | None = None, *, code_name: str | None = None):
-        super().__init__(description or "Authentication required.")
+        super().__init__(description or N_("Authentication required."))
         self.code_name = code_name or self.code_name
 
 
@@ -27,7 +28,7 @@ class Forbidden(_Forbidden):
     code_name = "permission_denied"
 
     def __init__(self, description: str | None = None, *, code_name: str | None = None):
-        super().__init__(description or "You do not have access to this resource.")
+        super().__init__(description or N_("You do not have access to this resource."))
         self.code_name = code_name or self.code_name
 
 
@@ -78,7 +79,8 @@ def envelope(status: int, errors: list[dict[str, Any]] | None = None,
 def error_list(exc: Exception) -> list[dict[str, Any]]:
     """``[{"code", "message", "param"}]`` for a core error or a web error."""
     if isinstance(exc, core.InputError):
-        return [{"code": e.code, "message": e.message, "param": e.param} for e in exc.errors]
+        return [{"code": e.code, "message": gettext(e.message), "param": e.param}
+                for e in exc.errors]
     if isinstance(exc, core.AuthTunaError):
         return [{"code": exc.code, "message": exc.message, "param": None}]
     code = getattr(exc, "code_name", "error")

@@ -22,6 +22,7 @@ from quart import Blueprint, request
 from quart.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ..core.i18n import N_
 from . import csrf, current
 from .errors import Forbidden, Unauthorized
 from .request_body import BodyRefused, check_form, has_body, parsed_json, read_within
@@ -111,6 +112,6 @@ async def too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
     if request.is_json or wants_json():
         return with_headers(json_response(413, errors=[{
             "code": "too_large", "param": None, "message": _TOO_LARGE}]), headers)
-    page = await render_page("errors/error.html", 413, status=413, title="Too large",
-                             message="The submitted data is too large. Please shorten it.")
+    page = await render_page("errors/error.html", 413, status=413, title=N_("Too large"),
+                             message=N_("The submitted data is too large. Please shorten it."))
     return with_headers(page, headers)

@@ -7,6 +7,7 @@ from quart.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..core.errors import AuthTunaError
+from ..core.i18n import N_
 from .errors import Forbidden, Unauthorized, error_list, headers_for, status_for
 from .redirects import safe_next
 from .respond import json_response, render_page, wants_json, with_headers
@@ -26,14 +27,14 @@ async def on_unauthorized(exc: Unauthorized) -> ResponseReturnValue:
     try:
         return redirect(url_for(endpoint, next=_next_target()))
     except Exception:  # noqa: BLE001 - the auth blueprint is off (ONLY_MIDDLEWARE)
-        return await render_page("errors/error.html", 401, status=401, title="Sign-in required",
+        return await render_page("errors/error.html", 401, status=401, title=N_("Sign-in required"),
                                  message=exc.description)
 
 
 async def on_forbidden(exc: Forbidden) -> ResponseReturnValue:
     if wants_json():
         return json_response(403, errors=error_list(exc))
-    return await render_page("errors/403.html", 403, status=403, title="Access denied",
+    return await render_page("errors/403.html", 403, status=403, title=N_("Access denied"),
                              message=exc.description)
 
 
@@ -42,7 +43,7 @@ async def on_core_error(exc: AuthTunaError) -> ResponseReturnValue:
     if wants_json():
         return with_headers(json_response(status, errors=error_list(exc)), headers)
     page = await render_page("errors/error.html", status, status=status,
-                             title="Something needs your attention", message=exc.message)
+                             title=N_("Something needs your attention"), message=exc.message)
     return with_headers(page, headers)
 
 
@@ -50,8 +51,8 @@ async def on_database_error(exc: SQLAlchemyError) -> ResponseReturnValue:
     if wants_json():
         return json_response(503, errors=[{"code": "unavailable", "param": None,
                                            "message": "Please try again in a moment."}])
-    return await render_page("errors/error.html", 503, status=503, title="Unavailable",
-                             message="Please try again in a moment.")
+    return await render_page("errors/error.html", 503, status=503, title=N_("Unavailable"),
+                             message=N_("Please try again in a moment."))
 
 
 def register(app: Quart) -> None:

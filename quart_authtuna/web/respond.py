@@ -65,6 +65,7 @@ async def flow_failed(exc: Exception, form: Any, template: str, *,
                       ) -> ResponseReturnValue:
     """A core flow refused: its status and messages, on the form or in the envelope."""
     from ..core.errors import AuthTunaError, InputError
+    from ..core.i18n import gettext
     from .errors import error_list, headers_for, status_for
 
     status = status_for(exc) if isinstance(exc, AuthTunaError) else 400
@@ -78,7 +79,7 @@ async def flow_failed(exc: Exception, form: Any, template: str, *,
         placed = [e for e in exc.errors if e.param and hasattr(form, e.param)]
         for e in placed:
             field = getattr(form, e.param or "")
-            field.errors = [*field.errors, e.message]
+            field.errors = [*field.errors, gettext(e.message)]
         error = None if len(placed) == len(exc.errors) else error
     page = await render_page(template, status, form=form, error=error, **context)
     return with_headers(page, headers)

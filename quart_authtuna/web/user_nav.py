@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from quart import request, url_for
 from werkzeug.routing import BuildError
 
+from ..core.i18n import lazy_gettext as _l
+
 
 @dataclass(frozen=True, slots=True)
 class NavEntry:
@@ -30,9 +32,9 @@ class NavLink:
 
 #: The user area, in order. A connected-accounts entry joins once SSO exists.
 USER_NAV: tuple[NavEntry, ...] = (
-    NavEntry("Dashboard", "authtuna_ui.dashboard"),
-    NavEntry("Profile", "authtuna_ui.profile", also=("authtuna_ui.confirm_email",)),
-    NavEntry("Settings", "authtuna_ui.settings"),
+    NavEntry(_l("Dashboard"), "authtuna_ui.dashboard"),
+    NavEntry(_l("Profile"), "authtuna_ui.profile", also=("authtuna_ui.confirm_email",)),
+    NavEntry(_l("Settings"), "authtuna_ui.settings"),
 )
 
 

@@ -4,6 +4,7 @@ Not a test: a developer aid for checking the look of the templates without runni
 
     .venv/bin/python tests/_support/preview_templates.py            # render + screenshot
     .venv/bin/python tests/_support/preview_templates.py --no-shots # render HTML only
+    .venv/bin/python tests/_support/preview_templates.py --locale de # in German
     .venv/bin/python tests/_support/preview_templates.py --save     # also copy PNGs to
                                                                     # tests/artifacts/ui-preview/
 """
@@ -104,17 +105,25 @@ def _theme_files() -> tuple[Path, Path]:
 
 
 def make_env(theme_url: str, strict: bool = False) -> Environment:
+    from quart_authtuna.core import i18n
+
     env = Environment(
         loader=FileSystemLoader(str(ROOT / "templates")),
         autoescape=select_autoescape(["html", "htm", "xml"]),
         undefined=StrictUndefined if strict else Undefined,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True)
+    env.filters["authtuna_datetime"] = i18n.format_datetime
+    env.filters["authtuna_translate"] = i18n.translate
     static = ROOT / "static" / "authtuna"
     env.globals.update(
         url_for=lambda name, **kw: "/auth/" + name.rsplit(".", 1)[-1],
         authtuna_static=lambda path: (static / path).as_uri(),
         authtuna_theme_url=theme_url,
         authtuna_safe_next=safe_next,
+        authtuna_locale=i18n.current_locale(),
     )
     return env
 
@@ -227,7 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save", action="store_true",
                         help="copy PNGs to tests/artifacts/ui-preview")
     parser.add_argument("--only", nargs="*", help="preview names to render (default: all)")
+    parser.add_argument("--locale", default="en", help="render in this locale (e.g. de)")
     args = parser.parse_args(argv)
+    from quart_authtuna.core import i18n
+
+    i18n.use_locale(args.locale)
 
     light_css, dark_css = _theme_files()
     rendered: list[tuple[str, Path]] = []

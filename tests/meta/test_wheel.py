@@ -31,6 +31,9 @@ def test_wheel_contents_and_installed_asset_paths(tmp_path: Path) -> None:
     assert "quart_authtuna/templates/authtuna/placeholder.html" in names
     assert "quart_authtuna/core/crypto/data/common-passwords.txt.gz" in names
     assert "quart_authtuna/py.typed" in names
+    assert {"quart_authtuna/translations/authtuna.pot",
+            "quart_authtuna/translations/de/LC_MESSAGES/authtuna.po",
+            "quart_authtuna/translations/de/LC_MESSAGES/authtuna.mo"} <= set(names)
     assert {"quart_authtuna/testing/__init__.py", "quart_authtuna/testing/client.py",
             "quart_authtuna/testing/mail.py", "quart_authtuna/testing/passkeys.py",
             "quart_authtuna/testing/webauthn.py"} <= set(names)
@@ -57,6 +60,11 @@ def test_wheel_contents_and_installed_asset_paths(tmp_path: Path) -> None:
     assert inside in static.parents, static
     assert (templates / "authtuna" / "placeholder.html").is_file()
     assert (static / "authtuna" / "css" / "authtuna.css").is_file()
+
+    german = _run(python, "-c", "from quart_authtuna.core import i18n; i18n.use_locale('de');"
+                  "print(i18n.gettext('Sign in'), i18n.shipped_locales())",
+                  cwd=tmp_path, env=env).strip()
+    assert german == "Anmelden ['en', 'de']", german
 
     kit = _run(python, "-c", "import quart_authtuna.testing as t; print(t.__file__);"
                "print(t.SoftAuthenticator.__module__, t.login_as.__module__)",

@@ -6,7 +6,7 @@ import pytest
 
 from quart_authtuna.web.blueprints.admin.chart import bar_chart, nice_scale
 
-UNITS = ("sign-up", "sign-ups")
+UNITS = ("%(count)s sign-up", "%(count)s sign-ups")
 
 
 @pytest.mark.parametrize(("peak", "expected"), [

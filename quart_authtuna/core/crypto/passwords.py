@@ -25,6 +25,8 @@ from quart_authtuna.core.errors import PasswordRejected
 from quart_authtuna.core.settings import Settings
 from quart_authtuna.core.types import FieldError
 
+from ..i18n import gettext
+
 PARAM = "password"
 DEFAULT_ROUNDS = 12
 _HASH_RE = re.compile(r"^\$2[aby]\$(\d{2})\$[./A-Za-z0-9]{53}$")
@@ -89,7 +91,8 @@ class PasswordPolicy:
     ) -> list[FieldError]:
         """Every rule the password breaks (empty when accepted); never hashes anything."""
         too_long = FieldError(
-            "too_long", f"Password must be at most {self.max_length} characters.", PARAM
+            "too_long",
+            gettext("Password must be at most %(n)s characters.") % {"n": self.max_length}, PARAM
         )
         byte_limit = 4 * self.max_length
         # Cheap bounds first: never normalise or scan an oversized input.
@@ -101,15 +104,19 @@ class PasswordPolicy:
         errors: list[FieldError] = []
         if len(text) < self.min_length:
             errors.append(FieldError(
-                "too_short", f"Password must be at least {self.min_length} characters.", PARAM))
+                "too_short",
+                gettext("Password must be at least %(n)s characters.") % {"n": self.min_length},
+                PARAM))
         folded = text.casefold()
         if folded and _is_common(folded):
             errors.append(FieldError(
-                "too_common", "This password is too common. Choose something less predictable.",
+                "too_common",
+                gettext("This password is too common. Choose something less predictable."),
                 PARAM))
         if _is_similar(folded, username, email):
             errors.append(FieldError(
-                "too_similar", "Password is too similar to your username or email address.",
+                "too_similar",
+                gettext("Password is too similar to your username or email address."),
                 PARAM))
         return errors
 

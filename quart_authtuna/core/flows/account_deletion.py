@@ -9,6 +9,7 @@ from sqlalchemy import delete
 from ..db.models import ApiKey
 from ..db.unit_of_work import UnitOfWork
 from ..errors import InputError, NotFound
+from ..i18n import gettext
 from ..identifiers import canonical_username
 from ..mail import Mailer
 from ..managers.sessions import SessionManager
@@ -41,7 +42,7 @@ class AccountDeletion:
             raise NotFound("User not found.")
         if canonical_username(confirmation.strip() or "-") != user.username_canonical:
             raise InputError(FieldError("confirmation_mismatch",
-                                        "Type your username exactly as shown to confirm.",
+                                        gettext("Type your username exactly as shown to confirm."),
                                         "confirmation"))
         async with self._db.transaction() as tx:
             ended = await self._sessions.terminate_all_for_user(user_id, reason=REASON,

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from ..db.models import Permission, Role, RolePermission
 from ..db.unit_of_work import UnitOfWork
 from ..errors import ConflictError, InputError
+from ..i18n import gettext
 from ..managers.permissions import PermissionManager
 from ..rbac.scopes import validate_permission_name
 from ..types import FieldError, RequestMeta
@@ -80,8 +81,8 @@ def _checked(name: str, description: str) -> tuple[str, str]:
     try:
         validate_permission_name(name)
     except ValueError:
-        errors.append(FieldError("invalid_permission_name", "A permission name is 1-80 "
-                                 "letters, digits and _ : . - with no spaces.", "name"))
+        errors.append(FieldError("invalid_permission_name", gettext("A permission name is 1-80 "
+                                 "letters, digits and _ : . - with no spaces."), "name"))
     description = description.strip()
     if len(description) > MAX_DESCRIPTION:
         errors.append(FieldError("too_long", f"Keep the description to {MAX_DESCRIPTION} "

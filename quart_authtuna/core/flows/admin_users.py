@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..db.models import ApiKey, User, UserSession
 from ..db.unit_of_work import UnitOfWork
 from ..errors import ConflictError, EscalationDenied, InputError, NotFound
+from ..i18n import gettext
 from ..mail import Mailer
 from ..managers.api_keys import ApiKeyManager
 from ..managers.audit import AuditManager
@@ -164,7 +165,7 @@ class AdminUsers:
         async with self._db.transaction() as tx:
             user = await self.authorize(tx, actor_id, user_id)
             if not user.mfa_enabled:
-                raise ConflictError("Two-factor authentication is not on for this user.")
+                raise ConflictError(gettext("Two-factor authentication is not on for this user."))
             await self._mfa.remove_all(tx, user)
             self._audit.record(tx, "MFA_DISABLED", user_id=user_id, actor_id=actor_id,
                                ip_address=meta.ip_address, details={"reset_by_admin": True})
@@ -178,7 +179,7 @@ class AdminUsers:
         async with self._db.transaction() as tx:
             user = await self.authorize(tx, actor_id, user_id)
             if user.email_verified:
-                raise ConflictError("This email address is already verified.")
+                raise ConflictError(gettext("This email address is already verified."))
             issued = await self._tokens.create(user.id, VERIFY, session=tx)
             self._audit.record(tx, "EMAIL_VERIFICATION_SENT", user_id=user_id,
                                actor_id=actor_id, ip_address=meta.ip_address)
@@ -191,9 +192,9 @@ class AdminUsers:
         async with self._db.transaction() as tx:
             user = await self.authorize(tx, actor_id, user_id)
         if not user.is_active:
-            raise ConflictError("The account is suspended; unsuspend it first.")
+            raise ConflictError(gettext("The account is suspended; unsuspend it first."))
         if await self._passwords.request_reset(user.email, meta) is None:
-            raise ConflictError("No link was sent: the daily limit of emails was reached.")
+            raise ConflictError(gettext("No link was sent: the daily limit of emails was reached."))
         async with self._db.transaction() as tx:
             self._audit.record(tx, "PASSWORD_RESET_SENT_BY_ADMIN", user_id=user_id,
                                actor_id=actor_id, ip_address=meta.ip_address)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from ..db.models import ApiKey
+from ..i18n import N_, format_datetime, gettext
 from ..mail import Mailer
 from ..managers.api_key_cache import PUBLIC
 from ..managers.api_keys import (
@@ -77,9 +77,10 @@ class ApiKeys:
                   else "None (publishable)" if kind == PUBLIC else "None")
         self._mail.send_later(
             "api_key_created", user.email, username=user.username, key_name=row.name,
-            key_type=_KIND_LABELS.get(kind, kind), scopes=scopes, created_at=_when(row.created_at),
-            expires_at=_when(row.expires_at) if row.expires_at is not None else "Never",
-            device=meta.device, region=meta.region, ip_address=meta.ip_address or "Unknown",
+            key_type=gettext(_KIND_LABELS.get(kind, kind)), scopes=scopes,
+            created_at=_when(row.created_at),
+            expires_at=_when(row.expires_at) if row.expires_at is not None else gettext("Never"),
+            device=meta.device, region=meta.region, ip_address=meta.ip_address,
             secure_url=self._mail.link("forgot_password"))
 
     async def revoke(self, user_id: str, key_id: str, meta: RequestMeta) -> ApiKeyRevoked:
@@ -95,9 +96,9 @@ class ApiKeys:
         return aliases.get(wanted, wanted)
 
 
-_KIND_LABELS = {SECRET: "Secret key", PUBLIC: "Publishable key",
-                MASTER: "Master key (acts with all of your roles)", TEST: "Test key"}
+_KIND_LABELS = {SECRET: N_("Secret key"), PUBLIC: N_("Publishable key"),
+                MASTER: N_("Master key (acts with all of your roles)"), TEST: N_("Test key")}
 
 
 def _when(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return format_datetime(timestamp)

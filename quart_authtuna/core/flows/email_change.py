@@ -11,7 +11,6 @@ answer is AccountExists (409) and nothing changes, the link included.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +19,7 @@ from ..db.models import User
 from ..db.unit_of_work import UnitOfWork
 from ..emailed_links import EmailedLinks
 from ..errors import AccountExists, InputError, NotFound, TokenInvalid
+from ..i18n import format_datetime, gettext
 from ..identifiers import canonical_email, clean_email
 from ..mail import Mailer
 from ..mail_quota import MailQuota
@@ -72,8 +72,8 @@ class EmailChange:
         if user is None:
             raise NotFound("User not found.")
         if user.email_canonical == canonical_email(email):
-            raise InputError(FieldError("same_email", "That is already your email address.",
-                                        "email"))
+            raise InputError(FieldError(
+                "same_email", gettext("That is already your email address."), "email"))
         await self._throttle.reserve([profile_key(user_id)])
         ttl = self._settings.tokens_expiry_seconds
         async with self._db.transaction() as tx:  # a link whether or not the address is free
@@ -131,7 +131,7 @@ class EmailChange:
         except IntegrityError as exc:  # a concurrent sign-up or change took the address
             raise AccountExists(TAKEN) from exc
         if previous and canonical_email(previous) != canonical:
-            when = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m-%d %H:%M UTC")
+            when = format_datetime(self._clock())
             self._mail.send_later("email_changed", previous, username=user.username,
                                   new_email=email, changed_at=when, ip_address=meta.ip_address)
         return EmailChanged(user, previous)

@@ -7,7 +7,6 @@ second factor always meets it, and a session exists only once every required fac
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -17,6 +16,7 @@ from ..db.models import User
 from ..db.unit_of_work import UnitOfWork
 from ..device_trust import DeviceTrust
 from ..errors import InvalidCredentials
+from ..i18n import format_datetime
 from ..mail import Mailer
 from ..managers.audit import AuditManager
 from ..managers.sessions import SessionManager
@@ -96,7 +96,7 @@ class FirstFactor:
     def _notify(self, user: User, meta: RequestMeta) -> None:
         """Email the user about the sign-in (in the background)."""
         if self._settings.send_new_login_email:
-            when = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m-%d %H:%M UTC")
+            when = format_datetime(self._clock())
             self._mail.send_later("new_login", user.email, username=user.username,
                                   ip_address=meta.ip_address or "unknown", device=meta.device,
                                   region=meta.region, login_time=when)

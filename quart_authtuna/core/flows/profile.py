@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from ..db.models import User
 from ..db.unit_of_work import UnitOfWork
 from ..errors import InputError, NotFound, UsernameTaken
+from ..i18n import gettext
 from ..identifiers import canonical_username, clean_username
 from ..managers.audit import AuditManager
 from ..revocation import Revocation
@@ -46,8 +47,8 @@ class Profile:
                 if user is None:
                     raise NotFound("User not found.")
                 if user.username == name:
-                    raise InputError(FieldError("same_username", "That is already your "
-                                                "username.", "username"))
+                    raise InputError(FieldError("same_username", gettext("That is already your "
+                                                "username."), "username"))
                 taken = await tx.scalar(select(User.id).where(
                     User.username_canonical == canonical, User.id != user_id).limit(1))
                 if taken is not None:

@@ -11,44 +11,45 @@ from typing import Any
 
 from ..db.models import AuditEvent
 from ..errors import InputError
+from ..i18n import N_, gettext
 from ..managers.audit import AuditManager
 from ..types import FieldError
 
 #: event_type → what happened, as the account's owner would say it.
 DESCRIPTIONS: dict[str, str] = {
-    "USER_CREATED": "Your account was created",
-    "USER_SIGNUP_COMPLETED": "You finished signing up",
-    "USER_UPDATED": "Your profile was changed",
-    "USER_SUSPENDED": "Your account was suspended",
-    "USER_UNSUSPENDED": "Your account was reactivated",
-    "EMAIL_VERIFIED": "Your email address was confirmed",
-    "LOGIN_SUCCESS": "You signed in",
-    "LOGIN_FAILED": "Someone tried to sign in with a wrong password",
-    "PASSWORDLESS_LOGIN_REQUESTED": "A sign-in link was requested",
-    "PASSWORDLESS_LOGIN_SUCCESS": "You signed in with an emailed link",
-    "PASSKEY_LOGIN": "You signed in with a passkey",
-    "REAUTHENTICATED": "You confirmed your identity",
-    "REAUTHENTICATION_FAILED": "A check of your identity failed",
-    "SESSION_CREATED": "A new session started",
-    "SESSION_TERMINATED": "A session ended",
-    "SESSIONS_TERMINATED_ALL": "Your other sessions were signed out",
-    "PASSWORD_CHANGED": "Your password was changed",
-    "PASSWORD_CHANGE_FAILED": "A password change failed: wrong current password",
-    "PASSWORD_RESET_REQUESTED": "A password reset was requested",
-    "PASSWORD_RESET_COMPLETED": "Your password was reset",
-    "MFA_ENABLED": "Two-factor authentication was turned on",
-    "MFA_DISABLED": "Two-factor authentication was turned off",
-    "MFA_VALIDATION_SUCCESS": "A two-factor code was accepted",
-    "MFA_VALIDATION_FAILED": "A wrong two-factor code was entered",
-    "MFA_RECOVERY_CODE_USED": "A recovery code was used",
-    "MFA_RECOVERY_CODES_REGENERATED": "New recovery codes were made",
-    "PASSKEY_ADDED": "A passkey was added",
-    "PASSKEY_REMOVED": "A passkey was removed",
-    "PASSKEY_RENAMED": "A passkey was renamed",
-    "API_KEY_CREATED": "An API key was created",
-    "API_KEY_DELETED": "An API key was revoked",
-    "ROLE_ASSIGNED": "You were given a role",
-    "ROLE_REMOVED": "A role was taken away from you",
+    "USER_CREATED": N_("Your account was created"),
+    "USER_SIGNUP_COMPLETED": N_("You finished signing up"),
+    "USER_UPDATED": N_("Your profile was changed"),
+    "USER_SUSPENDED": N_("Your account was suspended"),
+    "USER_UNSUSPENDED": N_("Your account was reactivated"),
+    "EMAIL_VERIFIED": N_("Your email address was confirmed"),
+    "LOGIN_SUCCESS": N_("You signed in"),
+    "LOGIN_FAILED": N_("Someone tried to sign in with a wrong password"),
+    "PASSWORDLESS_LOGIN_REQUESTED": N_("A sign-in link was requested"),
+    "PASSWORDLESS_LOGIN_SUCCESS": N_("You signed in with an emailed link"),
+    "PASSKEY_LOGIN": N_("You signed in with a passkey"),
+    "REAUTHENTICATED": N_("You confirmed your identity"),
+    "REAUTHENTICATION_FAILED": N_("A check of your identity failed"),
+    "SESSION_CREATED": N_("A new session started"),
+    "SESSION_TERMINATED": N_("A session ended"),
+    "SESSIONS_TERMINATED_ALL": N_("Your other sessions were signed out"),
+    "PASSWORD_CHANGED": N_("Your password was changed"),
+    "PASSWORD_CHANGE_FAILED": N_("A password change failed: wrong current password"),
+    "PASSWORD_RESET_REQUESTED": N_("A password reset was requested"),
+    "PASSWORD_RESET_COMPLETED": N_("Your password was reset"),
+    "MFA_ENABLED": N_("Two-factor authentication was turned on"),
+    "MFA_DISABLED": N_("Two-factor authentication was turned off"),
+    "MFA_VALIDATION_SUCCESS": N_("A two-factor code was accepted"),
+    "MFA_VALIDATION_FAILED": N_("A wrong two-factor code was entered"),
+    "MFA_RECOVERY_CODE_USED": N_("A recovery code was used"),
+    "MFA_RECOVERY_CODES_REGENERATED": N_("New recovery codes were made"),
+    "PASSKEY_ADDED": N_("A passkey was added"),
+    "PASSKEY_REMOVED": N_("A passkey was removed"),
+    "PASSKEY_RENAMED": N_("A passkey was renamed"),
+    "API_KEY_CREATED": N_("An API key was created"),
+    "API_KEY_DELETED": N_("An API key was revoked"),
+    "ROLE_ASSIGNED": N_("You were given a role"),
+    "ROLE_REMOVED": N_("A role was taken away from you"),
 }
 #: Detail fields worth naming after the description (never secrets).
 _SHOWN = {"SESSION_CREATED": "device", "API_KEY_CREATED": "name", "API_KEY_DELETED": "name",
@@ -59,7 +60,8 @@ MAX_PAGE = 100
 
 def describe(event_type: str, details: dict[str, Any] | None = None) -> str:
     """Plain words for an event; an unknown type is spelled out from its name."""
-    text = DESCRIPTIONS.get(event_type) or event_type.replace("_", " ").capitalize()
+    found = DESCRIPTIONS.get(event_type)
+    text = gettext(found) if found else event_type.replace("_", " ").capitalize()
     shown = (details or {}).get(_SHOWN.get(event_type, ""))
     if isinstance(shown, str) and shown:
         text = f"{text}: {shown[:100]}"
@@ -95,7 +97,7 @@ def parse_cursor(cursor: str | None) -> tuple[float, int] | None:
     try:
         return float(at), int(last_id)
     except ValueError:
-        raise InputError(FieldError("invalid_cursor", "That page link is not valid.",
+        raise InputError(FieldError("invalid_cursor", gettext("That page link is not valid."),
                                     "before")) from None
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ..crypto.passwords import PasswordHasher
 from ..db.unit_of_work import UnitOfWork
 from ..errors import IdentifierTaken
+from ..i18n import N_
 from ..identifiers import clean_email, clean_username
 from ..mail import Mailer
 from ..mail_quota import MailQuota
@@ -18,7 +19,7 @@ from ..types import FieldError, RequestMeta
 from .email_verification import EmailVerification
 from .results import SignupAccepted
 
-_USERNAME_TAKEN = FieldError("username_taken", "That username is taken.", "username")
+_USERNAME_TAKEN = FieldError("username_taken", N_("That username is taken."), "username")
 
 
 @dataclass(frozen=True, slots=True)

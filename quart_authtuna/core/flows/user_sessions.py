@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ..db.models import UserSession
 from ..db.unit_of_work import UnitOfWork
 from ..errors import InputError, NotFound
+from ..i18n import gettext
 from ..managers.sessions import SessionManager
 from ..types import FieldError, RequestMeta
 from .results import OtherSessionsEnded, SessionEnded
@@ -56,7 +57,8 @@ class UserSessions:
                 raise NotFound("That session was not found; it may have ended already.")
             if session_id == current_session_id:
                 raise InputError(FieldError(
-                    "current_session", "This is the session you are using: sign out instead.",
+                    "current_session",
+                    gettext("This is the session you are using: sign out instead."),
                     "session_id"))
             await self._sessions.terminate(session_id, reason=ENDED_BY_USER, session=tx)
         return SessionEnded(session_id)

@@ -21,6 +21,7 @@ from ..crypto.tokens import equals
 from ..db.models import MFAMethod, MFARecoveryCode, User
 from ..db.unit_of_work import UnitOfWork, affected
 from ..errors import ConflictError, NotFound
+from ..i18n import gettext
 from ..types import Clock
 
 STEP = 30
@@ -72,7 +73,7 @@ class MFAManager:
     async def new_secret(self, tx: AsyncSession, user: User) -> str:
         """A new, not yet active secret, stored encrypted (replaces an unfinished one)."""
         if user.mfa_enabled:
-            raise ConflictError("Two-factor authentication is already on.")
+            raise ConflictError(gettext("Two-factor authentication is already on."))
         secret = pyotp.random_base32(32)
         await tx.execute(delete(MFAMethod).where(MFAMethod.user_id == user.id,
                                                  MFAMethod.method_type == "totp"))

@@ -38,6 +38,7 @@ from ..challenges import ChallengeStore
 from ..db.models import PasskeyCredential, User
 from ..db.unit_of_work import UnitOfWork, affected
 from ..errors import InputError, InvalidCredentials, NotFound, TokenInvalid
+from ..i18n import gettext
 from ..settings import Settings
 from ..types import Clock, FieldError
 from .audit import AuditManager
@@ -104,8 +105,8 @@ class PasskeyManager:
                   response: dict[str, Any] | str, nickname: str) -> PasskeyCredential:
         """Store a verified credential (refused if it is already registered)."""
         if await tx.get(PasskeyCredential, verified.credential_id) is not None:
-            raise InputError(FieldError("passkey_exists", "That passkey is already "
-                                        "registered.", None))
+            raise InputError(FieldError("passkey_exists", gettext("That passkey is already "
+                                        "registered."), None))
         row = PasskeyCredential(
             id=verified.credential_id, user_id=user_id, nickname=nickname[:100] or "Passkey",
             public_key=verified.credential_public_key, sign_count=verified.sign_count,
@@ -184,7 +185,7 @@ class PasskeyManager:
                      nickname: str) -> None:
         nickname = nickname.strip()[:100]
         if not nickname:
-            raise InputError(FieldError("invalid_nickname", "Enter a name.", "nickname"))
+            raise InputError(FieldError("invalid_nickname", gettext("Enter a name."), "nickname"))
         done = await tx.execute(update(PasskeyCredential).where(
             PasskeyCredential.id == credential_id, PasskeyCredential.user_id == user_id,
         ).values(nickname=nickname))

@@ -15,6 +15,7 @@ from ..db.models import DeletedUser, Role, User, UserRole
 from ..db.unit_of_work import UnitOfWork
 from ..emailed_links import EmailedLinks
 from ..errors import EscalationDenied, IdentifierTaken, InputError, NotFound
+from ..i18n import N_
 from ..identifiers import (
     canonical_email,
     canonical_username,
@@ -33,7 +34,7 @@ from .sessions import SessionManager
 
 #: Fields a user (or an admin) may change through ``update``; anything else is refused.
 UPDATABLE_FIELDS = frozenset({"username", "email", "first_name", "last_name"})
-_TAKEN = "That username or email address cannot be used."
+_TAKEN = N_("That username or email address cannot be used.")
 
 
 @dataclass(frozen=True, slots=True)

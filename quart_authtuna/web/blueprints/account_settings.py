@@ -13,6 +13,7 @@ from ...core.flows import Flows
 from ...core.flows.api_keys import ScopeChoice
 from ...core.flows.security_activity import ActivityEntry
 from ...core.flows.user_sessions import ActiveSession
+from ...core.i18n import lazy_gettext as _l
 from ...core.managers.api_keys import IssuedApiKey
 from ...decorators import fresh_login_required, login_required
 from ..forms.account import KEY_TYPES, CreateApiKeyForm, DeleteAccountForm
@@ -27,9 +28,9 @@ from ..session_hook import clear_session_cookie
 account = authtuna_blueprint("authtuna_account", __name__, account_management=EVERY_ROUTE)
 REFUSED = "account/refused.html"
 #: ``?done=`` codes the settings page turns into a notice (never text from the request).
-NOTICES = {"session_ended": "That session was ended; its browser is signed out.",
-           "sessions_ended": "Your other sessions were ended.",
-           "key_revoked": "The API key was revoked; it no longer works."}
+NOTICES = {"session_ended": _l("That session was ended; its browser is signed out."),
+           "sessions_ended": _l("Your other sessions were ended."),
+           "key_revoked": _l("The API key was revoked; it no longer works.")}
 
 
 def flows() -> Flows:

@@ -6,6 +6,7 @@ from quart import redirect, request, url_for
 from quart.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound
 
+from ...core.i18n import N_
 from ...decorators import login_required, require_user
 from ..forms.auth import (
     ChangePasswordForm,
@@ -47,7 +48,8 @@ async def logout() -> ResponseReturnValue:
     return await serve(
         await ActionForm.from_request(), "errors/error.html",
         lambda f: service().flows.logout(request_state().session_id), _signed_out,
-        status=400, title="Expired form", message="Please reload the page and sign out again.")
+        status=400, title=N_("Expired form"),
+        message=N_("Please reload the page and sign out again."))
 
 
 async def _signed_out(form: ActionForm, _: object) -> ResponseReturnValue:
@@ -61,9 +63,9 @@ async def signup_view() -> ResponseReturnValue:
         await SignupForm.from_request(), "auth/signup.html",
         lambda f: service().flows.signup(text(f.username), text(f.email), text(f.password),
                                          meta()),
-        lambda f, _: message(f, _CHECK_EMAIL, "Check your email", "If this address can be "
+        lambda f, _: message(f, _CHECK_EMAIL, N_("Check your email"), N_("If this address can be "
                              "used, we have sent a link to confirm it. Follow it to finish "
-                             "creating your account.", status=202))
+                             "creating your account."), status=202))
 
 
 @auth.route("/verify", methods=["GET", "POST"])
@@ -71,9 +73,9 @@ async def verify() -> ResponseReturnValue:
     return await serve(
         await TokenForm.from_request(), "auth/verify_email.html",
         lambda f: service().flows.email_verification.verify(text(f.token), meta()),
-        lambda f, done: message(f, {"user": user_json(done.user)}, "Email confirmed",
-                                "Thank you. You can now sign in.",
-                                link=(url_for("authtuna_auth.login"), "Sign in")))
+        lambda f, done: message(f, {"user": user_json(done.user)},
+                                N_("Email confirmed"), N_("Thank you. You can now sign in."),
+                                link=(url_for("authtuna_auth.login"), N_("Sign in"))))
 
 
 @auth.route("/verify/resend", methods=["GET", "POST"])
@@ -81,8 +83,8 @@ async def resend_verification() -> ResponseReturnValue:
     return await serve(
         await EmailForm.from_request(), "auth/resend_verification.html",
         lambda f: service().flows.email_verification.resend(text(f.email), meta()),
-        lambda f, _: message(f, _CHECK_EMAIL, "Check your email", "If that address is "
-                             "waiting for confirmation, we have sent it a new link.",
+        lambda f, _: message(f, _CHECK_EMAIL, N_("Check your email"), N_("If that address is "
+                             "waiting for confirmation, we have sent it a new link."),
                              status=202))
 
 
@@ -91,8 +93,8 @@ async def forgot_password() -> ResponseReturnValue:
     return await serve(
         await EmailForm.from_request(), "auth/forgot_password.html",
         lambda f: service().flows.passwords.request_reset(text(f.email), meta()),
-        lambda f, _: message(f, _CHECK_EMAIL, "Check your email", "If an account uses that "
-                             "address, we have sent it a link to choose a new password.",
+        lambda f, _: message(f, _CHECK_EMAIL, N_("Check your email"), N_("If an account uses that "
+                             "address, we have sent it a link to choose a new password."),
                              status=202))
 
 
@@ -101,9 +103,9 @@ async def reset_password() -> ResponseReturnValue:
     return await serve(
         await ResetPasswordForm.from_request(), "auth/reset_password.html",
         lambda f: service().flows.passwords.reset(text(f.token), text(f.new_password), meta()),
-        lambda f, _: message(f, {"password_reset": True}, "Password changed",
-                             "Your password has been changed and every session was signed "
-                             "out.", link=(url_for("authtuna_auth.login"), "Sign in")),
+        lambda f, _: message(f, {"password_reset": True}, N_("Password changed"),
+                             N_("Your password has been changed and every session was signed "
+                                "out."), link=(url_for("authtuna_auth.login"), N_("Sign in"))),
         rename=_NEW_PASSWORD)
 
 
@@ -116,8 +118,9 @@ async def change_password() -> ResponseReturnValue:
         lambda f: service().flows.passwords.change(
             state.signed_in_user(), text(f.current_password), text(f.new_password), meta(),
             state.signed_in_session()),
-        lambda f, _: message(f, {"password_changed": True}, "Password changed",
-                             "Your other sessions were signed out.", link=("/", "Continue")),
+        lambda f, _: message(f, {"password_changed": True}, N_("Password changed"),
+                             N_("Your other sessions were signed out."),
+                             link=("/", N_("Continue"))),
         rename=_NEW_PASSWORD)
 
 
@@ -133,8 +136,8 @@ async def passwordless_request() -> ResponseReturnValue:
     return await serve(
         await EmailForm.from_request(), "auth/passwordless_request.html",
         lambda f: service().flows.magic_link.request(text(f.email), meta()),
-        lambda f, _: message(f, _CHECK_EMAIL, "Check your email", "If an account uses that "
-                             "address, we have sent it a sign-in link.", status=202))
+        lambda f, _: message(f, _CHECK_EMAIL, N_("Check your email"), N_("If an account uses that "
+                             "address, we have sent it a sign-in link."), status=202))
 
 
 @auth.route("/passwordless/login", methods=["GET", "POST"])

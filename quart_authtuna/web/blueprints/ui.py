@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from quart.typing import ResponseReturnValue
 
+from ...core import i18n
 from ...core.service import AuthService
 from ...decorators import login_required
 from .. import current
@@ -20,9 +19,8 @@ ui = authtuna_blueprint("authtuna_ui", __name__, account_management=EVERY_ROUTE)
 
 @ui.app_template_filter("authtuna_datetime")
 def format_datetime(epoch: float | None) -> str:
-    if not epoch:
-        return ""
-    return datetime.fromtimestamp(epoch, UTC).strftime("%d %b %Y, %H:%M UTC")
+    """A moment as the viewer's locale writes it (see :mod:`...core.i18n`)."""
+    return i18n.format_datetime(epoch)
 
 
 def svc() -> AuthService:

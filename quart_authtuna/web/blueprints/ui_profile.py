@@ -11,6 +11,8 @@ from quart.typing import ResponseReturnValue
 
 from ...core.errors import TokenError
 from ...core.flows.results import EmailChanged, EmailChangeRequested, UsernameChanged
+from ...core.i18n import N_, gettext
+from ...core.i18n import lazy_gettext as _l
 from ...decorators import fresh_login_required, login_required
 from ..forms.auth import TokenForm
 from ..forms.base import AuthTunaForm, text
@@ -23,9 +25,9 @@ from .ui import ui
 
 #: ``?done=`` after a change: the notice the profile page shows (nothing else is echoed).
 NOTICES = {
-    "username": "Your username was changed.",
-    "email": "If that address can be used, we have sent it a confirmation link. Your email "
-             "address stays the same until you open the link.",
+    "username": _l("Your username was changed."),
+    "email": _l("If that address can be used, we have sent it a confirmation link. Your email "
+             "address stays the same until you open the link."),
 }
 
 
@@ -106,7 +108,8 @@ async def confirm_email() -> ResponseReturnValue:
 
 async def _changed(form: AuthTunaForm, done: EmailChanged) -> ResponseReturnValue:
     signed_in = request_state().user_id == done.user.id
-    link = ((url_for("authtuna_ui.profile"), "Back to your profile") if signed_in
-            else (url_for("authtuna_auth.login"), "Sign in"))
-    return await message(form, {"user": user_json(done.user)}, "Email address changed",
-                         f"Your account now uses {done.user.email}.", link=link)
+    link = ((url_for("authtuna_ui.profile"), N_("Back to your profile")) if signed_in
+            else (url_for("authtuna_auth.login"), N_("Sign in")))
+    now_uses = gettext("Your account now uses %(email)s.") % {"email": done.user.email}
+    return await message(form, {"user": user_json(done.user)}, N_("Email address changed"),
+                         now_uses, link=link)

@@ -5,32 +5,33 @@ from __future__ import annotations
 from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from ...core.i18n import lazy_gettext as _l
 from .base import AuthTunaForm
 
-_REQUIRED = DataRequired(message="This field is required.")
+_REQUIRED = DataRequired(message=_l("This field is required."))
 #: Generous shape limits; the password policy itself is enforced by the core.
-_PASSWORD = [_REQUIRED, Length(max=1024, message="Passwords can be at most 1024 characters.")]
-_EMAIL = [_REQUIRED, Length(max=254, message="That email address is too long.")]
+_PASSWORD = [_REQUIRED, Length(max=1024, message=_l("Passwords can be at most 1024 characters."))]
+_EMAIL = [_REQUIRED, Length(max=254, message=_l("That email address is too long."))]
 
 
 class LoginForm(AuthTunaForm):
-    username_or_email = StringField("Username or email", [_REQUIRED, Length(max=320)],
+    username_or_email = StringField(_l("Username or email"), [_REQUIRED, Length(max=320)],
                                     render_kw={"autocomplete": "username webauthn",
                                                "autofocus": True})
-    password = PasswordField("Password", _PASSWORD,
+    password = PasswordField(_l("Password"), _PASSWORD,
                              render_kw={"autocomplete": "current-password"})
     next = HiddenField()
 
 
 class SignupForm(AuthTunaForm):
-    username = StringField("Username", [_REQUIRED, Length(max=64)],
+    username = StringField(_l("Username"), [_REQUIRED, Length(max=64)],
                            render_kw={"autocomplete": "username", "autofocus": True})
-    email = EmailField("Email", _EMAIL, render_kw={"autocomplete": "email"})
-    password = PasswordField("Password", _PASSWORD, render_kw={"autocomplete": "new-password"})
+    email = EmailField(_l("Email"), _EMAIL, render_kw={"autocomplete": "email"})
+    password = PasswordField(_l("Password"), _PASSWORD, render_kw={"autocomplete": "new-password"})
 
 
 class EmailForm(AuthTunaForm):
-    email = EmailField("Email", _EMAIL, render_kw={"autocomplete": "email", "autofocus": True})
+    email = EmailField(_l("Email"), _EMAIL, render_kw={"autocomplete": "email", "autofocus": True})
 
 
 class TokenForm(AuthTunaForm):
@@ -39,18 +40,18 @@ class TokenForm(AuthTunaForm):
 
 class ResetPasswordForm(AuthTunaForm):
     token = HiddenField(validators=[_REQUIRED, Length(max=256)])
-    new_password = PasswordField("New password", _PASSWORD,
+    new_password = PasswordField(_l("New password"), _PASSWORD,
                                  render_kw={"autocomplete": "new-password", "autofocus": True})
 
 
 class ChangePasswordForm(AuthTunaForm):
-    current_password = PasswordField("Current password", _PASSWORD,
+    current_password = PasswordField(_l("Current password"), _PASSWORD,
                                      render_kw={"autocomplete": "current-password"})
-    new_password = PasswordField("New password", _PASSWORD,
+    new_password = PasswordField(_l("New password"), _PASSWORD,
                                  render_kw={"autocomplete": "new-password"})
 
 
 class ReauthenticateForm(AuthTunaForm):
-    password = PasswordField("Password", _PASSWORD,
+    password = PasswordField(_l("Password"), _PASSWORD,
                              render_kw={"autocomplete": "current-password", "autofocus": True})
     next = HiddenField()

@@ -54,7 +54,7 @@ class AuthTunaForm(Form):
     def error_list(self) -> list[dict[str, Any]]:
         """Field errors in the JSON envelope's shape."""
         return [{"code": "invalid" if name != "csrf_token" else "csrf_failed",
-                 "message": message, "param": name}
+                 "message": str(message), "param": name}
                 for name, messages in self.errors.items() for message in messages]
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ...core.i18n import lazy_gettext as _l
 from .base import AuthTunaForm
 
-_CODE = [DataRequired(message="Enter a code."), Length(max=32)]
+_CODE = [DataRequired(message=_l("Enter a code.")), Length(max=32)]
 
 
 class CodeForm(AuthTunaForm):
     """A TOTP code (or, where accepted, a recovery code)."""
 
-    code = StringField("Code", _CODE, render_kw={"autocomplete": "one-time-code",
+    code = StringField(_l("Code"), _CODE, render_kw={"autocomplete": "one-time-code",
                                                 "inputmode": "text", "autofocus": True,
                                                 "spellcheck": "false"})
     next = HiddenField()
@@ -29,4 +30,4 @@ class ValidateLoginForm(CodeForm):
 class RegenerateCodesForm(AuthTunaForm):
     """A new set of recovery codes: only CSRF is checked (the page is the disable page)."""
 
-    code = StringField("Code", [Optional(), Length(max=32)])
+    code = StringField(_l("Code"), [Optional(), Length(max=32)])

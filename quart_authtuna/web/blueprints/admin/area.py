@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from quart import request, url_for
 
+from ....core.i18n import lazy_gettext as _l
 from ....core.rbac.assignment import MANAGE_ROLES, MANAGE_USERS
 from ....decorators import require_user
 from ...errors import Forbidden, Unauthorized
@@ -39,11 +40,11 @@ class NavItem:
 
 #: The admin navigation, in order; a new page adds one line.
 ADMIN_NAV: list[NavItem] = [
-    NavItem("authtuna_admin.dashboard", "Dashboard", PANEL, "dashboard"),
-    NavItem("authtuna_admin.users", "Users", MANAGE_USERS, "user"),
-    NavItem("authtuna_admin.audit_log", "Audit log", MANAGE_USERS, "audit"),
-    NavItem("authtuna_admin.permissions", "Permissions", MANAGE_ROLES, "permission"),
-    NavItem("authtuna_admin.why_denied", "Why denied?", MANAGE_USERS, "why_denied"),
+    NavItem("authtuna_admin.dashboard", _l("Dashboard"), PANEL, "dashboard"),
+    NavItem("authtuna_admin.users", _l("Users"), MANAGE_USERS, "user"),
+    NavItem("authtuna_admin.audit_log", _l("Audit log"), MANAGE_USERS, "audit"),
+    NavItem("authtuna_admin.permissions", _l("Permissions"), MANAGE_ROLES, "permission"),
+    NavItem("authtuna_admin.why_denied", _l("Why denied?"), MANAGE_USERS, "why_denied"),
 ]
 
 

@@ -12,6 +12,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ....core.i18n import ngettext
+
 
 @dataclass(frozen=True, slots=True)
 class Bar:
@@ -71,14 +73,15 @@ def nice_scale(peak: int, ticks: int = 4) -> tuple[int, int]:
 
 
 def _plural(value: int, unit: tuple[str, str]) -> str:
-    return f"{value} {unit[0] if value == 1 else unit[1]}"
+    """``unit`` is the (singular, plural) msgid pair, each with ``%(count)s``."""
+    return ngettext(unit[0], unit[1], value) % {"count": value}
 
 
 def bar_chart(labels: Sequence[str], series: Sequence[tuple[str, tuple[str, str], Sequence[int]]],
               *, width: int = 720, height: int = 240, every: int = 7) -> Chart:
     """Grouped bars: ``labels[i]`` names group ``i``; each series is ``(key, (singular,
-    plural), values)`` with one value per label. Zero values draw no bar. Every ``every``-th
-    label counting back from the last is shown."""
+    plural), values)`` with one value per label (the pair: msgids with ``%(count)s``).
+    Zero values draw no bar. Every ``every``-th label counting back from the last is shown."""
     left, right, top, bottom = 36.0, width - 12.0, 10.0, height - 26.0
     count = max(len(labels), 1)
     peak = max((v for _, _, values in series for v in values), default=0)

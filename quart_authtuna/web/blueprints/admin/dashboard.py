@@ -6,11 +6,11 @@ the whole area); its JSON twin is upstream's ``get_dashboard_stats`` given a rou
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Final
 
 from quart.typing import ResponseReturnValue
 
+from ....core import i18n
 from ....core.admin_stats import DashboardStats
 from ....core.rbac.assignment import MANAGE_USERS
 from ....decorators import require_user
@@ -24,15 +24,16 @@ DAYS: Final = 30
 
 def day_label(epoch: float) -> str:
     """``"3 Feb"``: a day on the chart."""
-    day = datetime.fromtimestamp(epoch, UTC)
-    return f"{day.day} {day:%b}"
+    return i18n.format_day(epoch)
 
 
 def activity_charts(stats: DashboardStats) -> tuple[Chart, Chart]:
     """The chart for wide screens and the one for phones (taller for its width)."""
     labels = [day_label(d.start) for d in stats.days]
-    series = [("signups", ("sign-up", "sign-ups"), [d.signups for d in stats.days]),
-              ("signins", ("sign-in", "sign-ins"), [d.signins for d in stats.days])]
+    series = [("signups", ("%(count)s sign-up", "%(count)s sign-ups"),
+               [d.signups for d in stats.days]),
+              ("signins", ("%(count)s sign-in", "%(count)s sign-ins"),
+               [d.signins for d in stats.days])]
     return bar_chart(labels, series), bar_chart(labels, series, width=360, height=240)
 
 

@@ -16,6 +16,7 @@ from quart.typing import ResponseReturnValue
 from ....core.db.models import Permission
 from ....core.flows.admin_permissions import PermissionRow
 from ....core.flows.results import PermissionCreated
+from ....core.i18n import lazy_gettext as _l
 from ....core.rbac.assignment import MANAGE_PERMISSIONS, MANAGE_ROLES
 from ....decorators import permission_required, require_user
 from ...forms.admin_permissions import PermissionForm
@@ -27,8 +28,8 @@ from .area import admin
 
 FORM: Final = "admin/permission_new.html"
 EXISTS: Final = "A permission with this name already exists; nothing was changed."
-NOTICES: Final = {"created": "The permission was created. It does nothing until a role "
-                             "carries it."}
+NOTICES: Final = {"created": _l("The permission was created. It does nothing until a role "
+                             "carries it.")}
 
 
 def permission_json(permission: Permission, roles: tuple[str, ...] | None = None

@@ -12,6 +12,7 @@ from typing import Any, Final, TypeVar
 from quart import redirect, request, url_for
 from quart.typing import ResponseReturnValue
 
+from ....core.i18n import lazy_gettext as _l
 from ....core.rbac.assignment import MANAGE_ROLES, MANAGE_USERS
 from ....core.rbac.scopes import validate_scope
 from ....decorators import fresh_login_required, permission_required
@@ -27,16 +28,16 @@ R = TypeVar("R")
 
 #: ``?done=`` → the notice shown on the user's page after an action.
 NOTICES: Final = {
-    "suspended": "The account is suspended and every one of its sessions has ended.",
-    "unsuspended": "The account is active again.",
-    "role_assigned": "The role was given.",
-    "role_revoked": "The role was taken away.",
-    "session_ended": "The session has ended; that browser is signed out.",
-    "sessions_ended": "Every session has ended; the user is signed out everywhere.",
-    "key_revoked": "The API key was revoked; it is refused from now on.",
-    "mfa_reset": "Two-factor authentication is off and the recovery codes are deleted.",
-    "verification_sent": "A new verification link is on its way.",
-    "reset_sent": "A password reset link is on its way.",
+    "suspended": _l("The account is suspended and every one of its sessions has ended."),
+    "unsuspended": _l("The account is active again."),
+    "role_assigned": _l("The role was given."),
+    "role_revoked": _l("The role was taken away."),
+    "session_ended": _l("The session has ended; that browser is signed out."),
+    "sessions_ended": _l("Every session has ended; the user is signed out everywhere."),
+    "key_revoked": _l("The API key was revoked; it is refused from now on."),
+    "mfa_reset": _l("Two-factor authentication is off and the recovery codes are deleted."),
+    "verification_sent": _l("A new verification link is on its way."),
+    "reset_sent": _l("A password reset link is on its way."),
 }
 
 

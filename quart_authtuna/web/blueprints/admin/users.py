@@ -15,6 +15,7 @@ from ....core.admin_queries import SORTS, UserPage, UserQuery, UserRecord
 from ....core.audit_queries import AuditQuery
 from ....core.db.models import ApiKey, User, UserSession
 from ....core.errors import AuthTunaError
+from ....core.i18n import gettext
 from ....core.rbac.assignment import MANAGE_ROLES, MANAGE_USERS
 from ....decorators import permission_required
 from ...journey import service
@@ -132,7 +133,7 @@ async def user_detail(user_id: str) -> ResponseReturnValue:
         may_assign=may_assign,
         assignable=assignable, assign_form=assign_form(user_id, scope), scope=scope,
         notice=notice_for(request.args.get("done")),
-        scope_error=None if scope else "That scope is not valid.")
+        scope_error=None if scope else gettext("That scope is not valid."))
 
 
 @admin.get("/users/<user_id>/details-data")
