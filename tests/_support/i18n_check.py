@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 LETTER = re.compile(r"[A-Za-z]")
 #: Attributes whose values a person reads (or hears, for aria-label).
-READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "data-label"}
+READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "data-label", "data-copied",
+                   "data-copied-status", "data-copy-failed"}
 #: Words that are the same in every language: names, codes and technical tokens.
 ALLOWED = {
     "AuthTuna", "quart-authtuna", "AuthService", "Authorization: Bearer <key>",
@@ -56,9 +57,12 @@ class _Visible(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in SKIP_TAGS:
             self._skip += 1
+        shown = dict(attrs)
         for name, value in attrs:
             if name in READ_ATTRIBUTES and value:
                 self._check(value)
+        if tag == "input" and shown.get("type") in (None, "text", "submit", "button"):
+            self._check(shown.get("value") or "")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in SKIP_TAGS and self._skip:

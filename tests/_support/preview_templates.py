@@ -24,6 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Undefined, se
 from wtforms import BooleanField, EmailField, Form, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from quart_authtuna.core.i18n import lazy_gettext as _l
 from quart_authtuna.web.redirects import safe_next
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,30 +37,30 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr
 # ---- forms with the field names the views use ----------------------------------------
 
 class LoginForm(Form):
-    username_or_email = StringField("Username or email", [DataRequired()])
-    password = PasswordField("Password", [DataRequired()])
+    username_or_email = StringField(_l("Username or email"), [DataRequired()])
+    password = PasswordField(_l("Password"), [DataRequired()])
     next = HiddenField()
 
 
 class SignupForm(Form):
-    username = StringField("Username", [DataRequired(), Length(min=3, max=32)])
-    email = EmailField("Email", [DataRequired()])
-    password = PasswordField("Password", [DataRequired(), Length(min=10)])
-    accept = BooleanField("Email me about product updates")
+    username = StringField(_l("Username"), [DataRequired(), Length(min=3, max=32)])
+    email = EmailField(_l("Email"), [DataRequired()])
+    password = PasswordField(_l("Password"), [DataRequired(), Length(min=10)])
+    accept = BooleanField(_l("Email me about product updates"))
 
 
 class EmailForm(Form):
-    email = EmailField("Email", [DataRequired()])
+    email = EmailField(_l("Email"), [DataRequired()])
 
 
 class ResetForm(Form):
     token = HiddenField()
-    new_password = PasswordField("New password", [DataRequired()])
+    new_password = PasswordField(_l("New password"), [DataRequired()])
 
 
 class ChangeForm(Form):
-    current_password = PasswordField("Current password", [DataRequired()])
-    new_password = PasswordField("New password", [DataRequired()])
+    current_password = PasswordField(_l("Current password"), [DataRequired()])
+    new_password = PasswordField(_l("New password"), [DataRequired()])
 
 
 class TokenForm(Form):
@@ -67,7 +68,7 @@ class TokenForm(Form):
 
 
 class ReauthForm(Form):
-    password = PasswordField("Password", [DataRequired()])
+    password = PasswordField(_l("Password"), [DataRequired()])
     next = HiddenField()
 
 

@@ -1,6 +1,7 @@
 /* quart-authtuna: a "Copy" button for a read-only field (progressive enhancement).
    Markup: <button data-authtuna-copy="FIELD_ID" hidden>; without JavaScript the field can be
-   selected and copied by hand, so the button stays hidden. */
+   selected and copied by hand, so the button stays hidden. The page gives the words, in the
+   viewer's language: data-copied, data-copied-status, data-copy-failed. */
 (function () {
   "use strict";
   function status(text) {
@@ -23,10 +24,11 @@
     button.hidden = false;
     button.addEventListener("click", function () {
       copy(field).then(function () {
-        button.textContent = "Copied";
-        status("The key is on your clipboard.");
+        button.textContent = button.getAttribute("data-copied") || "Copied";
+        status(button.getAttribute("data-copied-status") || "The key is on your clipboard.");
       }, function () {
-        status("Copying failed: select the key and copy it by hand.");
+        status(button.getAttribute("data-copy-failed") ||
+               "Copying failed: select the key and copy it by hand.");
       });
     });
   });
