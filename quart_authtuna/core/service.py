@@ -25,6 +25,7 @@ from .emailed_links import EmailedLinks
 from .errors import MfaPending
 from .flows import Flows
 from .flows.account_deletion import AccountDeletion
+from .flows.admin_roles import AdminRoles
 from .flows.admin_users import AdminUsers
 from .flows.api_keys import ApiKeys
 from .flows.email_change import EmailChange
@@ -61,6 +62,7 @@ from .managers.tokens import IssuedToken, TokenManager
 from .managers.users import UserManager
 from .rbac.checker import RbacChecker
 from .revocation import Broadcaster, Revocation
+from .role_queries import RoleQueries
 from .sessions.cache import SessionCache
 from .sessions.validator import SessionValidator
 from .settings import Settings
@@ -120,6 +122,7 @@ class AuthService:
             db, clock, s, self.audit, self.rbac, self.revocation, self.session_cache,
             CookieCodec(s, self.encryptor))
         self.admin_queries = AdminQueries(db, clock)
+        self.role_queries = RoleQueries(db)
         self.flows = self._build_flows()
 
     def _build_flows(self) -> Flows:
@@ -161,6 +164,7 @@ class AuthService:
             admin_users=AdminUsers(db, self.rbac, self.audit, self.users, self.roles,
                                    self.sessions, self.api_keys, self.mfa.store, self.tokens,
                                    verification, passwords, self.mail, self.revocation),
+            admin_roles=AdminRoles(db, self.rbac, self.roles),
         )
 
     # ---- lifecycle ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .account_deletion import AccountDeletion
+from .admin_roles import AdminRoles
 from .admin_users import AdminUsers
 from .api_keys import ApiKeys
 from .email_change import EmailChange
@@ -50,6 +51,7 @@ class Flows:
     profile: Profile
     email_change: EmailChange
     admin_users: AdminUsers
+    admin_roles: AdminRoles
 
 
 __all__ = ["Flows"]

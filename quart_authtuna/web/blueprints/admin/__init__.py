@@ -6,7 +6,7 @@ below, and add one :class:`.area.NavItem` to :data:`.area.ADMIN_NAV`.
 
 from __future__ import annotations
 
-from . import user_actions, users
+from . import role_actions, roles, user_actions, users
 from .area import ADMIN_NAV, NavItem, admin
 
-__all__ = ["ADMIN_NAV", "NavItem", "admin", "user_actions", "users"]
+__all__ = ["ADMIN_NAV", "NavItem", "admin", "role_actions", "roles", "user_actions", "users"]

@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from quart import request, url_for
 
-from ....core.rbac.assignment import MANAGE_USERS
+from ....core.rbac.assignment import MANAGE_ROLES, MANAGE_USERS
 from ....decorators import require_user
 from ...errors import Forbidden, Unauthorized
 from ...guards import EVERY_ROUTE, authtuna_blueprint
@@ -40,6 +40,7 @@ class NavItem:
 #: The admin navigation, in order; a new page adds one line.
 ADMIN_NAV: list[NavItem] = [
     NavItem("authtuna_admin.users", "Users", MANAGE_USERS, "user"),
+    NavItem("authtuna_admin.roles", "Roles", MANAGE_ROLES, "role"),
 ]
 
 
