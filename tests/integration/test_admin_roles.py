@@ -68,6 +68,7 @@ async def test_list_detail_and_their_json(client: Any, make_user: Any, login: An
     assert rows["OrgMember"]["holders_count"] == 2 and rows["OrgMember"]["level"] is None
     html = await (await client.get("/admin/roles")).get_data(as_text=True)
     assert 'href="/admin/roles/OrgMember"' in html and ">Roles</a>" in html
+    assert 'href="/admin/roles/new"' in html
     for path in ("/admin/roles/OrgMember/details-data", "/admin/roles/OrgMember"):
         data = await _data(client, path)
         assert data["name"] == "OrgMember" and data["permissions"] == ["org:create"]
@@ -114,6 +115,7 @@ async def test_create_validates_refuses_duplicates_and_is_audited(
     admin = await make_user("boss", roles=(("Admin", "global"),))
     await login("boss")
     page = "/admin/roles/new"
+    assert 'action="/admin/roles"' in await (await client.get(page)).get_data(as_text=True)
     body = {"name": "Editor", "description": "Edits things", "level": "10"}
     response = await submit(client, "/admin/roles", body, page=page, face=face)
     if face == "json":
@@ -154,6 +156,9 @@ async def test_attach_and_detach_change_a_holders_access_on_their_next_request(
     event = await _audited(svc, "ROLE_PERMISSION_ADDED", admin.id)
     assert event.details == {"role": "ProjectReader", "permission": "projects:read"}
     detach = "/admin/roles/ProjectReader/permissions/projects:read"
+    html = await (await client.get(page)).get_data(as_text=True)
+    assert f'action="{detach}/remove"' in html  # the page's button posts where we do
+    assert 'href="/admin/roles/ProjectReader/delete"' in html
     if face == "json":
         response = await client.delete(detach, json={}, headers=JSON)
     else:
@@ -175,7 +180,7 @@ async def test_delete_confirms_then_removes_every_assignment(
     assert (await theirs.get("/projects/p1")).status_code == 200
     await login("boss")
     html = await (await client.get("/admin/roles/ProjectReader/delete")).get_data(as_text=True)
-    assert "1 user</strong> holds it; every assignment is removed" in html
+    assert "1 user</strong> holds it; every assignment is removed, their cached" in html
     if face == "json":
         response = await client.delete("/admin/roles/ProjectReader", json={}, headers=JSON)
         assert response.status_code == 200
@@ -211,6 +216,8 @@ async def test_grant_tables_are_edited_within_the_actors_own_rights(
         "granter": "Helper", "permission": "org:create"}
     html = await (await client.get(page)).get_data(as_text=True)
     assert html.count(">Remove</button>") == 2
+    for path in ("/admin/roles/grants/assign-role", "/admin/roles/grants/grant-permission"):
+        assert f'action="{path}/remove"' in html and f'action="{path}"' in html
     for path, body in (("/admin/roles/grants/assign-role", assign),
                        ("/admin/roles/grants/grant-permission", grant)):
         if face == "json":
