@@ -4,12 +4,16 @@ with 403 and nothing changes, reads cost a fixed number of statements, and marku
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import select
 
 from quart_authtuna.core import AuthService
 from quart_authtuna.core.db.models import AuditEvent
+from quart_authtuna.core.errors import ConflictError
+from quart_authtuna.core.flows.results import RoleCreated
+from quart_authtuna.core.types import RequestMeta
 from tests._support.queries import count_queries
 from tests._support.web import ORIGIN, submit
 from tests.conftest import PASSWORD
@@ -129,7 +133,7 @@ async def test_create_validates_refuses_duplicates_and_is_audited(
         assert "The role was created" in html
     event = await _audited(svc, "ROLE_CREATED", admin.id)
     assert event.details == {"role": "Editor", "level": 10}
-    for name, status in (("Editor", 409), ("editor", 409), ("bad name", 400), ("new", 400),
+    for name, status in (("Editor", 409), ("bad name", 400), ("new", 400),
                          ("1st", 400), ("x" * 81, 400)):
         response = await submit(client, "/admin/roles", {"name": name}, page=page, face=face)
         assert response.status_code == status, (name, response.status_code)
@@ -138,6 +142,16 @@ async def test_create_validates_refuses_duplicates_and_is_audited(
     assert response.status_code == 400
     assert len(await _events(svc, "ROLE_CREATED")) == 1
     assert await svc.roles.get_by_name("Odd") is None
+
+
+async def test_concurrent_creates_of_one_name_give_one_role(svc: AuthService) -> None:
+    meta = RequestMeta(ip_address="192.0.2.1")
+    outcomes = await asyncio.gather(
+        *(svc.flows.admin_roles.create("system", name, "", None, meta)
+          for name in ("Twin",) * 4), return_exceptions=True)
+    assert sum(isinstance(o, RoleCreated) for o in outcomes) == 1, outcomes
+    assert all(isinstance(o, RoleCreated | ConflictError) for o in outcomes), outcomes
+    assert len(await _events(svc, "ROLE_CREATED")) == 1
 
 
 async def test_attach_and_detach_change_a_holders_access_on_their_next_request(
@@ -269,6 +283,12 @@ async def test_escalations_are_refused_and_nothing_changes(
     admin_role = await _data(client, "/admin/roles/Admin/details-data")
     assert "org:create" not in admin_role["permissions"]
     assert not [e for e in await _events(svc, "ROLE_CREATED") if e.actor_id != "system"]
+    senior = await _data(client, "/admin/roles/Senior/details-data")
+    assert senior["can_manage"] is False and senior["can_delete"] is False
+    html = await (await client.get("/admin/roles/Senior")).get_data(as_text=True)
+    assert "Attach</button>" not in html and "Delete role" not in html
+    html = await (await client.get("/admin/roles/Admin/delete")).get_data(as_text=True)
+    assert "You cannot delete this role" in html and "Delete Admin</button>" not in html
     if face == "html":
         response = await submit(client, "/admin/roles/Helper/permissions",
                                 {"permission_name": "admin:manage:permissions"}, page=page)

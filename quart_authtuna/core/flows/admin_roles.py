@@ -22,7 +22,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..db.models import Permission, Role, RoleAssignPermission, RoleGrantPermission
 from ..db.unit_of_work import UnitOfWork
@@ -90,15 +91,13 @@ class AdminRoles:
 
     async def create(self, actor_id: str, name: str, description: str, level: int | None,
                      meta: RequestMeta) -> RoleCreated:
-        """A new role below the actor's level; names differing only in case are refused."""
+        """A new role below the actor's level (409 when the name is taken)."""
         name, text, level = checked_role_input(name, description, level)
-        async with self._db.transaction() as tx:
-            clash = await tx.scalar(select(Role.name).where(
-                func.lower(Role.name) == name.lower()))
-        if clash is not None:
-            raise ConflictError(f"A role named {clash!r} already exists.")
-        await self._roles.create(name, text, level, creator_id=actor_id,
-                                 ip_address=meta.ip_address)
+        try:
+            await self._roles.create(name, text, level, creator_id=actor_id,
+                                     ip_address=meta.ip_address)
+        except IntegrityError:  # a concurrent request created it since the manager's check
+            raise ConflictError(f"A role named {name!r} already exists.") from None
         return RoleCreated(name, text, level)
 
     async def delete(self, actor_id: str, name: str, meta: RequestMeta) -> RoleDeleted:
@@ -157,10 +156,10 @@ class AdminRoles:
             raise EscalationDenied(f"This needs the permission {assignment.MANAGE_PERMISSIONS}.")
 
     async def editor(self, actor_id: str, record: RoleRecord) -> RoleEditor:
-        """What ``actor_id`` may change on ``record``'s role (four statements)."""
+        """What ``actor_id`` may change on ``record``'s role (at most four statements)."""
         role = record.role
         async with self._db.transaction() as tx:
-            actor = await self._rbac.grants_for(actor_id, tx, fresh=True)
+            actor = await self._rbac.grants_for(actor_id, tx)  # display only: cache is fine
             if not assignment.can_manage_role(actor, role.level, role.system):
                 return RoleEditor()
             roles = (await tx.execute(select(Role.id, Role.name, Role.level, Role.system))).all()
