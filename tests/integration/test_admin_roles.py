@@ -195,6 +195,8 @@ async def test_delete_confirms_then_removes_every_assignment(
     await login("boss")
     html = await (await client.get("/admin/roles/ProjectReader/delete")).get_data(as_text=True)
     assert "1 user</strong> holds it; every assignment is removed, their cached" in html
+    preview = await _data(client, "/admin/roles/ProjectReader/delete")
+    assert preview["holders_total"] == 1 and preview["can_delete"] is True
     if face == "json":
         response = await client.delete("/admin/roles/ProjectReader", json={}, headers=JSON)
         assert response.status_code == 200

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from quart import redirect, url_for
+from quart import redirect, request, url_for
 from quart.typing import ResponseReturnValue
 
 from ....core.flows.admin_roles import AdminRoles
@@ -29,9 +29,9 @@ from ...forms.admin_roles import (
 from ...forms.base import AuthTunaForm, text
 from ...journey import meta, serve, service
 from ...request_state import request_state
-from ...respond import finished
+from ...respond import finished, json_response, wants_json
 from .area import admin
-from .roles import role_context
+from .roles import record_json, role_context
 
 F = TypeVar("F", bound=AuthTunaForm)
 R = TypeVar("R")
@@ -92,6 +92,8 @@ async def role_create() -> ResponseReturnValue:
 async def role_delete(role_name: str) -> ResponseReturnValue:
     """A confirmation page saying what happens to the holders, then the deletion."""
     record, editor = await role_context(role_name)
+    if request.method == "GET" and wants_json():  # what deleting would do
+        return json_response(200, data=record_json(record, editor))
 
     async def deleted(f: ConfirmForm, r: RoleDeleted) -> ResponseReturnValue:
         page = url_for("authtuna_admin.roles", done="role_deleted")
