@@ -22,8 +22,9 @@ makes wrk exit non-zero on any other, and the run stops with exit status 1. wrk'
 errors void the run too.
 
 Settings: SQLite file in a temp dir, BCRYPT_ROUNDS=4, fixed secrets, SESSION_SECURE off,
-the default SESSION_DB_VERIFICATION_INTERVAL (10 s). The guarded load adopts any rotated
-cookie the server sets, as a browser does. SQL statements are counted with a
+the default SESSION_DB_VERIFICATION_INTERVAL (10 s) and GC_FREEZE_AFTER_STARTUP (on;
+``--no-startup-freeze`` turns it off, ``--gc-freeze`` freezes both apps). The guarded load
+adopts any rotated cookie the server sets, as a browser does. SQL statements are counted with a
 ``before_cursor_execute`` listener, split into those of session verifications and all
 others (which must be 0 under load). Server CPU per request is read from /proc.
 
@@ -133,7 +134,8 @@ def create_app(config: dict[str, Any]) -> Any:
     app = Quart(__name__)
     settings = {**SECRETS, "DEFAULT_DATABASE_URI": f"sqlite+aiosqlite:///{config['db']}",
                 "BCRYPT_ROUNDS": config.get("bcrypt_rounds", 4), "SESSION_SECURE": False,
-                "API_BASE_URL": "http://127.0.0.1"}
+                "API_BASE_URL": "http://127.0.0.1",
+                "GC_FREEZE_AFTER_STARTUP": config.get("gc_freeze_after_startup", True)}
     app.config.update({f"AUTHTUNA_{k}": v for k, v in settings.items()})
     auth = AuthTuna(app)
     counts = {"queries": 0, "verification_queries": 0, "verifications": 0}
@@ -475,6 +477,8 @@ def main() -> None:
                         help="use the asyncio client even if wrk is installed")
     parser.add_argument("--gc-freeze", action="store_true",
                         help="both servers call gc.freeze() once started (see the README)")
+    parser.add_argument("--no-startup-freeze", action="store_true",
+                        help="AUTHTUNA_GC_FREEZE_AFTER_STARTUP=false in the AuthTuna app")
     parser.add_argument("--profile", action="store_true",
                         help="profile in process (no server, no load generator) and exit")
     args = parser.parse_args()
@@ -490,7 +494,7 @@ def main() -> None:
         script = Path(tmp) / "bench.lua"
         script.write_text(WRK_SCRIPT)
         config = {"db": f"{tmp}/bench.db", "bcrypt_rounds": 4, "username": USERNAME,
-                  "password": PASSWORD}
+                  "password": PASSWORD, "gc_freeze_after_startup": not args.no_startup_freeze}
         freeze = args.gc_freeze
         with serve("benchmarks.bench_rps:create_plain_app", gc_freeze=freeze) as plain, \
                 serve("benchmarks.bench_rps:create_app", config, gc_freeze=freeze) as server:
@@ -499,7 +503,9 @@ def main() -> None:
                 raise SystemExit(f"login failed: {status}")
             bench = Bench({"plain": plain, "authtuna": server}, runner, script, cookie,
                           args.seconds)
-            frozen = "; gc.freeze() after start-up" if args.gc_freeze else ""
+            frozen = ("; both call gc.freeze() after start-up" if args.gc_freeze
+                      else "; AuthTuna's GC_FREEZE_AFTER_STARTUP off" if args.no_startup_freeze
+                      else "")
             print(f"Hypercorn, 1 worker per app, 127.0.0.1{frozen}; load: {tool}; {args.rounds} "
                   f"rounds x {args.seconds:g} s per route, order rotating (after a warm-up)\n")
             bench.cookie = refresh_cookie(server.port, cookie)

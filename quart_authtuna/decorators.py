@@ -79,29 +79,34 @@ def fresh_login_required(view: View[P, R] | None = None, *,
     return decorate(view) if view is not None else decorate
 
 
-def resolve_scope(scope: str | None, scope_prefix: str | None, scope_from_path: str | None
-                  ) -> str:
+def _path_scope(param: str, prefix: str | None, values: dict[str, Any]) -> str:
     """Upstream's derivation: ``scope_from_path="project_id"`` gives ``project:<value>``."""
-    if scope_from_path:
-        value = (request.view_args or {}).get(scope_from_path)
-        if value is None:
-            raise RuntimeError(f"route has no path parameter {scope_from_path!r}")
-        try:
-            return _derive_scope(scope_from_path, str(value), scope_prefix)
-        except ValueError as exc:
-            raise Forbidden("That resource scope is not valid.") from exc
-    return validate_scope(scope_prefix or scope or "global")
+    value = values.get(param)
+    if value is None:
+        raise RuntimeError(f"route has no path parameter {param!r}")
+    try:
+        return _derive_scope(param, str(value), prefix)
+    except ValueError as exc:
+        raise Forbidden("That resource scope is not valid.") from exc
 
 
 def _guard(check: Callable[[AuthenticatedUser, str], bool], scope: str | None,
            scope_prefix: str | None, scope_from_path: str | None, message: str,
            allow_publishable: bool = False) -> Callable[[View[P, R]], View[P, R]]:
-    """An API key is checked against the key's grants (its roles intersected with the user's)."""
+    """An API key is checked against the key's grants (its roles intersected with the user's).
+
+    A fixed scope is validated once, here; a path scope comes from the view's arguments."""
+    fixed = None if scope_from_path else validate_scope(scope_prefix or scope or "global")
+
     def decorate(view: View[P, R]) -> View[P, R]:
         @functools.wraps(view)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             user = await require_user(allow_publishable=allow_publishable)
-            if not check(user, resolve_scope(scope, scope_prefix, scope_from_path)):
+            at = fixed
+            if at is None:
+                values = kwargs if scope_from_path in kwargs else request.view_args or {}
+                at = _path_scope(scope_from_path or "", scope_prefix, values)
+            if not check(user, at):
                 raise Forbidden(message)
             return await view(*args, **kwargs)
 
@@ -116,12 +121,18 @@ def permission_required(*permissions: str, mode: Mode = "AND", scope: str | None
     """Require permissions at a scope (``global`` unless given or derived from the path)."""
     _check_mode(mode, permissions)
     needed = "all of" if mode.upper() == "AND" else "one of"
+    combine = _upper(mode)
 
     def check(user: AuthenticatedUser, at: str) -> bool:
-        return user.grants.has_permissions(permissions, at, _upper(mode))
+        return user.grants.has_permissions(permissions, at, combine)
 
-    return _guard(check, scope, scope_prefix, scope_from_path,
-                  f"Missing permission ({needed}: {', '.join(permissions)}).", allow_publishable)
+    def check_one(user: AuthenticatedUser, at: str) -> bool:
+        return user.grants.has_permission(only, at)
+
+    only = permissions[0]
+    return _guard(check_one if len(permissions) == 1 else check, scope, scope_prefix,
+                  scope_from_path, f"Missing permission ({needed}: {', '.join(permissions)}).",
+                  allow_publishable)
 
 
 def role_required(*roles: str, mode: Mode = "OR", scope: str | None = None,
@@ -129,9 +140,10 @@ def role_required(*roles: str, mode: Mode = "OR", scope: str | None = None,
                   allow_publishable: bool = False) -> Callable[[View[P, R]], View[P, R]]:
     """Require roles held at (or above) a scope; any one of them by default."""
     _check_mode(mode, roles)
+    combine = _upper(mode)
 
     def check(user: AuthenticatedUser, at: str) -> bool:
-        return user.grants.has_roles(roles, at, _upper(mode))
+        return user.grants.has_roles(roles, at, combine)
 
     return _guard(check, scope, scope_prefix, scope_from_path,
                   f"This page needs the role {' or '.join(roles)}.", allow_publishable)

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from .admin_queries import AdminQueries
+from .admin_stats import AdminStats
 from .challenges import ChallengeStore
 from .crypto.cookie_codec import CookieCodec
 from .crypto.fernet import Encryptor
@@ -25,6 +26,7 @@ from .emailed_links import EmailedLinks
 from .errors import MfaPending
 from .flows import Flows
 from .flows.account_deletion import AccountDeletion
+from .flows.admin_permissions import AdminPermissions
 from .flows.admin_roles import AdminRoles
 from .flows.admin_users import AdminUsers
 from .flows.api_keys import ApiKeys
@@ -69,6 +71,7 @@ from .settings import Settings
 from .settings_values import warn_inert
 from .throttle import Throttle
 from .types import Clock, RequestMeta, system_clock
+from .why_denied import WhyDenied
 
 
 class AuthService:
@@ -122,6 +125,8 @@ class AuthService:
             db, clock, s, self.audit, self.rbac, self.revocation, self.session_cache,
             CookieCodec(s, self.encryptor))
         self.admin_queries = AdminQueries(db, clock)
+        self.why_denied = WhyDenied(db)
+        self.admin_stats = AdminStats(db, clock)
         self.role_queries = RoleQueries(db)
         self.flows = self._build_flows()
 
@@ -152,7 +157,7 @@ class AuthService:
             email_verification=verification,
             passwords=passwords,
             user_sessions=UserSessions(db, self.sessions),
-            api_keys=ApiKeys(s, self.api_keys),
+            api_keys=ApiKeys(s, self.api_keys, self.users, self.mail),
             security_activity=SecurityActivity(self.audit),
             account_deletion=AccountDeletion(db, self.users, self.sessions, self.revocation,
                                              self.mail),
@@ -160,10 +165,11 @@ class AuthService:
             profile=Profile(db, self.throttle, self.audit, self.revocation),
             email_change=EmailChange(db, s, self.users, self.tokens, self.emailed_links,
                                      self.throttle, self.mail_quota, self.audit, self.mail,
-                                     self.revocation),
+                                     self.revocation, self.now),
             admin_users=AdminUsers(db, self.rbac, self.audit, self.users, self.roles,
                                    self.sessions, self.api_keys, self.mfa.store, self.tokens,
                                    verification, passwords, self.mail, self.revocation),
+            admin_permissions=AdminPermissions(db, self.permissions),
             admin_roles=AdminRoles(db, self.rbac, self.roles),
         )
 

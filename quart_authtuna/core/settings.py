@@ -192,6 +192,10 @@ class Settings:
     require_email_verification: bool = _f(True, "Password login needs a verified email.")
     send_new_login_email: bool = _f(True, "Email the user after each new sign-in.")
     secure_app_responses: bool = _f(True, "no-store on signed-in answers; no app framing.")
+    gc_freeze_after_startup: bool = _f(
+        True, "At the first request, move the objects made at import and start-up out of the "
+        "garbage collector's way (gc.freeze): they live as long as the process, and rescanning "
+        "them costs every request. False leaves the collector alone.")
     logout_clear_site_data: tuple[str, ...] = _f(
         ("cache",), 'Clear-Site-Data at logout; "cookies" would also drop the trusted-device '
         "cookie (the lockout exemption) and every cookie of the site's registrable domain.")
@@ -200,6 +204,8 @@ class Settings:
     passkeys_prefix: str = _f("/passkeys", "URL prefix of the passkey endpoints.")
     ui_prefix: str = _f("/ui", "URL prefix of the user dashboard.")
     admin_prefix: str = _f("/admin", "URL prefix of the admin pages and their JSON API.")
+    openapi_enabled: bool = _f(True, "Serve the OpenAPI document of authtuna's JSON routes.")
+    openapi_path: str = _f("", "Path of the OpenAPI document; empty: AUTH_PREFIX/openapi.json.")
     reauthentication_seconds: int = _f(
         900, "How recent a sign-in fresh_login_required needs (its default ``within``).")
     theme: Theme = _f(Theme(), "Colour palettes and mode (system, multi, single).", "theme")
@@ -279,6 +285,8 @@ class Settings:
             value = getattr(self, name)
             if (value if name == "session_lifetime_from" else value.upper()) not in allowed:
                 found.append(f"AUTHTUNA_{name.upper()} must be one of {', '.join(allowed)}")
+        if self.openapi_path and not self.openapi_path.startswith("/"):
+            found.append("AUTHTUNA_OPENAPI_PATH must start with /")
         if self.session_same_site.upper() == "NONE" and not self.session_secure:
             found.append("AUTHTUNA_SESSION_SAME_SITE=NONE needs AUTHTUNA_SESSION_SECURE")
         for key in self.fernet_keys:

@@ -195,6 +195,14 @@ EMAIL_CONTEXT: dict[str, dict[str, Any]] = {
                              "new_email": "alice.new@example.org", "expires_minutes": 60},
     "email_change_notice": {"secure_url": "https://tuna.example/auth/forgot-password",
                             "new_email": "alice.new@example.org"},
+    "email_changed": {"new_email": "alice.new@example.org", "changed_at": "2025-03-12 09:41 UTC",
+                      "ip_address": "203.0.113.42"},
+    "api_key_created": {"key_name": "Deploy bot", "key_type": "Secret key",
+                        "scopes": "ProjectViewer:project:apollo",
+                        "expires_at": "2026-03-12 09:41 UTC",
+                        "created_at": "2025-03-12 09:41 UTC", "device": "Firefox on macOS",
+                        "region": "Lisbon, Portugal", "ip_address": "203.0.113.42",
+                        "secure_url": "https://tuna.example/auth/forgot-password"},
 }
 
 

@@ -75,3 +75,15 @@ def recorded_statements(service: Any) -> Iterator[list[str]]:
     """Every SQL statement a service's engine sends while the block runs, as a plain list."""
     with count_queries(service.engine) as log:
         yield log.statements
+
+
+async def page_costs(client: Any, engine: AsyncEngine, path: str) -> tuple[int, int]:
+    """Data statements of one GET of ``path`` as JSON, then as a page (after a first GET
+    that reloads whatever a change dropped from the caches, such as the session's grants)."""
+    json_headers = {"Accept": "application/json"}
+    await client.get(path, headers=json_headers)
+    with count_queries(engine) as json_log:
+        assert (await client.get(path, headers=json_headers)).status_code == 200
+    with count_queries(engine) as page_log:
+        assert (await client.get(path)).status_code == 200
+    return len(json_log.data), len(page_log.data)

@@ -37,3 +37,15 @@ def token_from_link(text: str, path: str) -> str:
     from urllib.parse import unquote
 
     return unquote(match.group(1))
+
+
+async def signed_in_client(app: Any, username: str, password: str | None = None) -> Any:
+    """A new test client of ``app`` signed in as ``username`` through the JSON login."""
+    from tests.conftest import PASSWORD
+
+    client = app.test_client()
+    response = await submit(client, "/auth/login", {"username_or_email": username,
+                                                    "password": password or PASSWORD},
+                            face="json")
+    assert response.status_code == 200, await response.get_data(as_text=True)
+    return client

@@ -288,3 +288,16 @@ async def protected_json(page: Any) -> dict[str, Any]:
     text = await page.text_content("body")
     assert text, page.url
     return dict(json.loads(text))
+
+
+async def screenshots(page: Any, name: str, folder: Path) -> None:
+    """Full-page screenshots of ``page`` at desktop (1280) and phone (390) width, saved as
+    ``<folder>/<name>-<width>.png``; the page must not scroll sideways at either."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for width in (1280, 390):
+        await page.set_viewport_size({"width": width, "height": 900})
+        await page.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
+        overflow = await page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
+    await page.set_viewport_size({"width": 1280, "height": 900})

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .account_deletion import AccountDeletion
+from .admin_permissions import AdminPermissions
 from .admin_roles import AdminRoles
 from .admin_users import AdminUsers
 from .api_keys import ApiKeys
@@ -51,6 +52,7 @@ class Flows:
     profile: Profile
     email_change: EmailChange
     admin_users: AdminUsers
+    admin_permissions: AdminPermissions
     admin_roles: AdminRoles
 
 

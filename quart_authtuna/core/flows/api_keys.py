@@ -1,12 +1,24 @@
-"""A user's own API keys: what they may carry, issue one (shown once), list, revoke."""
+"""A user's own API keys: what they may carry, issue one (shown once, with a notice mailed to
+the account holder), list, revoke."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from ..db.models import ApiKey
-from ..managers.api_keys import DEFAULT_VALID_SECONDS, ApiKeyManager, IssuedApiKey
+from ..mail import Mailer
+from ..managers.api_key_cache import PUBLIC
+from ..managers.api_keys import (
+    DEFAULT_VALID_SECONDS,
+    MASTER,
+    SECRET,
+    TEST,
+    ApiKeyManager,
+    IssuedApiKey,
+)
+from ..managers.users import UserManager
 from ..settings import Settings
 from ..types import RequestMeta
 from .results import ApiKeyRevoked
@@ -33,6 +45,8 @@ class ApiKeys:
 
     _settings: Settings
     _keys: ApiKeyManager
+    _users: UserManager
+    _mail: Mailer
 
     async def available_scopes(self, user_id: str) -> list[ScopeChoice]:
         return [ScopeChoice(role, scope, perms)
@@ -44,11 +58,29 @@ class ApiKeys:
     async def create(self, user_id: str, name: str, key_type: str, scopes: Iterable[str],
                      valid_seconds: float | None, meta: RequestMeta, *,
                      by_api_key: bool = False) -> IssuedApiKey:
-        """Issue a key; its plaintext is in the result and nowhere else, ever."""
-        return await self._keys.create_key(
+        """Issue a key and mail the account holder a notice (what, when, from where; never
+        the key); its plaintext is in the result and nowhere else, ever."""
+        issued = await self._keys.create_key(
             user_id, name, self._key_type(key_type), list(scopes),
             DEFAULT_VALID_SECONDS if valid_seconds is None else valid_seconds,
             creator_session_is_api_key=by_api_key, ip_address=meta.ip_address)
+        await self._notify(user_id, issued, meta)
+        return issued
+
+    async def _notify(self, user_id: str, issued: IssuedApiKey, meta: RequestMeta) -> None:
+        user = await self._users.get_by_id(user_id)
+        if user is None:
+            return
+        row, kind = issued.row, issued.row.key_type
+        scopes = (", ".join(issued.scopes) if issued.scopes
+                  else "All of your roles" if kind == MASTER
+                  else "None (publishable)" if kind == PUBLIC else "None")
+        self._mail.send_later(
+            "api_key_created", user.email, username=user.username, key_name=row.name,
+            key_type=_KIND_LABELS.get(kind, kind), scopes=scopes, created_at=_when(row.created_at),
+            expires_at=_when(row.expires_at) if row.expires_at is not None else "Never",
+            device=meta.device, region=meta.region, ip_address=meta.ip_address or "Unknown",
+            secure_url=self._mail.link("forgot_password"))
 
     async def revoke(self, user_id: str, key_id: str, meta: RequestMeta) -> ApiKeyRevoked:
         """Revoke one of the user's keys (refused at once); another user's key: NotFound."""
@@ -61,3 +93,11 @@ class ApiKeys:
                    s.api_key_prefix_master: "master"}
         wanted = (key_type or "").strip().lower()
         return aliases.get(wanted, wanted)
+
+
+_KIND_LABELS = {SECRET: "Secret key", PUBLIC: "Publishable key",
+                MASTER: "Master key (acts with all of your roles)", TEST: "Test key"}
+
+
+def _when(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")

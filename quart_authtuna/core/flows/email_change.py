@@ -1,5 +1,5 @@
 """Changing one's email address: a link to the new address, a notice to the old one, and the
-change applied only when the link is confirmed.
+change applied only when the link is confirmed; once it is, the old address is told it was.
 
 The request answers, and stores a pending link, the same whether or not the new address
 already has an account (the link is mailed only to a free address), so it cannot be used to
@@ -11,6 +11,7 @@ answer is AccountExists (409) and nothing changes, the link included.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +30,7 @@ from ..revocation import Revocation
 from ..settings import Settings
 from ..signals import user_updated
 from ..throttle import Throttle, profile_key
-from ..types import FieldError, RequestMeta
+from ..types import Clock, FieldError, RequestMeta
 from .email_verification import PURPOSE as VERIFICATION
 from .results import EmailChanged, EmailChangeRequested
 
@@ -58,6 +59,7 @@ class EmailChange:
     _audit: AuditManager
     _mail: Mailer
     _revocation: Revocation
+    _clock: Clock
 
     async def request(self, user_id: str, new_email: str, meta: RequestMeta
                       ) -> EmailChangeRequested:
@@ -101,9 +103,10 @@ class EmailChange:
         return str(row.data.get("email", ""))
 
     async def confirm(self, token: str, meta: RequestMeta) -> EmailChanged:
-        """Redeem the link once: the address becomes the account's, verified. Outstanding
-        reset, sign-in and verification links and pending MFA sign-ins stop working, and the
-        account's sessions re-read it. Raises TokenError, or AccountExists (nothing changes)."""
+        """Redeem the link once: the address becomes the account's, verified, and the old
+        address gets an "email changed" notice. Outstanding reset, sign-in and verification
+        links and pending MFA sign-ins stop working, and the account's sessions re-read it.
+        Raises TokenError, or AccountExists (nothing changes)."""
         try:
             async with self._db.transaction() as tx:
                 row = await self._tokens.consume(token, PURPOSE, meta.ip_address, session=tx)
@@ -127,4 +130,8 @@ class EmailChange:
                 self._revocation.user_changed(tx, user.id)
         except IntegrityError as exc:  # a concurrent sign-up or change took the address
             raise AccountExists(TAKEN) from exc
+        if previous and canonical_email(previous) != canonical:
+            when = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m-%d %H:%M UTC")
+            self._mail.send_later("email_changed", previous, username=user.username,
+                                  new_email=email, changed_at=when, ip_address=meta.ip_address)
         return EmailChanged(user, previous)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..db.models import User
+from ..db.models import Permission, User
 from ..managers.sessions import IssuedSession
 from ..rbac.grants import Grants
 
@@ -167,6 +167,14 @@ class LinkSent:
 
     user_id: str
     kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionCreated:
+    """The named permission; ``created`` is False when it already existed (nothing changed)."""
+
+    permission: Permission
+    created: bool
 
 
 # ---- the admin's journeys on roles (flows/admin_roles.py) --------------------------------

@@ -28,8 +28,10 @@ class PermissionManager:
     _rbac: RbacChecker
 
     async def create(self, name: str, description: str | None = None,
-                     creator_id: str = SYSTEM_ACTOR) -> Permission:
-        """Create a permission; a non-system creator needs ``admin:manage:permissions``."""
+                     creator_id: str = SYSTEM_ACTOR, *, ip_address: str | None = None
+                     ) -> Permission:
+        """Create a permission; a non-system creator needs ``admin:manage:permissions``.
+        The audit row names the creator and ``ip_address``."""
         name = validate_permission_name(name)
         async with self._db.transaction() as tx:
             if creator_id != SYSTEM_ACTOR:
@@ -41,7 +43,7 @@ class PermissionManager:
             perm = Permission(name=name, description=description)
             tx.add(perm)
             self._audit.record(tx, "PERMISSION_CREATED", actor_id=creator_id,
-                                   details={"permission": name})
+                               ip_address=ip_address, details={"permission": name})
         return perm
 
     async def get_or_create(self, name: str, defaults: dict[str, Any] | None = None

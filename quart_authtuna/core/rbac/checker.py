@@ -12,7 +12,7 @@ from ..db.models import Permission, Role, RolePermission, UserRole
 from ..db.unit_of_work import UnitOfWork
 from ..settings import Settings
 from ..types import Clock
-from .grants import Grants
+from .grants import GrantRow, Grants
 
 CACHE_SIZE = 10_000
 
@@ -87,8 +87,8 @@ class RbacChecker:
             self._cache.popitem(last=False)
 
 
-async def load_grants(session: AsyncSession, user_id: str) -> Grants:
-    """One query: user_roles → roles → role_permissions → permissions."""
+async def grant_rows(session: AsyncSession, user_id: str) -> list[GrantRow]:
+    """One query: ``(role, scope, level, permission | None)`` per assignment and permission."""
     stmt = (
         select(Role.name, UserRole.scope, Role.level, Permission.name)
         .select_from(UserRole)
@@ -97,5 +97,10 @@ async def load_grants(session: AsyncSession, user_id: str) -> Grants:
         .outerjoin(Permission, Permission.id == RolePermission.permission_id)
         .where(UserRole.user_id == user_id)
     )
-    rows = (await session.execute(stmt)).all()
-    return Grants.from_rows(rows)
+    return [(role, scope, level, perm)
+            for role, scope, level, perm in (await session.execute(stmt)).all()]
+
+
+async def load_grants(session: AsyncSession, user_id: str) -> Grants:
+    """The user's :class:`Grants`, from :func:`grant_rows`."""
+    return Grants.from_rows(await grant_rows(session, user_id))

@@ -9,6 +9,9 @@ from typing import ClassVar, Literal
 from .scopes import GLOBAL, ancestors
 
 Mode = Literal["AND", "OR"]
+#: ``(role_name, scope, role_level, permission_name | None)``: one held role and one of its
+#: permissions, as :func:`.checker.grant_rows` reads them.
+GrantRow = tuple[str, str, int | None, str | None]
 
 
 def _names(values: Iterable[str], what: str) -> tuple[str, ...]:
@@ -46,7 +49,7 @@ class Grants:
     EMPTY: ClassVar[Grants]
 
     @classmethod
-    def from_rows(cls, rows: Iterable[tuple[str, str, int | None, str | None]]) -> Grants:
+    def from_rows(cls, rows: Iterable[GrantRow]) -> Grants:
         """Build from ``(role_name, scope, role_level, permission_name | None)`` rows.
 
         One row per (assignment, permission), as produced by joining user_roles to roles
@@ -66,11 +69,16 @@ class Grants:
 
     def has_permission(self, permission: str, scope: str = GLOBAL) -> bool:
         """True if ``permission`` is held at ``scope`` or any scope covering it."""
+        return self.granting_scope(permission, scope) is not None
+
+    def granting_scope(self, permission: str, scope: str = GLOBAL) -> str | None:
+        """The most specific scope covering ``scope`` where ``permission`` is held, or
+        ``None``: the one walk behind :meth:`has_permission` (and the admin's "why denied")."""
         held = self.permissions
         for s in ancestors(scope):
             if (permission, s) in held:
-                return True
-        return False
+                return s
+        return None
 
     def has_role(self, role: str, scope: str = GLOBAL) -> bool:
         """True if ``role`` is held at ``scope`` or any scope covering it."""

@@ -39,8 +39,11 @@ class NavItem:
 
 #: The admin navigation, in order; a new page adds one line.
 ADMIN_NAV: list[NavItem] = [
+    NavItem("authtuna_admin.dashboard", "Dashboard", PANEL, "dashboard"),
     NavItem("authtuna_admin.users", "Users", MANAGE_USERS, "user"),
     NavItem("authtuna_admin.roles", "Roles", MANAGE_ROLES, "role"),
+    NavItem("authtuna_admin.permissions", "Permissions", MANAGE_ROLES, "permission"),
+    NavItem("authtuna_admin.why_denied", "Why denied?", MANAGE_USERS, "why_denied"),
 ]
 
 
