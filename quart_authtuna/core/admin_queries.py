@@ -3,7 +3,8 @@
 Every read costs a fixed number of statements whatever the page size (no N+1): a search is
 one statement for the page and one for the roles of the users on it; a user's record is one
 statement per table family. Pages are found by keyset (``WHERE (key, id) > cursor``), never
-by OFFSET, so page 1,000 costs what page 1 does; ``skip`` is kept for upstream's callers.
+by OFFSET (a row comparison an index on ``(key, id)`` answers), so page 1,000 costs what
+page 1 does; ``skip`` is kept for upstream's callers.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, exists, literal, or_, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from .db.models import ApiKey, AuditEvent, Role, User, UserRole, UserSession
@@ -139,10 +140,8 @@ class AdminQueries:
         stmt = select(User).where(*self._filters(query))
         if query.cursor:
             key, after = decode_cursor(query.cursor, query.sort)
-            if descending:
-                stmt = stmt.where(or_(column < key, and_(column == key, User.id < after)))
-            else:
-                stmt = stmt.where(or_(column > key, and_(column == key, User.id > after)))
+            position, bound = tuple_(column, User.id), tuple_(literal(key), literal(after))
+            stmt = stmt.where(position < bound if descending else position > bound)
         elif query.skip > 0:
             stmt = stmt.offset(query.skip)  # upstream compatibility only; prefer the cursor
         order = (column.desc(), User.id.desc()) if descending else (column.asc(), User.id.asc())

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from .admin_queries import AdminQueries
 from .admin_stats import AdminStats
+from .audit_queries import AuditQueries
 from .challenges import ChallengeStore
 from .crypto.cookie_codec import CookieCodec
 from .crypto.fernet import Encryptor
@@ -127,6 +128,7 @@ class AuthService:
         self.admin_queries = AdminQueries(db, clock)
         self.why_denied = WhyDenied(db)
         self.admin_stats = AdminStats(db, clock)
+        self.audit_queries = AuditQueries(db, clock, s, self.audit)
         self.role_queries = RoleQueries(db)
         self.flows = self._build_flows()
 

@@ -163,6 +163,9 @@ class AuthTunaOpenAPI(OpenAPIProvider):
         for status, model in (op.responses if op else {}).items():
             responses[str(status)], defs = self.build_response_object(model, None)
             components.update(defs)
+        if op is not None and op.download:
+            responses["200"] = {"description": "A file (Content-Disposition: attachment).",
+                                "content": {op.download: {"schema": {"type": "string"}}}}
         if op is not None and op.page:
             page = responses.setdefault("200", {"description": "", "content": {}})
             page["content"] = {**page["content"], **_HTML}

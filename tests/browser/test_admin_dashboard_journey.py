@@ -64,7 +64,8 @@ async def test_dashboard_then_create_a_permission(browser: Any,
     alerts: list[str] = []
     context, page = await new_page(browser)
     page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
-    await sign_in_with_password(page, origin, "root", PASSWORD, "/admin", "/admin/dashboard")
+    await sign_in_with_password(page, origin, "root", PASSWORD, "/admin/dashboard",
+                                "/admin/dashboard")
     assert page.url.endswith("/admin/dashboard")
     assert await page.locator("script").count() == 0
     await page.set_viewport_size({"width": 1280, "height": 900})

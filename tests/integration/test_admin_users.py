@@ -138,3 +138,23 @@ async def test_detail_and_details_data(client: Any, make_user: Any, login: Any) 
                                    headers=JSON)).get_json())["data"]
     assert {"event_type", "timestamp", "ip_address", "details"} <= set(log[0])
     assert (await client.get("/admin/users/nobody", headers=JSON)).status_code == 404
+
+
+async def test_newest_first_pages_break_ties_by_id_on_both_backends(
+        client: Any, make_user: Any, login: Any, svc: AuthService) -> None:
+    await _admin(make_user, login)
+    for n in range(7):  # the test clock stands still: every user shares one created_at
+        await make_user(f"tie{n}")
+    for sort in ("newest", "oldest"):
+        seen: list[str] = []
+        cursor = None
+        while True:
+            body = await (await client.get("/admin/users/search", query_string={
+                "q": "tie", "limit": "3", "sort": sort} | ({"cursor": cursor} if cursor
+                                                          else {}), headers=JSON)).get_json()
+            seen += [u["id"] for u in body["data"]]
+            cursor = (body.get("meta") or {}).get("next_cursor")
+            if not cursor:
+                break
+        assert len(seen) == len(set(seen)) == 7, sort
+        assert seen == sorted(seen, reverse=sort == "newest"), sort

@@ -8,9 +8,9 @@ Rules (the actor ``system``, i.e. the CLI, bypasses them):
   anywhere (:func:`~..rbac.assignment.outranks_user`);
 * a role is given or taken only through the three pathways at that scope (RoleManager).
 
-Each action is one transaction holding the check, the change and its audit row (with the
-actor); caches are dropped through :class:`~..revocation.Revocation` after it commits, and
-mail goes out after it.
+Each action is one transaction holding the check, the change and its audit rows (with the
+actor and, from a request, its IP address); caches are dropped through
+:class:`~..revocation.Revocation` after it commits, and mail goes out after it.
 """
 
 from __future__ import annotations
@@ -48,6 +48,9 @@ from .results import (
     SessionsEnded,
     UserSuspended,
 )
+
+#: The request of an action with none (the CLI): no address to record.
+NO_REQUEST = RequestMeta()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,34 +99,37 @@ class AdminUsers:
             return False
         return True
 
-    async def set_active(self, actor_id: str, user_id: str, active: bool, reason: str = ""
-                         ) -> UserSuspended:
+    async def set_active(self, actor_id: str, user_id: str, active: bool, reason: str = "",
+                         meta: RequestMeta = NO_REQUEST) -> UserSuspended:
         """Suspend (ending every session at once) or unsuspend the account."""
         async with self._db.transaction() as tx:
             await self.authorize(tx, actor_id, user_id)
         change = self._users.unsuspend_user if active else self._users.suspend_user
-        return UserSuspended(await change(user_id, actor_id, reason.strip()), active)
+        return UserSuspended(await change(user_id, actor_id, reason.strip(),
+                                          ip_address=meta.ip_address), active)
 
-    async def assign_role(self, actor_id: str, user_id: str, role: str, scope: str
-                          ) -> RoleAssigned:
+    async def assign_role(self, actor_id: str, user_id: str, role: str, scope: str,
+                          meta: RequestMeta = NO_REQUEST) -> RoleAssigned:
         scope = _scope(scope)
         async with self._db.transaction() as tx:
             await self.authorize(tx, actor_id, user_id, assignment.MANAGE_ROLES)
-            added = await self._roles.assign_to_user(user_id, role, actor_id, scope, session=tx)
+            added = await self._roles.assign_to_user(user_id, role, actor_id, scope, session=tx,
+                                                     ip_address=meta.ip_address)
         return RoleAssigned(user_id, role, scope, added)
 
-    async def revoke_role(self, actor_id: str, user_id: str, role: str, scope: str
-                          ) -> RoleRevoked:
+    async def revoke_role(self, actor_id: str, user_id: str, role: str, scope: str,
+                          meta: RequestMeta = NO_REQUEST) -> RoleRevoked:
         scope = _scope(scope)
         async with self._db.transaction() as tx:
             await self.authorize(tx, actor_id, user_id, assignment.MANAGE_ROLES)
             removed = await self._roles.remove_from_user(user_id, role, actor_id, scope,
-                                                         session=tx)
+                                                         session=tx, ip_address=meta.ip_address)
         if not removed:
             raise NotFound(f"The user does not hold {role} in {scope}.")
         return RoleRevoked(user_id, role, scope, removed)
 
-    async def end_session(self, actor_id: str, user_id: str, session_id: str) -> SessionsEnded:
+    async def end_session(self, actor_id: str, user_id: str, session_id: str,
+                          meta: RequestMeta = NO_REQUEST) -> SessionsEnded:
         """End one of the user's sessions (by its stored id); its cookie is refused at once."""
         async with self._db.transaction() as tx:
             await self.authorize(tx, actor_id, user_id)
@@ -131,22 +137,26 @@ class AdminUsers:
             if row is None or row.user_id != user_id or not row.active:
                 raise NotFound("That session has already ended.")
             await self._sessions.terminate(session_id, reason="admin", session=tx,
-                                           actor_id=actor_id)
+                                           actor_id=actor_id, ip_address=meta.ip_address)
         return SessionsEnded(user_id, 1)
 
-    async def end_all_sessions(self, actor_id: str, user_id: str) -> SessionsEnded:
+    async def end_all_sessions(self, actor_id: str, user_id: str,
+                               meta: RequestMeta = NO_REQUEST) -> SessionsEnded:
         async with self._db.transaction() as tx:
             await self.authorize(tx, actor_id, user_id)
             count = await self._sessions.terminate_all_for_user(
-                user_id, reason="admin", session=tx, actor_id=actor_id)
+                user_id, reason="admin", session=tx, actor_id=actor_id,
+                ip_address=meta.ip_address)
         return SessionsEnded(user_id, count)
 
-    async def revoke_api_key(self, actor_id: str, user_id: str, key_id: str) -> ApiKeyRevoked:
+    async def revoke_api_key(self, actor_id: str, user_id: str, key_id: str,
+                             meta: RequestMeta = NO_REQUEST) -> ApiKeyRevoked:
         async with self._db.transaction() as tx:
             await self.authorize(tx, actor_id, user_id)
             if await tx.get(ApiKey, key_id) is None:
                 raise NotFound("API key not found.")
-            await self._api_keys.delete_key(key_id, user_id, actor_id=actor_id, session=tx)
+            await self._api_keys.delete_key(key_id, user_id, actor_id=actor_id, session=tx,
+                                            ip_address=meta.ip_address)
         return ApiKeyRevoked(key_id, user_id)
 
     async def reset_mfa(self, actor_id: str, user_id: str, meta: RequestMeta) -> MfaReset:

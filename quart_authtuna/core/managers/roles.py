@@ -158,7 +158,8 @@ class RoleManager:
             return True
 
     async def assign_to_user(self, user_id: str, role_name: str, assigner_id: str,
-                             scope: str = "none", session: AsyncSession | None = None) -> bool:
+                             scope: str = "none", session: AsyncSession | None = None, *,
+                             ip_address: str | None = None) -> bool:
         """Give a role in ``scope`` if one of the three pathways allows it at that scope;
         False when the user already held it there."""
         scope = validate_scope(scope)
@@ -170,6 +171,7 @@ class RoleManager:
             tx.add(UserRole(user_id=user_id, role_id=role.id, scope=scope,
                             given_by_id=assigner_id, given_at=self._clock()))
             self._audit.record(tx, "ROLE_ASSIGNED", user_id=user_id, actor_id=assigner_id,
+                                   ip_address=ip_address,
                                    details={"role": role_name, "scope": scope})
             self._db.emit(tx, role_assigned, user_id=user_id, role=role_name,
                            scope=scope, actor_id=assigner_id)
@@ -177,8 +179,8 @@ class RoleManager:
             return True
 
     async def remove_from_user(self, user_id: str, role_name: str, remover_id: str,
-                               scope: str | None = None, session: AsyncSession | None = None
-                               ) -> int:
+                               scope: str | None = None, session: AsyncSession | None = None,
+                               *, ip_address: str | None = None) -> int:
         """Take a role away in ``scope`` (every scope when None); returns how many were removed.
 
         Removing from someone at or above the remover's level is refused.
@@ -193,6 +195,7 @@ class RoleManager:
                 await self._authorize_assignment(tx, remover_id, role, row.scope, target=user_id)
                 await tx.delete(row)
                 self._audit.record(tx, "ROLE_REMOVED", user_id=user_id, actor_id=remover_id,
+                                       ip_address=ip_address,
                                        details={"role": role_name, "scope": row.scope})
                 self._db.emit(tx, role_removed, user_id=user_id, role=role_name,
                                scope=row.scope, actor_id=remover_id)

@@ -75,8 +75,8 @@ class SessionManager:
             ).order_by(UserSession.mtime.desc()))).all()
 
     async def terminate(self, session_id: str, reason: str = "logout",
-                        session: AsyncSession | None = None, actor_id: str | None = None
-                        ) -> bool:
+                        session: AsyncSession | None = None, actor_id: str | None = None,
+                        ip_address: str | None = None) -> bool:
         """End one session, by its stored (hashed) id; True when it was active."""
         async with self._db.transaction(session) as tx:
             result = await tx.execute(
@@ -87,13 +87,15 @@ class SessionManager:
             self._revocation.sessions_ended(tx, [session_id])
             if user_id is not None:
                 self._audit.record(tx, "SESSION_TERMINATED", user_id=user_id,
-                                   actor_id=actor_id, details={"reason": reason})
+                                   actor_id=actor_id, ip_address=ip_address,
+                                   details={"reason": reason})
             return user_id is not None
 
     async def terminate_all_for_user(self, user_id: str, except_session_id: str | None = None,
                                      reason: str = "terminate_all",
                                      session: AsyncSession | None = None,
-                                     actor_id: str | None = None) -> int:
+                                     actor_id: str | None = None,
+                                     ip_address: str | None = None) -> int:
         """End every active session of a user but ``except_session_id``; returns the count."""
         async with self._db.transaction(session) as tx:
             stmt = (update(UserSession)
@@ -105,7 +107,8 @@ class SessionManager:
             ended = list((await tx.execute(stmt)).scalars().all())
             self._revocation.sessions_ended(tx, ended)
             self._audit.record(tx, "SESSIONS_TERMINATED_ALL", user_id=user_id,
-                               actor_id=actor_id, details={"count": len(ended), "reason": reason})
+                               actor_id=actor_id, ip_address=ip_address,
+                               details={"count": len(ended), "reason": reason})
             self._db.emit(tx, sessions_revoked, user_id=user_id, count=len(ended),
                            reason=reason)
             return len(ended)

@@ -165,12 +165,14 @@ class UserManager:
             raise IdentifierTaken(FieldError("identifier_taken", _TAKEN)) from exc
         return user
 
-    async def suspend_user(self, user_id: str, admin_id: str, reason: str = "") -> User:
+    async def suspend_user(self, user_id: str, admin_id: str, reason: str = "", *,
+                           ip_address: str | None = None) -> User:
         """Deactivate the account and end all of its sessions in the same transaction."""
-        return await self._set_active(user_id, admin_id, reason, active=False)
+        return await self._set_active(user_id, admin_id, reason, active=False, ip=ip_address)
 
-    async def unsuspend_user(self, user_id: str, admin_id: str, reason: str = "") -> User:
-        return await self._set_active(user_id, admin_id, reason, active=True)
+    async def unsuspend_user(self, user_id: str, admin_id: str, reason: str = "", *,
+                             ip_address: str | None = None) -> User:
+        return await self._set_active(user_id, admin_id, reason, active=True, ip=ip_address)
 
     async def delete(self, user_id: str, deleter_id: str = SYSTEM_ACTOR,
                      ip_address: str | None = None, session: AsyncSession | None = None
@@ -209,18 +211,18 @@ class UserManager:
 
     # ---- internals ---------------------------------------------------------------------
 
-    async def _set_active(self, user_id: str, admin_id: str, reason: str, *, active: bool
-                          ) -> User:
+    async def _set_active(self, user_id: str, admin_id: str, reason: str, *, active: bool,
+                          ip: str | None = None) -> User:
         async with self._db.transaction() as tx:
             user = await self._load(tx, user_id)
             await self._authorize_on(tx, admin_id, user_id)
             user.is_active = active
             event = "USER_UNSUSPENDED" if active else "USER_SUSPENDED"
-            self._audit.record(tx, event, user_id=user_id, actor_id=admin_id,
+            self._audit.record(tx, event, user_id=user_id, actor_id=admin_id, ip_address=ip,
                                    details={"reason": reason[:500]})
             if not active:
                 await self._sessions.terminate_all_for_user(
-                    user_id, reason="suspended", session=tx)
+                    user_id, reason="suspended", session=tx, actor_id=admin_id, ip_address=ip)
             signal = user_unsuspended if active else user_suspended
             self._db.emit(tx, signal, user=user, actor_id=admin_id, reason=reason)
             self._revocation.user_changed(tx, user_id)

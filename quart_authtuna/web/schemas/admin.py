@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from .envelope import NoInput, Paged
 from .operations import Op, answers
@@ -112,22 +111,6 @@ class AssignableRoles:
 
 
 @dataclass
-class AuditQuery:
-    skip: int = 0
-    limit: int = 50
-
-
-@dataclass
-class AuditEvent:
-    id: int
-    event_type: str
-    timestamp: float
-    ip_address: str | None
-    actor_id: str | None
-    details: dict[str, Any] | None
-
-
-@dataclass
 class ReasonIn:
     """Kept in the audit log."""
 
@@ -205,7 +188,6 @@ ROUTES: dict[str, Op] = {
     "GET authtuna_admin.user_details_data": answers(UserRecord),
     "GET authtuna_admin.assignable_roles": Op(query=ScopeQuery,
                                               responses={200: AssignableRoles}),
-    "GET authtuna_admin.user_audit_log": answers(list[AuditEvent], query=AuditQuery, page=True),
     "POST authtuna_admin.suspend": answers(ActiveState, request=ReasonIn),
     "POST authtuna_admin.unsuspend": answers(ActiveState, request=ReasonIn),
     "POST authtuna_admin.user_role_assign": answers(RoleAssigned, request=RoleIn),

@@ -20,6 +20,7 @@ class Op:
         query: the model of the query string.
         page: browsers also get an HTML page here (``text/html``, 200).
         form: a write also accepts ``application/x-www-form-urlencoded`` with CSRF.
+        download: the media type of a file the route answers as an attachment.
     """
 
     request: Any = None
@@ -27,6 +28,7 @@ class Op:
     query: Any = None
     page: bool = False
     form: bool = True
+    download: str | None = None
 
 
 #: A page for browsers only (a form to fill in, or a page the JSON face does not have).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Float, ForeignKey, LargeBinary, String
+from sqlalchemy import Boolean, Float, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..base import Base, new_id
@@ -12,6 +12,8 @@ class User(Base):
     """An account. ``*_canonical`` columns (NFKC + casefold) carry the uniqueness rules."""
 
     __tablename__ = "users"
+    #: The admin search's newest/oldest keyset pages (the other sorts use the unique keys).
+    __table_args__ = (Index("ix_users_created_at_id", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
     username: Mapped[str] = mapped_column(String(80))

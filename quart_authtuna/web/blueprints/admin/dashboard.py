@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Final
 
-from quart import redirect, url_for
 from quart.typing import ResponseReturnValue
 
 from ....core.admin_stats import DashboardStats
@@ -21,13 +20,6 @@ from .area import admin
 from .chart import Chart, bar_chart
 
 DAYS: Final = 30
-
-
-@admin.get("")
-@admin.get("/")
-async def index() -> ResponseReturnValue:
-    """The area's root: the dashboard."""
-    return redirect(url_for("authtuna_admin.dashboard"))
 
 
 def day_label(epoch: float) -> str:

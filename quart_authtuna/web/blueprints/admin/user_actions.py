@@ -78,7 +78,7 @@ async def act(form: F, user_id: str | None, run: Callable[[F], Awaitable[R]], do
 async def suspend(user_id: str) -> ResponseReturnValue:
     """Upstream ``{reason}``; every session of the user ends in the same transaction."""
     return await act(await ReasonForm.from_request(), user_id, lambda f: service().flows
-                     .admin_users.set_active(_actor(), user_id, False, text(f.reason)),
+                     .admin_users.set_active(_actor(), user_id, False, text(f.reason), meta()),
                      "suspended", lambda r: {"user_id": r.user.id, "is_active": False})
 
 
@@ -87,7 +87,7 @@ async def suspend(user_id: str) -> ResponseReturnValue:
 @fresh_login_required
 async def unsuspend(user_id: str) -> ResponseReturnValue:
     return await act(await ReasonForm.from_request(), user_id, lambda f: service().flows
-                     .admin_users.set_active(_actor(), user_id, True, text(f.reason)),
+                     .admin_users.set_active(_actor(), user_id, True, text(f.reason), meta()),
                      "unsuspended", lambda r: {"user_id": r.user.id, "is_active": True})
 
 
@@ -98,7 +98,7 @@ async def user_role_assign() -> ResponseReturnValue:
     """Upstream ``{user_id, role_name, scope='global'}``, through the three pathways."""
     return await act(await RoleForm.from_request(), None, lambda f: service().flows
                      .admin_users.assign_role(_actor(), text(f.user_id), text(f.role_name),
-                                              text(f.scope)),
+                                              text(f.scope), meta()),
                      "role_assigned", lambda r: {"user_id": r.user_id, "role_name": r.role,
                                                  "scope": r.scope, "added": r.added})
 
@@ -109,7 +109,7 @@ async def user_role_assign() -> ResponseReturnValue:
 async def user_role_revoke() -> ResponseReturnValue:
     return await act(await RoleForm.from_request(), None, lambda f: service().flows
                      .admin_users.revoke_role(_actor(), text(f.user_id), text(f.role_name),
-                                              text(f.scope)),
+                                              text(f.scope), meta()),
                      "role_revoked", lambda r: {"user_id": r.user_id, "role_name": r.role,
                                                 "scope": r.scope, "removed": r.removed})
 
@@ -119,7 +119,7 @@ async def user_role_revoke() -> ResponseReturnValue:
 @fresh_login_required
 async def user_session_end(user_id: str, session_id: str) -> ResponseReturnValue:
     return await act(await ConfirmForm.from_request(), user_id, lambda f: service().flows
-                     .admin_users.end_session(_actor(), user_id, session_id),
+                     .admin_users.end_session(_actor(), user_id, session_id, meta()),
                      "session_ended", lambda r: {"user_id": r.user_id, "ended": r.count})
 
 
@@ -128,7 +128,7 @@ async def user_session_end(user_id: str, session_id: str) -> ResponseReturnValue
 @fresh_login_required
 async def user_sessions_end_all(user_id: str) -> ResponseReturnValue:
     return await act(await ConfirmForm.from_request(), user_id, lambda f: service().flows
-                     .admin_users.end_all_sessions(_actor(), user_id),
+                     .admin_users.end_all_sessions(_actor(), user_id, meta()),
                      "sessions_ended", lambda r: {"user_id": r.user_id, "ended": r.count})
 
 
@@ -137,7 +137,7 @@ async def user_sessions_end_all(user_id: str) -> ResponseReturnValue:
 @fresh_login_required
 async def user_api_key_revoke(user_id: str, key_id: str) -> ResponseReturnValue:
     return await act(await ConfirmForm.from_request(), user_id, lambda f: service().flows
-                     .admin_users.revoke_api_key(_actor(), user_id, key_id),
+                     .admin_users.revoke_api_key(_actor(), user_id, key_id, meta()),
                      "key_revoked", lambda r: {"user_id": r.user_id, "key_id": r.key_id})
 
 

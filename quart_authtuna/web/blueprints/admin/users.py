@@ -12,7 +12,8 @@ from quart import request
 from quart.typing import ResponseReturnValue
 
 from ....core.admin_queries import SORTS, UserPage, UserQuery, UserRecord
-from ....core.db.models import ApiKey, AuditEvent, User, UserSession
+from ....core.audit_queries import AuditQuery
+from ....core.db.models import ApiKey, User, UserSession
 from ....core.errors import AuthTunaError
 from ....core.rbac.assignment import MANAGE_ROLES, MANAGE_USERS
 from ....decorators import permission_required
@@ -20,6 +21,7 @@ from ...journey import service
 from ...request_state import request_state
 from ...respond import json_response, render_page, wants_json
 from .area import admin
+from .audit import audit_event_json
 from .user_actions import assign_form, notice_for, scope_arg
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
@@ -67,11 +69,6 @@ def key_json(row: ApiKey) -> dict[str, Any]:
     return {"id": row.id, "name": row.name, "key_type": row.key_type,
             "created_at": row.created_at, "last_used_at": row.last_used_at,
             "expires_at": row.expires_at}
-
-
-def event_json(row: AuditEvent) -> dict[str, Any]:
-    return {"id": row.id, "event_type": row.event_type, "timestamp": row.timestamp,
-            "ip_address": row.ip_address, "actor_id": row.actor_id, "details": row.details}
 
 
 def _page_json(page: UserPage) -> ResponseReturnValue:
@@ -129,8 +126,10 @@ async def user_detail(user_id: str) -> ResponseReturnValue:
     scope = scope_arg()
     assignable = (await svc.roles.get_assignable_roles_for_user(actor, scope)
                   if may_assign and scope else [])
+    names = await svc.audit_queries.names(record.recent_events)
     return await render_page(
-        "admin/user_detail.html", record=record, may_act=may_act, may_assign=may_assign,
+        "admin/user_detail.html", record=record, names=names, may_act=may_act,
+        may_assign=may_assign,
         assignable=assignable, assign_form=assign_form(user_id, scope), scope=scope,
         notice=notice_for(request.args.get("done")),
         scope_error=None if scope else "That scope is not valid.")
@@ -164,11 +163,19 @@ async def assignable_roles(user_id: str) -> ResponseReturnValue:
 @admin.get("/users/<user_id>/audit-log")
 @permission_required(MANAGE_USERS)
 async def user_audit_log(user_id: str) -> ResponseReturnValue:
-    """The user's audit events, newest first (``?skip&limit``, as upstream)."""
-    skip, limit = max(_int("skip", 0), 0), max(1, min(_int("limit", 50), 500))
-    events = await service().admin_queries.user_events(user_id, skip, limit)
+    """The user's audit events, newest first, by keyset (``?cursor``; upstream's
+    ``?skip&limit`` still answer JSON, by offset)."""
+    svc, limit, cursor = service(), _int("limit", 50), request.args.get("cursor") or None
+    if "skip" in request.args and not cursor and wants_json():
+        skip = max(_int("skip", 0), 0)
+        events = await svc.admin_queries.user_events(user_id, skip, max(1, min(limit, 500)))
+        names = await svc.audit_queries.names(events)
+        return json_response(200, data=[audit_event_json(e, names) for e in events],
+                             next_cursor=None, prev_cursor=None)
+    record = await svc.admin_queries.user_record(user_id, events=0)  # 404 for an unknown id
+    page = await svc.audit_queries.page(AuditQuery(user_id=user_id, limit=limit, cursor=cursor))
     if wants_json():
-        return json_response(200, data=[event_json(e) for e in events])
-    record = await service().admin_queries.user_record(user_id, events=0)
-    return await render_page("admin/user_audit_log.html", record=record, events=events,
-                             skip=skip, limit=limit, has_more=len(events) == limit)
+        return json_response(200, data=[audit_event_json(e, page.names) for e in page.rows],
+                             next_cursor=page.next_cursor, prev_cursor=page.prev_cursor)
+    return await render_page("admin/user_audit_log.html", record=record, page=page,
+                             limit=request.args.get("limit"))
