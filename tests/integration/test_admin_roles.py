@@ -14,6 +14,7 @@ from quart_authtuna.core.db.models import AuditEvent
 from quart_authtuna.core.errors import ConflictError
 from quart_authtuna.core.flows.results import RoleCreated
 from quart_authtuna.core.types import RequestMeta
+from tests._support.openapi import AnswerChecker
 from tests._support.queries import count_queries
 from tests._support.web import ORIGIN, submit
 from tests.conftest import PASSWORD
@@ -352,3 +353,32 @@ async def test_markup_in_a_role_description_is_escaped(
         assert "<img" not in html, path
     html = await (await client.get("/admin/roles/Marked")).get_data(as_text=True)
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+async def test_answers_match_the_openapi_document(
+        client: Any, make_user: Any, login: Any, svc: AuthService) -> None:
+    await make_user("chief", roles=(("SuperAdmin", "global"),))
+    await make_user("holder", roles=(("OrgMember", "org:a"),))
+    await login("chief")
+    document = await (await client.get("/auth/openapi.json")).get_json()
+    call = AnswerChecker(client, document, JSON)
+    one = "/admin/roles/{role_name}"
+    await call("GET", "/admin/roles")
+    await call("GET", "/admin/roles/OrgMember", one)
+    await call("GET", "/admin/roles/OrgMember/details-data", f"{one}/details-data")
+    await call("GET", "/admin/roles/OrgMember/delete", f"{one}/delete")
+    await call("POST", "/admin/roles", json={"name": "Helper", "level": 20})
+    await call("POST", "/admin/roles", json={"name": "Helper"})  # 409: the error envelope
+    await call("POST", "/admin/roles/Helper/permissions", f"{one}/permissions",
+               json={"permission_name": "org:create"})
+    await call("DELETE", "/admin/roles/Helper/permissions/org:create",
+               f"{one}/permissions/{{permission_name}}", json={})
+    for path, body in (
+            ("/admin/roles/grants/assign-role", {"assigner_role_name": "Helper",
+                                                 "assignable_role_name": "OrgMember"}),
+            ("/admin/roles/grants/grant-permission", {
+                "granter_role_name": "Helper", "grantable_permission_name": "org:create"})):
+        await call("POST", path, json=body)
+        await call("DELETE", path, json=body)
+    await call("DELETE", "/admin/roles/Helper", one, json={})
+    assert len(call.checked) == 13
