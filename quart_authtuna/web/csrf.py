@@ -12,13 +12,13 @@ from wtforms.csrf.core import CSRF
 from wtforms.validators import ValidationError
 
 from ..core.crypto.tokens import digest, random_token
-from ..core.i18n import lazy_gettext as _l
+from ..core.i18n import N_, gettext
 from . import current
 from .cookies import CSRF_COOKIE, cookie_name
 from .request_state import request_state
 
 MAX_AGE = 4 * 3600
-EXPIRED = _l("This form has expired. Please reload the page and try again.")
+EXPIRED = N_("This form has expired. Please reload the page and try again.")
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -75,7 +75,7 @@ class SignedCSRF(CSRF):
 
     def validate_csrf_token(self, form: Any, field: Field) -> None:
         if not token_is_valid(field.data):
-            raise ValidationError(EXPIRED)
+            raise ValidationError(gettext(EXPIRED))
 
 
 def same_origin(settings_base_url: str) -> bool:
