@@ -213,6 +213,13 @@ EMAIL_CONTEXT: dict[str, dict[str, Any]] = {
                         "created_at": "2025-03-12 09:41 UTC", "device": "Firefox on macOS",
                         "region": "Lisbon, Portugal", "ip_address": "203.0.113.42",
                         "secure_url": "https://tuna.example/auth/forgot-password"},
+    "account_exists": {"login_url": "https://tuna.example/auth/login",
+                       "reset_url": "https://tuna.example/auth/forgot-password"},
+    "account_deleted": {},
+    "mfa_added": {"regenerated": False},
+    "mfa_removed": {},
+    "passkey_added": {"nickname": "Work laptop"},
+    "passkey_removed": {},
 }
 
 

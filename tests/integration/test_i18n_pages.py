@@ -18,6 +18,7 @@ from quart_authtuna.core import AuthService, i18n
 from quart_authtuna.core.defaults import DEFAULT_ROLES
 from quart_authtuna.core.mail import default_renderer
 from tests._support.clock import FakeClock
+from tests._support.i18n_check import TEMPLATES
 from tests._support.preview_templates import EMAIL_CONTEXT
 from tests._support.web import ORIGIN
 from tests.conftest import PASSWORD
@@ -177,6 +178,14 @@ async def test_a_mail_is_written_in_the_language_of_the_request_that_sent_it(
     assert mail is not None
     assert mail.subject == "Bestätigen Sie Ihre E-Mail-Adresse für AuthTuna"
     assert "Hallo greta," in mail.text and 'lang="de"' in mail.html
+
+
+def test_every_mail_has_a_sample_context() -> None:
+    """A new mail needs an entry in preview_templates.EMAIL_CONTEXT, so the next test
+    renders it in both languages."""
+    kinds = {p.name.split(".")[0] for p in (TEMPLATES / "authtuna" / "email").glob(
+        "*.subject.txt")}
+    assert kinds == set(EMAIL_CONTEXT), kinds ^ set(EMAIL_CONTEXT)
 
 
 @pytest.mark.parametrize("kind", sorted(EMAIL_CONTEXT))
