@@ -47,6 +47,10 @@ class AuthTuna:
         _register_hooks(app, settings, self.service)
         handlers.register(app)
         app.register_blueprint(assets)
+        if settings.healthz_enabled:
+            from .web.blueprints.health import health
+
+            app.register_blueprint(health, url_prefix=settings.healthz_path)
         app.context_processor(self._template_context)
         if not settings.only_middleware:
             from .web.blueprints import register_blueprints
