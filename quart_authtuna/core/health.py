@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from .db.engine import READ_ONLY
 from .db.unit_of_work import UnitOfWork
 from .revocation import Broadcaster
 
@@ -64,6 +65,7 @@ class HealthCheck:
         try:
             async with asyncio.timeout(DATABASE_TIMEOUT):
                 async with self._db.engine.connect() as conn:
+                    await conn.execution_options(**{READ_ONLY: True})
                     await conn.execute(text("SELECT 1"))
             answer = True
         except (SQLAlchemyError, OSError, RuntimeError):
