@@ -302,6 +302,9 @@ class Settings:
                 found.append(f"AUTHTUNA_{name.upper()} must start with /")
         if self.revocation_broadcaster.upper() == "REDIS" and self.redis_url is None:
             found.append("AUTHTUNA_REVOCATION_BROADCASTER=redis needs AUTHTUNA_REDIS_URL")
+        if (self.revocation_broadcaster.upper() == "POSTGRES"
+                and not self.default_database_uri.reveal().startswith("postgres")):
+            found.append("AUTHTUNA_REVOCATION_BROADCASTER=postgres needs a PostgreSQL database")
         if self.session_same_site.upper() == "NONE" and not self.session_secure:
             found.append("AUTHTUNA_SESSION_SAME_SITE=NONE needs AUTHTUNA_SESSION_SECURE")
         for key in self.fernet_keys:

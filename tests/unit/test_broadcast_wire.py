@@ -69,6 +69,8 @@ def test_bad_broadcaster_settings_are_refused() -> None:
         settings(REVOCATION_BROADCASTER="carrier-pigeon").checked()
     with pytest.raises(ConfigurationError, match="needs AUTHTUNA_REDIS_URL"):
         settings(REVOCATION_BROADCASTER="redis").checked()
+    with pytest.raises(ConfigurationError, match="postgres needs a PostgreSQL database"):
+        settings(REVOCATION_BROADCASTER="postgres").checked()
     with pytest.raises(ConfigurationError, match="HEALTHZ_PATH must start with /"):
         settings(HEALTHZ_PATH="healthz").checked()
 

@@ -279,6 +279,29 @@ async def test_during_an_outage_the_interval_bounds_the_delay_then_under_a_secon
         await proxy.close()
 
 
+async def test_what_a_cut_off_process_publishes_goes_out_when_it_reconnects(
+        backend: str, broker: str, tmp_path: Path, settings_for: Any) -> None:
+    proxy = TcpProxy("127.0.0.1", 0)
+    await proxy.start()
+    try:
+        async with two_services(backend, broker, tmp_path, settings_for,
+                                b_through=proxy) as pair:
+            a, b, listener = pair.a, pair.b, pair.b_broadcaster
+            pat = await sign_in(b, "pat")
+            assert await accepted(a, pat.cookie)
+            await proxy.cut()
+            await seconds_until(lambda: _not(listener.connected), 5)
+            await b.sessions.terminate(pat.session_id, reason="logout")  # B cannot tell A
+            assert not await accepted(b, pat.cookie)
+            await asyncio.sleep(0.5)
+            assert await accepted(a, pat.cookie)
+            await proxy.restore()
+            await seconds_until(lambda: _is(listener.connected), 10)
+            assert await refused_in(a, pat.cookie) < SECOND
+    finally:
+        await proxy.close()
+
+
 async def _not(value: bool) -> bool:
     return not value
 
