@@ -60,7 +60,7 @@ async def test_probes_share_one_database_check_a_second(client: Any, svc: AuthSe
     assert len(seen) == 1
 
 
-@pytest.mark.settings(HEALTHZ_ENABLED=True, REVOCATION_BROADCASTER="postgres")
+@pytest.mark.settings(HEALTHZ_ENABLED=True)  # auto: postgres on PostgreSQL
 async def test_a_stopped_listener_answers_503(backend: str, client: Any,
                                               svc: AuthService) -> None:
     if backend != "postgresql":
