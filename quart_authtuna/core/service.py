@@ -45,6 +45,7 @@ from .flows.profile import Profile
 from .flows.results import MfaChallenged
 from .flows.security_activity import SecurityActivity
 from .flows.signup import Signup
+from .flows.sso_login import SocialSignIn
 from .flows.totp import Totp
 from .flows.user_sessions import UserSessions
 from .links import LinkBuilder, PrefixLinks
@@ -60,6 +61,7 @@ from .managers.pending_signups import PendingSignups
 from .managers.permissions import PermissionManager
 from .managers.roles import RoleManager
 from .managers.sessions import IssuedSession, SessionManager
+from .managers.social import SocialAccountManager
 from .managers.tokens import IssuedToken, TokenManager
 from .managers.users import UserManager
 from .rbac.checker import RbacChecker
@@ -68,6 +70,8 @@ from .sessions.cache import SessionCache
 from .sessions.validator import SessionValidator
 from .settings import Settings
 from .settings_values import warn_inert
+from .sso.client import SocialClient
+from .sso.providers import configured_providers
 from .throttle import Throttle
 from .types import Clock, RequestMeta, system_clock
 from .why_denied import WhyDenied
@@ -169,6 +173,10 @@ class AuthService:
                                    self.sessions, self.api_keys, self.mfa.store, self.tokens,
                                    verification, passwords, self.mail, self.revocation),
             admin_permissions=AdminPermissions(db, self.permissions),
+            sso=SocialSignIn(db, s, configured_providers(s),
+                             SocialClient(s.sso_http_timeout, self.now),
+                             SocialAccountManager(self.now, self.encryptor), self.users,
+                             self.challenges, self.audit, self.mail, first),
         )
 
     # ---- lifecycle ---------------------------------------------------------------------

@@ -26,6 +26,7 @@ from .passwords import Passwords
 from .profile import Profile
 from .security_activity import SecurityActivity
 from .signup import Signup
+from .sso_login import SocialSignIn
 from .user_sessions import UserSessions
 
 
@@ -52,6 +53,7 @@ class Flows:
     email_change: EmailChange
     admin_users: AdminUsers
     admin_permissions: AdminPermissions
+    sso: SocialSignIn
 
 
 __all__ = ["Flows"]
