@@ -107,6 +107,7 @@ class DevProvider:
         app.add_url_rule("/userinfo", view_func=self.userinfo)
         app.add_url_rule("/user", view_func=self.github_user)
         app.add_url_rule("/user/emails", view_func=self.github_emails)
+        app.add_url_rule("/style.css", view_func=_style)
 
     # ---- settings for an app ------------------------------------------------------------
 
@@ -326,24 +327,39 @@ def _page(args: dict[str, str]) -> str:
 
 _HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Dev SSO · sign in</title></head>
-<body style="font:16px system-ui,sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem">
-<h1 style="font-size:1.4rem">Dev SSO</h1>
+<link rel="stylesheet" href="/style.css"><title>Dev SSO · sign in</title></head>
+<body><main><h1><span class="mark">D</span> Dev SSO</h1>
 <p><strong>{client}</strong> asks who you are. This provider is for development only.</p>
-<h2 style="font-size:1.1rem">Pick a test identity</h2>
-<div id="presets">{presets}</div>
-<h2 style="font-size:1.1rem">Or type one</h2>
+<h2>Pick a test identity</h2><div id="presets">{presets}</div>
+<h2>Or type one</h2>
 <form method="post" id="custom">{hidden}
-<p><label>Email<br><input name="email" type="email" value="" style="width:100%"></label></p>
-<p><label>Name<br><input name="name" value="" style="width:100%"></label></p>
-<p><label>Username<br><input name="username" value="" style="width:100%"></label></p>
-<p><label><input type="checkbox" name="email_verified" checked> Email verified</label></p>
+<label>Email<input name="email" type="email" value=""></label>
+<label>Name<input name="name" value=""></label>
+<label>Username<input name="username" value=""></label>
+<label class="check"><input type="checkbox" name="email_verified" checked> Email verified</label>
 <details><summary>Misbehave (for testing)</summary>
-<p><label>Subject (sub) <input name="sub" value=""></label></p>
-<p><label>Fault <select name="fault">{faults}</select></label></p></details>
-<p><button type="submit" name="action" value="allow">Continue</button>
-<button type="submit" name="action" value="deny">Cancel</button></p></form>
-</body></html>"""
+<label>Subject (sub)<input name="sub" value=""></label>
+<label>Fault<select name="fault">{faults}</select></label></details>
+<p class="actions"><button type="submit" name="action" value="allow">Continue</button>
+<button type="submit" name="action" value="deny" class="quiet">Cancel</button></p></form>
+</main></body></html>"""
+
+_CSS = """body{font:16px/1.5 system-ui,sans-serif;background:#f4f1ea;color:#222;margin:0}
+main{max-width:26rem;margin:2rem auto;padding:1.5rem;background:#fff;border-radius:14px;
+box-shadow:0 8px 30px rgba(0,0,0,.08)}h1{font-size:1.4rem;display:flex;gap:.5rem;
+align-items:center;margin:0 0 .5rem}.mark{display:inline-grid;place-items:center;width:2rem;
+height:2rem;border-radius:8px;background:#1f7a5c;color:#fff}h2{font-size:1rem;margin:1.5rem 0 .5rem}
+#presets{display:grid;gap:.5rem}#presets form{margin:0}button{font:inherit;cursor:pointer;
+border-radius:10px;border:1px solid #1f7a5c;background:#1f7a5c;color:#fff;padding:.55rem 1rem}
+#presets button{width:100%;text-align:left;background:#fff;color:#222;border-color:#ccc}
+#presets small{display:block;color:#666}label{display:grid;gap:.2rem;margin:.6rem 0}
+label.check{display:flex;gap:.5rem}input,select{font:inherit;padding:.45rem .6rem;
+border:1px solid #bbb;border-radius:8px}.actions{display:flex;gap:.5rem}
+button.quiet{background:#fff;color:#222;border-color:#ccc}details{margin:.75rem 0}"""
+
+
+async def _style() -> ResponseReturnValue:
+    return Response(_CSS, content_type="text/css")
 
 
 def main() -> None:

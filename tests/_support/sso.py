@@ -3,6 +3,7 @@ Google, GitHub and ``dev`` providers all point at it, and the browser's round tr
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,11 +31,14 @@ async def _sso_app(backend: str, tmp_path: Path, clock: FakeClock, app_settings:
                    dev_provider: DevProvider) -> AsyncIterator[TestAppProtocol]:
     """The integration app with every provider at the dev provider; both share ``clock``."""
     dev_provider.clock = clock
-    async with database_overrides(backend, tmp_path) as db:
-        app = build_app({**app_settings, **dev_provider.app_settings(), **db})
-        app.extensions["authtuna"].service.clock = clock
-        async with app.test_app() as test_app:
-            yield test_app
+    try:
+        async with database_overrides(backend, tmp_path) as db:
+            app = build_app({**app_settings, **dev_provider.app_settings(), **db})
+            app.extensions["authtuna"].service.clock = clock
+            async with app.test_app() as test_app:
+                yield test_app
+    finally:
+        dev_provider.clock = time.time
 
 
 def local(url: str) -> str:
