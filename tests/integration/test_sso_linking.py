@@ -64,9 +64,11 @@ async def test_new_person_gets_a_verified_account_and_signs_in_again(
     [link] = await links(sso_app)
     assert (link.user_id, link.provider) == (user.id, provider)
     await svc.mail.drain()
-    assert svc.mail.outbox.last("welcome", ADA["email"]) is not None
+    welcome = svc.mail.outbox.last("welcome", ADA["email"])
+    assert welcome is not None and "/auth/login" in welcome.text
     notice = svc.mail.outbox.last("new_social_account_connected", ADA["email"])
-    assert notice is not None
+    assert notice is not None and notice.subject.startswith(
+        {"dev": "Dev SSO", "google": "Google", "github": "GitHub"}[provider])
     assert {n for n, _ in received} == {"social-account-connected", "social-signed-in"}
     assert len(await events(sso_app, "SOCIAL_ACCOUNT_CONNECTED")) == 1
     # sign out and in again: the same account, by (provider, subject)

@@ -229,7 +229,8 @@ class SocialSignIn:
                                         session=tx)
         self._link(tx, user, identity, meta)
         self._signed_in(tx, user, identity, meta)
-        self._mail_after(tx, "welcome", user.email, username=user.username)
+        self._mail_after(tx, "welcome", user.email, username=user.username,
+                         login_url=self._mail.link("login"))
         return user
 
     async def _connect(self, user_id: str, identity: ProviderIdentity, meta: RequestMeta
