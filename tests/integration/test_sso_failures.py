@@ -195,3 +195,15 @@ async def test_failures_answer_the_json_envelope(sso_app: Any) -> None:
     response = await client.get(callback, headers={"Accept": "application/json"})
     assert response.status_code == 400
     assert (await response.get_json())["errors"][0]["code"] == "token_invalid"
+
+
+async def test_concurrent_callbacks_with_one_state_sign_in_once(sso_app: Any) -> None:
+    """20 concurrent uses of one callback: exactly one gets past the state (R3)."""
+    import asyncio
+
+    client = sso_app.test_client()
+    callback = local(await consent(await start(client, "dev"), **ADA))
+    answers = await asyncio.gather(*(client.get(callback) for _ in range(20)))
+    assert sorted(r.status_code for r in answers) == [302] + [400] * 19
+    async with svc_of(sso_app).transaction() as tx:
+        assert len((await tx.scalars(select(SocialAccount))).all()) == 1
