@@ -73,8 +73,15 @@ async def test_connect_github_from_settings_then_sign_in_with_it(
     context, page = await new_page(browser)
     await sign_in_with_password(page, origin, "grace_local", PASSWORD, "/ui/settings")
     github = page.locator("#connections li", has_text="GitHub")
-    async with page.expect_navigation(url=lambda url: "/login/oauth/authorize" in url):
+    # Hold the page's own move to the provider once (a 204 does not navigate), to see it.
+    await page.route("**/login/oauth/authorize**", lambda route: route.fulfill(status=204))
+    async with page.expect_navigation(url=lambda url: "/connect" in url):
         await github.locator('button:has-text("Connect")').click()
+    assert "Continue to GitHub" in await page.inner_text("main")
+    await screenshots(page, "connect-continue", SCREENS)
+    await page.unroute("**/login/oauth/authorize**")
+    async with page.expect_navigation(url=lambda url: "/login/oauth/authorize" in url):
+        await page.click('a:has-text("Continue to GitHub")')
     async with page.expect_navigation(url=lambda url: "done=connected" in url):
         await page.click('#presets button:has-text("Grace Hopper")')
     assert "The account was connected" in await page.inner_text("#connections")

@@ -137,3 +137,21 @@ async def test_disconnect_with_a_password_left(sso_app: Any) -> None:
                               headers={"Origin": ORIGIN, "Accept": "application/json"})
     assert again.status_code == 400
     assert (await again.get_json())["errors"][0]["code"] == "not_connected"
+
+
+async def test_a_user_without_password_confirms_with_the_provider(
+        sso_app: Any, clock: FakeClock) -> None:
+    client = sso_app.test_client()
+    assert (await round_trip(client, "dev", **GH)).status_code == 302  # no password
+    clock.advance(3600)
+    stale = await connect(client, "github")
+    confirm = stale.headers["Location"]
+    assert confirm.startswith("/auth/reauthenticate?next=")
+    page = await (await client.get(confirm)).get_data(as_text=True)
+    assert "Confirm with Dev SSO" in page
+    assert 'href="/auth/dev/login?next=/ui/settings%23connections"' in page
+    again = await round_trip(client, "dev", next_path="/ui/settings%23connections", **GH)
+    assert again.headers["Location"] == "/ui/settings#connections"  # signed in afresh
+    started = await connect(client, "github")
+    assert started.status_code == 200 and "Continue to GitHub" in await started.get_data(
+        as_text=True)
