@@ -10,6 +10,8 @@ from typing import Any
 
 from quart import Quart, Response, has_request_context, request, url_for
 
+from .core.broadcast.choice import make_broadcaster
+from .core.revocation import Broadcaster
 from .core.service import AuthService
 from .core.settings import Settings
 from .web import handlers, i18n, security_headers, session_hook
@@ -44,7 +46,8 @@ class AuthTuna:
         settings = settings.checked(logger, Path(app.instance_path, name) if name else None)
         self.settings = settings
         links = None if settings.only_middleware else UrlMapLinks(app, settings.api_base_url)
-        self.service = AuthService(settings, links=links)
+        self.service = AuthService(settings, links=links,
+                                   broadcaster=self.make_broadcaster(settings))
         app.extensions["authtuna"] = self
         app.before_serving(self.service.start)
         app.after_serving(self.service.close)
@@ -52,6 +55,10 @@ class AuthTuna:
         i18n.install(app, settings, lambda: self._locale_selector)
         handlers.register(app)
         app.register_blueprint(assets)
+        if settings.healthz_enabled:
+            from .web.blueprints.health import health
+
+            app.register_blueprint(health, url_prefix=settings.healthz_path)
         app.context_processor(self._template_context)
         if not settings.only_middleware:
             from .web.blueprints import register_blueprints
@@ -69,6 +76,11 @@ class AuthTuna:
         """Decorate the function that picks each request's locale (None: Accept-Language)."""
         self._locale_selector = func
         return func
+
+    def make_broadcaster(self, settings: Settings) -> Broadcaster:
+        """What carries revocations to the other processes (REVOCATION_BROADCASTER's choice);
+        override it to bring another broker."""
+        return make_broadcaster(settings)
 
     async def _template_context(self) -> dict[str, Any]:
         from .globals import current_user

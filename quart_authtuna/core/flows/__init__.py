@@ -27,6 +27,7 @@ from .passwords import Passwords
 from .profile import Profile
 from .security_activity import SecurityActivity
 from .signup import Signup
+from .sso_login import SocialSignIn
 from .user_sessions import UserSessions
 
 
@@ -54,6 +55,7 @@ class Flows:
     admin_users: AdminUsers
     admin_permissions: AdminPermissions
     admin_roles: AdminRoles
+    sso: SocialSignIn
 
 
 __all__ = ["Flows"]
