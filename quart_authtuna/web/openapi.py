@@ -47,6 +47,7 @@ AREAS: dict[str, tuple[str, str]] = {
     "authtuna_auth": ("auth", "Sign-in, sign-up, email verification, passwords, magic links."),
     "authtuna_mfa": ("mfa", "TOTP, recovery codes and the second step of a sign-in."),
     "authtuna_passkeys": ("passkeys", "WebAuthn registration and sign-in (JSON only)."),
+    "authtuna_passkey_signup": ("passkeys", ""),
     "authtuna_ui": ("account", "The signed-in user's own account: dashboard, profile, "
                     "sessions, API keys, activity, deletion."),
     "authtuna_account": ("account", ""),
