@@ -151,6 +151,11 @@
       item.appendChild(text);
       list.appendChild(item);
     });
+    var download = document.getElementById("passkey-signup-download");
+    if (download) {
+      download.setAttribute("href", "data:text/plain;charset=utf-8," +
+        encodeURIComponent((data.recovery_codes || []).join("\n")));
+    }
     var next = document.getElementById("passkey-signup-next");
     next.setAttribute("href", sameOriginPath(data.next) || "/");
     document.getElementById("passkey-signup").hidden = true;
