@@ -28,6 +28,7 @@ from .errors import MfaPending
 from .flows import Flows
 from .flows.account_deletion import AccountDeletion
 from .flows.admin_permissions import AdminPermissions
+from .flows.admin_roles import AdminRoles
 from .flows.admin_users import AdminUsers
 from .flows.api_keys import ApiKeys
 from .flows.email_change import EmailChange
@@ -66,6 +67,7 @@ from .managers.tokens import IssuedToken, TokenManager
 from .managers.users import UserManager
 from .rbac.checker import RbacChecker
 from .revocation import Broadcaster, Revocation
+from .role_queries import RoleQueries
 from .sessions.cache import SessionCache
 from .sessions.validator import SessionValidator
 from .settings import Settings
@@ -129,6 +131,7 @@ class AuthService:
         self.why_denied = WhyDenied(db)
         self.admin_stats = AdminStats(db, clock)
         self.audit_queries = AuditQueries(db, clock, s, self.audit)
+        self.role_queries = RoleQueries(db)
         self.flows = self._build_flows()
 
     def _build_flows(self) -> Flows:
@@ -177,6 +180,7 @@ class AuthService:
             recovery_login=RecoveryLogin(db, self.users, self.mfa.store,
                                          LoginGate(self.throttle, self.devices), self.audit,
                                          first),
+            admin_roles=AdminRoles(db, self.rbac, self.roles),
         )
 
     # ---- lifecycle ---------------------------------------------------------------------

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from .account_deletion import AccountDeletion
 from .admin_permissions import AdminPermissions
+from .admin_roles import AdminRoles
 from .admin_users import AdminUsers
 from .api_keys import ApiKeys
 from .email_change import EmailChange
@@ -56,6 +57,7 @@ class Flows:
     admin_permissions: AdminPermissions
     passkey_signup: PasskeySignup
     recovery_login: RecoveryLogin
+    admin_roles: AdminRoles
 
 
 __all__ = ["Flows"]
