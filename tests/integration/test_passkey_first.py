@@ -226,3 +226,21 @@ async def test_a_stale_session_confirms_with_the_passkey(
     assert (await confirmed.get_json())["data"]["next"] == "/auth/set-password"
     done = await submit(client, "/auth/set-password", {"new_password": PASSWORD}, face="json")
     assert done.status_code == 200
+
+
+async def test_the_last_passkey_of_a_passwordless_account_stays(
+        client: Any, svc: AuthService) -> None:
+    await sign_up_with_passkey(client, svc, "pia", "pia@example.com")
+    [only] = (await (await client.get("/passkeys/", headers=JSON)).get_json())["data"][
+        "passkeys"]
+    refused = await client.post(f"/passkeys/{only['id']}/delete", json={}, headers=JSON)
+    assert refused.status_code == 409 and "only way in" in (await refused.get_json())[
+        "errors"][0]["message"]
+    options = await client.post("/passkeys/register-options", json={}, headers=JSON)
+    second = authenticator(svc).create((await options.get_json())["data"])
+    added = await client.post("/passkeys/register", headers=JSON,
+                              json={"credential": second, "nickname": "Backup"})
+    assert added.status_code == 201
+    removed = await client.post(f"/passkeys/{only['id']}/delete", json={}, headers=JSON)
+    assert removed.status_code == 200
+    assert await count(svc, PasskeyCredential) == 1
