@@ -69,6 +69,7 @@ async def test_sign_up_with_a_passkey_then_every_way_in(
     await page.fill('input[name="email"]', EMAIL)
     await page.click('form.at-form button[type="submit"]')
     await page.wait_for_selector("text=Check your email")
+    await screenshots(page, "passkey-signup-check-email", shots)
     assert await live_server.call(live_server.service.users.get_by_email(EMAIL)) is None
 
     # The emailed link opens the ceremony page; the virtual authenticator makes the passkey.
@@ -129,6 +130,12 @@ async def test_sign_up_with_a_passkey_then_every_way_in(
     await sign_out(page, origin)
     await sign_in_with_password(page, origin, USERNAME, PASSWORD, "/protected")
     assert (await protected_json(page))["username"] == USERNAME
+
+    # A spent link says so and leads back to sign-up.
+    await page.goto(link_in(text, "/passkeys/signup/finish"))
+    assert "This link cannot be used" in await page.content()
+    assert await page.locator('[data-authtuna-passkey="signup"]').count() == 0
+    await screenshots(page, "passkey-signup-link-spent", shots)
 
     assert errors == [], errors
     await context.close()

@@ -64,6 +64,9 @@ async def test_set_first_only_when_there_is_none(service: AuthService, user_fact
     assert found.id == user.id
     with pytest.raises(ConflictError):
         await service.flows.passwords.set_first(user.id, PASSWORD + "!", RequestMeta())
+    with pytest.raises(ConflictError):  # changing needs a current one
+        await service.flows.passwords.change((await passwordless(service, "lulu")).id,
+                                             "", PASSWORD, RequestMeta())
     other = await user_factory("mona")
     with pytest.raises(ConflictError):
         await service.flows.passwords.set_first(other.id, PASSWORD, RequestMeta())
