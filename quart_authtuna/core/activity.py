@@ -26,6 +26,7 @@ SENTENCES: dict[str, str] = {
     "REAUTHENTICATED": N_("You confirmed your password"),
     "REAUTHENTICATION_FAILED": N_("A password confirmation failed"),
     "PASSWORD_CHANGED": N_("You changed your password"),
+    "PASSWORD_SET": N_("You set a password for your account"),
     "PASSWORD_CHANGE_FAILED": N_("A password change failed: the current password was wrong"),
     "PASSWORD_RESET_REQUESTED": N_("A password reset link was requested"),
     "PASSWORD_RESET_COMPLETED": N_("Your password was reset with an emailed link"),
@@ -55,7 +56,8 @@ SHOWN: frozenset[str] = frozenset(SENTENCES)
 _METHODS = {"password": N_("You signed in with your password"),
             "magic_link": N_("You signed in with an emailed link"),
             "passkey": N_("You signed in with a passkey"),
-            "mfa": N_("You signed in with a second factor")}
+            "mfa": N_("You signed in with a second factor"),
+            "recovery_code": N_("You signed in with a recovery code")}
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from .db.models import ApiKey, AuditEvent, Role, User, UserRole, UserSession
 from .db.unit_of_work import UnitOfWork
 from .errors import InputError, NotFound
+from .i18n import N_
 from .identifiers import canonical_email
 from .rbac.scopes import validate_scope
 from .types import Clock, FieldError
@@ -113,9 +114,9 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         kind, key, user_id = json.loads(raw)
     except (binascii.Error, ValueError, TypeError):
-        raise _bad("That page link is not valid; start again.", "cursor") from None
+        raise _bad(N_("That page link is not valid; start again."), "cursor") from None
     if kind != sort or not isinstance(user_id, str) or not isinstance(key, str | int | float):
-        raise _bad("That page link is not valid; start again.", "cursor")
+        raise _bad(N_("That page link is not valid; start again."), "cursor")
     return key, user_id
 
 
@@ -193,7 +194,7 @@ class AdminQueries:
         async with self._db.transaction() as tx:
             user = await tx.get(User, user_id)
             if user is None:
-                raise NotFound("User not found.")
+                raise NotFound(N_("User not found."))
             roles = [HeldRole(*row) for row in (await tx.execute(
                 select(Role.name, UserRole.scope, Role.level, UserRole.given_by_id,
                        UserRole.given_at)
@@ -216,7 +217,7 @@ class AdminQueries:
         """The user's audit events, newest first (upstream's skip/limit)."""
         async with self._db.transaction() as tx:
             if await tx.get(User, user_id) is None:
-                raise NotFound("User not found.")
+                raise NotFound(N_("User not found."))
             return (await tx.scalars(
                 select(AuditEvent).where(AuditEvent.user_id == user_id)
                 .order_by(AuditEvent.timestamp.desc(), AuditEvent.id.desc())

@@ -25,6 +25,7 @@ from .crypto.tokens import keyed_digest
 from .db.models import AuditEvent, User
 from .db.unit_of_work import UnitOfWork
 from .errors import InputError
+from .i18n import N_
 from .identifiers import canonical_email, canonical_username
 from .managers.audit import AuditManager
 from .settings import Settings
@@ -119,7 +120,7 @@ def _day(value: str, param: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise _bad("Give a date as YYYY-MM-DD.", param) from None
+        raise _bad(N_("Give a date as YYYY-MM-DD."), param) from None
 
 
 def _epoch(day: date) -> float:
@@ -209,7 +210,7 @@ class AuditQueries:
                          if digest else AuditEvent.ip_address == ip)
         start, end = _day(query.date_from, "date_from"), _day(query.date_to, "date_to")
         if start and end and end < start:
-            raise _bad("The end date is before the start date.", "date_to")
+            raise _bad(N_("The end date is before the start date."), "date_to")
         if start:
             where.append(AuditEvent.timestamp >= _epoch(start))
         if end:

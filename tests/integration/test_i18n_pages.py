@@ -26,7 +26,8 @@ from tests.conftest import PASSWORD
 DE = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
 EN = {"Accept-Language": "en-GB,en;q=0.8"}
 #: Routes that are not pages: assets, downloads, JSON-only ceremonies, the sign-out post.
-NOT_PAGES = re.compile(r"static|theme|openapi|export|passkeys|logout|recovery_codes_download")
+NOT_PAGES = re.compile(r"static|theme|openapi|export|authtuna_passkeys\.|logout|"
+                       r"recovery_codes_download|healthz|sso\.(login|callback)")
 #: The same in both languages: names, data, codes.
 ALLOWED = {"AuthTuna", "Passkeys", "Admin", "Status", "Details", "Code", "Name", "IP", "2FA",
            "UTC", "E-Mail", "Dashboard", "global", "Filter", "Export CSV", "Export JSON",
@@ -76,7 +77,7 @@ def _pages(app: Quart, user_id: str) -> list[str]:
         endpoint = rule.endpoint
         if not endpoint.startswith("authtuna") or "GET" not in rule.methods:
             continue
-        if NOT_PAGES.search(endpoint) or NOT_PAGES.search(rule.rule):
+        if NOT_PAGES.search(endpoint):
             continue
         if set(rule.arguments) - {"user_id", "role_name"}:
             continue

@@ -9,7 +9,7 @@ from sqlalchemy import delete
 from ..db.models import ApiKey
 from ..db.unit_of_work import UnitOfWork
 from ..errors import InputError, NotFound
-from ..i18n import gettext
+from ..i18n import N_, gettext
 from ..identifiers import canonical_username
 from ..mail import Mailer
 from ..managers.sessions import SessionManager
@@ -39,7 +39,7 @@ class AccountDeletion:
         """``confirmation`` must be the account's username (case does not matter)."""
         user = await self._users.get_by_id(user_id)
         if user is None:
-            raise NotFound("User not found.")
+            raise NotFound(N_("User not found."))
         if canonical_username(confirmation.strip() or "-") != user.username_canonical:
             raise InputError(FieldError("confirmation_mismatch",
                                         gettext("Type your username exactly as shown to confirm."),

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..db.models import ApiKey, User, UserSession
 from ..db.unit_of_work import UnitOfWork
 from ..errors import ConflictError, EscalationDenied, InputError, NotFound
-from ..i18n import gettext
+from ..i18n import N_, gettext
 from ..mail import Mailer
 from ..managers.api_keys import ApiKeyManager
 from ..managers.audit import AuditManager
@@ -77,17 +77,17 @@ class AdminUsers:
         """The target user, once the actor may act on them (EscalationDenied otherwise)."""
         user = await tx.get(User, user_id)
         if user is None:
-            raise NotFound("User not found.")
+            raise NotFound(N_("User not found."))
         if actor_id == SYSTEM_ACTOR:
             return user
         if actor_id == user_id:
-            raise EscalationDenied("You cannot change your own account or roles here.")
+            raise EscalationDenied(N_("You cannot change your own account or roles here."))
         actor = await self._rbac.grants_for(actor_id, tx, fresh=True)
         target = await self._rbac.grants_for(user_id, tx, fresh=True)
         if not actor.has_permission(permission, "global"):
             raise EscalationDenied(f"This needs the permission {permission}.")
         if not assignment.outranks_user(actor, target):
-            raise EscalationDenied("You may not act on a user whose role is at or above yours.")
+            raise EscalationDenied(N_("You may not act on a user whose role is at or above yours."))
         return user
 
     async def may_act_on(self, actor_id: str, user_id: str,
@@ -136,7 +136,7 @@ class AdminUsers:
             await self.authorize(tx, actor_id, user_id)
             row = await tx.get(UserSession, session_id)
             if row is None or row.user_id != user_id or not row.active:
-                raise NotFound("That session has already ended.")
+                raise NotFound(N_("That session has already ended."))
             await self._sessions.terminate(session_id, reason="admin", session=tx,
                                            actor_id=actor_id, ip_address=meta.ip_address)
         return SessionsEnded(user_id, 1)
@@ -155,7 +155,7 @@ class AdminUsers:
         async with self._db.transaction() as tx:
             await self.authorize(tx, actor_id, user_id)
             if await tx.get(ApiKey, key_id) is None:
-                raise NotFound("API key not found.")
+                raise NotFound(N_("API key not found."))
             await self._api_keys.delete_key(key_id, user_id, actor_id=actor_id, session=tx,
                                             ip_address=meta.ip_address)
         return ApiKeyRevoked(key_id, user_id)

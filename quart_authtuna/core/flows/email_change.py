@@ -19,7 +19,7 @@ from ..db.models import User
 from ..db.unit_of_work import UnitOfWork
 from ..emailed_links import EmailedLinks
 from ..errors import AccountExists, InputError, NotFound, TokenInvalid
-from ..i18n import format_datetime, gettext
+from ..i18n import N_, format_datetime, gettext
 from ..identifiers import canonical_email, clean_email
 from ..mail import Mailer
 from ..mail_quota import MailQuota
@@ -70,7 +70,7 @@ class EmailChange:
         email = clean_email(new_email, self._settings.email_domains)
         user = await self._users.get_by_id(user_id)
         if user is None:
-            raise NotFound("User not found.")
+            raise NotFound(N_("User not found."))
         if user.email_canonical == canonical_email(email):
             raise InputError(FieldError(
                 "same_email", gettext("That is already your email address."), "email"))

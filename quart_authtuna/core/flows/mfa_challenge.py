@@ -7,6 +7,7 @@ from typing import Any
 
 from ..challenges import MFA_LOGIN, ChallengeStore
 from ..errors import InvalidCredentials
+from ..i18n import N_
 from ..managers.passkeys import MFA as PASSKEY_MFA
 from ..managers.passkeys import PasskeyManager
 from ..types import RequestMeta
@@ -40,7 +41,7 @@ class MfaChallenge:
     async def with_code(self, handle: str, code: str, meta: RequestMeta) -> SignedIn:
         user_id = await self._attempt(handle)
         if not await self._mfa.verify_code(user_id, code, meta.ip_address):
-            raise InvalidCredentials("That code is not valid.")
+            raise InvalidCredentials(N_("That code is not valid."))
         return await self._finish(handle, meta, "totp")
 
     async def with_passkey(self, handle: str, credential: dict[str, Any] | str, binding: str,

@@ -11,6 +11,7 @@ from ..activity import SHOWN, ActivityItem, activity_item
 from ..db.models import AuditEvent, PasskeyCredential, User, UserSession
 from ..db.unit_of_work import UnitOfWork
 from ..errors import NotFound
+from ..i18n import N_
 from ..types import Clock
 
 #: How many security events the dashboard lists.
@@ -69,7 +70,7 @@ class AccountOverview:
         async with self._db.transaction() as tx:
             user = await tx.get(User, user_id)
             if user is None:
-                raise NotFound("User not found.")
+                raise NotFound(N_("User not found."))
             active = await tx.scalar(select(func.count()).select_from(UserSession).where(
                 UserSession.user_id == user_id, UserSession.active.is_(True),
                 UserSession.etime > now, UserSession.e_abs_time > now))

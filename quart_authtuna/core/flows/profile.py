@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from ..db.models import User
 from ..db.unit_of_work import UnitOfWork
 from ..errors import InputError, NotFound, UsernameTaken
-from ..i18n import gettext
+from ..i18n import N_, gettext
 from ..identifiers import canonical_username, clean_username
 from ..managers.audit import AuditManager
 from ..revocation import Revocation
@@ -45,7 +45,7 @@ class Profile:
             async with self._db.transaction() as tx:
                 user = await tx.get(User, user_id)
                 if user is None:
-                    raise NotFound("User not found.")
+                    raise NotFound(N_("User not found."))
                 if user.username == name:
                     raise InputError(FieldError("same_username", gettext("That is already your "
                                                 "username."), "username"))

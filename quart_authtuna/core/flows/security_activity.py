@@ -34,6 +34,7 @@ DESCRIPTIONS: dict[str, str] = {
     "SESSION_TERMINATED": N_("A session ended"),
     "SESSIONS_TERMINATED_ALL": N_("Your other sessions were signed out"),
     "PASSWORD_CHANGED": N_("Your password was changed"),
+    "PASSWORD_SET": N_("A password was set for your account"),
     "PASSWORD_CHANGE_FAILED": N_("A password change failed: wrong current password"),
     "PASSWORD_RESET_REQUESTED": N_("A password reset was requested"),
     "PASSWORD_RESET_COMPLETED": N_("Your password was reset"),

@@ -13,6 +13,7 @@ import segno
 
 from ..db.unit_of_work import UnitOfWork
 from ..errors import InvalidCredentials
+from ..i18n import N_
 from ..mail import Mailer
 from ..managers.audit import AuditManager
 from ..managers.mfa import MFAManager, TotpSetup
@@ -57,7 +58,7 @@ class Totp:
         async with self._db.transaction() as tx:
             user = await self.store.user(tx, user_id)
             if not await self.store.activate(tx, user, verification_code):
-                raise InvalidCredentials("That code is not valid. Check your device's clock.")
+                raise InvalidCredentials(N_("That code is not valid. Check your device's clock."))
             await self._throttle.release(reservation, session=tx)
             codes = await self.store.replace_codes(tx, user_id)
             ended = await self._sessions.terminate_all_for_user(
@@ -89,7 +90,7 @@ class Totp:
     async def disable_mfa(self, user_id: str, code: str, ip_address: str | None = None) -> None:
         """Turning MFA off needs a current TOTP or recovery code."""
         if not await self.verify_code(user_id, code, ip_address):
-            raise InvalidCredentials("That code is not valid.")
+            raise InvalidCredentials(N_("That code is not valid."))
         async with self._db.transaction() as tx:
             user = await self.store.user(tx, user_id)
             await self.store.remove_all(tx, user)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ..db.models import UserSession
 from ..db.unit_of_work import UnitOfWork
 from ..errors import InputError, NotFound
-from ..i18n import gettext
+from ..i18n import N_, gettext
 from ..managers.sessions import SessionManager
 from ..types import FieldError, RequestMeta
 from .results import OtherSessionsEnded, SessionEnded
@@ -54,7 +54,7 @@ class UserSessions:
         async with self._db.transaction() as tx:
             row = await tx.get(UserSession, session_id)
             if row is None or row.user_id != user_id or not row.active:
-                raise NotFound("That session was not found; it may have ended already.")
+                raise NotFound(N_("That session was not found; it may have ended already."))
             if session_id == current_session_id:
                 raise InputError(FieldError(
                     "current_session",

@@ -16,6 +16,7 @@ from ..crypto.tokens import random_alphanumeric
 from ..db.models import ApiKey, ApiKeyScope, Permission, Role, RolePermission, User, UserRole
 from ..db.unit_of_work import UnitOfWork
 from ..errors import AccountSuspended, EscalationDenied, InputError, NotFound
+from ..i18n import N_
 from ..rbac.checker import RbacChecker
 from ..rbac.grants import Grants
 from ..rbac.scopes import GLOBAL, validate_scope
@@ -124,8 +125,8 @@ class ApiKeyManager:
             raise _refuse("invalid_key_type", "Key type must be secret, publishable, master "
                           "or test.", "key_type")
         if kind == MASTER and creator_session_is_api_key:
-            raise EscalationDenied("Master keys cannot be created by a request signed with an "
-                                   "API key.")
+            raise EscalationDenied(N_("Master keys cannot be created by a request signed with an "
+                                   "API key."))
         clean_name = (name or "").strip()
         if not clean_name or len(clean_name) > 100:
             raise _refuse("invalid_name", "Give the key a name of 1 to 100 characters.", "name")
@@ -139,7 +140,7 @@ class ApiKeyManager:
         async with self._db.transaction(session) as tx:
             user = await tx.scalar(select(User).where(User.id == user_id).with_for_update())
             if user is None:
-                raise NotFound("User not found.")
+                raise NotFound(N_("User not found."))
             if not user.is_active:
                 raise AccountSuspended()
             await self._check_limits(tx, user_id, kind, now)
@@ -252,7 +253,7 @@ class ApiKeyManager:
         async with self._db.transaction(session) as tx:
             row = await tx.get(ApiKey, key_id)
             if row is None or (user_id is not None and row.user_id != user_id):
-                raise NotFound("API key not found.")
+                raise NotFound(N_("API key not found."))
             await tx.delete(row)
             self._audit.record(tx, "API_KEY_DELETED", user_id=row.user_id,
                                    actor_id=actor_id or user_id, ip_address=ip_address,

@@ -35,15 +35,17 @@ from webauthn.helpers.structs import (
 from webauthn.registration.verify_registration_response import VerifiedRegistration
 
 from ..challenges import ChallengeStore
-from ..db.models import PasskeyCredential, User
+from ..db.models import AuthChallenge, PasskeyCredential, User
 from ..db.unit_of_work import UnitOfWork, affected
 from ..errors import InputError, InvalidCredentials, NotFound, TokenInvalid
-from ..i18n import gettext
+from ..i18n import N_, gettext
 from ..settings import Settings
 from ..types import Clock, FieldError
 from .audit import AuditManager
 
 REGISTER, LOGIN, MFA = "webauthn_register", "webauthn_login", "webauthn_mfa"
+#: A passkey-first sign-up's ceremony (no account yet); REAUTH confirms a signed-in user.
+SIGNUP, REAUTH = "webauthn_signup", "webauthn_reauth"
 CHALLENGE_TTL = 120.0
 
 
@@ -75,24 +77,49 @@ class PasskeyManager:
 
     async def registration_options(self, user: User, binding: str) -> dict[str, Any]:
         """Options for ``navigator.credentials.create()`` (needs a fresh login upstream)."""
-        s = self._settings
-        existing = await self.list(user.id)
-        options = generate_registration_options(
-            rp_id=s.webauthn_rp_id, rp_name=s.webauthn_rp_name, user_name=user.email,
-            user_id=user.id.encode(), user_display_name=user.username,
-            timeout=int(CHALLENGE_TTL * 1000),
-            authenticator_selection=AuthenticatorSelectionCriteria(
-                resident_key=ResidentKeyRequirement.REQUIRED, user_verification=self._uv),
-            exclude_credentials=[PublicKeyCredentialDescriptor(id=c.id) for c in existing])
-        await self._remember(options.challenge, REGISTER, user.id, binding)
-        options_json: dict[str, Any] = json.loads(options_to_json(options))
-        return options_json
+        existing = [c.id for c in await self.list(user.id)]
+        return await self._creation_options(user.id, user.email, user.username, existing,
+                                            REGISTER, binding, user.id)
+
+    async def signup_options(self, user_id: str, email: str, username: str, binding: str,
+                             signup: str) -> dict[str, Any]:
+        """Options for an account that does not exist yet: ``user_id`` is the id it will get
+        (the passkey's user handle) and ``signup`` names the pending sign-up; both ride on
+        the challenge, which :meth:`verify_signup` gives back."""
+        return await self._creation_options(user_id, email, username, [], SIGNUP, binding,
+                                            None, {"user_id": user_id, "signup": signup})
 
     async def verify_registration(self, user_id: str, response: dict[str, Any] | str,
                                   binding: str) -> VerifiedRegistration:
         """Verify an attestation for the challenge issued to this user and browser."""
+        challenge, _ = await self._consume(response, REGISTER, binding, user_id)
+        return self._verified_attestation(response, challenge)
+
+    async def verify_signup(self, response: dict[str, Any] | str, binding: str
+                            ) -> tuple[VerifiedRegistration, dict[str, Any]]:
+        """Verify a sign-up's attestation; the challenge's data (``user_id``, ``signup``)."""
+        challenge, row = await self._consume(response, SIGNUP, binding, None)
+        return self._verified_attestation(response, challenge), dict(row.data)
+
+    async def _creation_options(self, user_id: str, email: str, username: str,
+                                existing: list[bytes], ceremony: str, binding: str,
+                                owner: str | None, data: dict[str, Any] | None = None
+                                ) -> dict[str, Any]:
         s = self._settings
-        challenge = await self._consume(response, REGISTER, binding, user_id)
+        options = generate_registration_options(
+            rp_id=s.webauthn_rp_id, rp_name=s.webauthn_rp_name, user_name=email,
+            user_id=user_id.encode(), user_display_name=username,
+            timeout=int(CHALLENGE_TTL * 1000),
+            authenticator_selection=AuthenticatorSelectionCriteria(
+                resident_key=ResidentKeyRequirement.REQUIRED, user_verification=self._uv),
+            exclude_credentials=[PublicKeyCredentialDescriptor(id=i) for i in existing])
+        await self._remember(options.challenge, ceremony, owner, binding, data)
+        options_json: dict[str, Any] = json.loads(options_to_json(options))
+        return options_json
+
+    def _verified_attestation(self, response: dict[str, Any] | str, challenge: bytes
+                              ) -> VerifiedRegistration:
+        s = self._settings
         try:
             return verify_registration_response(
                 credential=response, expected_challenge=challenge, expected_rp_id=s.webauthn_rp_id,
@@ -135,18 +162,18 @@ class PasskeyManager:
                            ip_address: str | None = None) -> PasskeyLogin:
         """Verify an assertion; the credential must belong to ``expected_user_id`` when set."""
         s = self._settings
-        challenge = await self._consume(response, ceremony, binding, expected_user_id)
+        challenge, _ = await self._consume(response, ceremony, binding, expected_user_id)
         raw_id = _credential_id(response)
         async with self._db.transaction() as tx:
             cred = await tx.get(PasskeyCredential, raw_id)
             user = await tx.get(User, cred.user_id) if cred else None
         if cred is None or user is None or not user.is_active or cred.flagged_at is not None:
-            raise InvalidCredentials("This passkey is not recognised.")
+            raise InvalidCredentials(N_("This passkey is not recognised."))
         if expected_user_id is not None and cred.user_id != expected_user_id:
-            raise InvalidCredentials("This passkey belongs to a different account.")
+            raise InvalidCredentials(N_("This passkey belongs to a different account."))
         handle = _user_handle(response)
         if handle is not None and handle != cred.user_id.encode():
-            raise InvalidCredentials("This passkey belongs to a different account.")
+            raise InvalidCredentials(N_("This passkey belongs to a different account."))
         try:
             verified = verify_authentication_response(
                 credential=response, expected_challenge=challenge, expected_rp_id=s.webauthn_rp_id,
@@ -173,7 +200,7 @@ class PasskeyManager:
                                  .values(flagged_at=now))
                 self._audit.record(tx, "PASSKEY_CLONE_SUSPECTED", user_id=user.id,
                                        ip_address=ip_address)
-            raise InvalidCredentials("This passkey reported a used counter and was blocked.")
+            raise InvalidCredentials(N_("This passkey reported a used counter and was blocked."))
         return PasskeyLogin(user, cred, verified.user_verified)
 
     async def list(self, user_id: str | None) -> Sequence[PasskeyCredential]:
@@ -190,35 +217,36 @@ class PasskeyManager:
             PasskeyCredential.id == credential_id, PasskeyCredential.user_id == user_id,
         ).values(nickname=nickname))
         if not affected(done):
-            raise NotFound("Passkey not found.")
+            raise NotFound(N_("Passkey not found."))
 
     async def remove(self, tx: AsyncSession, user_id: str, credential_id: bytes) -> None:
         done = await tx.execute(delete(PasskeyCredential).where(
             PasskeyCredential.id == credential_id, PasskeyCredential.user_id == user_id))
         if not affected(done):
-            raise NotFound("Passkey not found.")
+            raise NotFound(N_("Passkey not found."))
 
     # ---- challenges ----------------------------------------------------------------------
 
     async def _remember(self, challenge: bytes, ceremony: str, user_id: str | None,
-                        binding: str) -> None:
+                        binding: str, data: dict[str, Any] | None = None) -> None:
         await self._challenges.create(ceremony, user_id=user_id, ttl=CHALLENGE_TTL,
-                                          binding=binding, handle=bytes_to_base64url(challenge))
+                                      binding=binding, handle=bytes_to_base64url(challenge),
+                                      data=data)
 
     async def _consume(self, response: dict[str, Any] | str, ceremony: str, binding: str,
-                       user_id: str | None) -> bytes:
+                       user_id: str | None) -> tuple[bytes, AuthChallenge]:
         """The challenge this response answers, used up now (any mismatch: TokenInvalid)."""
         try:
             data = json.loads(response) if isinstance(response, str) else response
             client_data = parse_client_data_json(
                 base64url_to_bytes(data["response"]["clientDataJSON"]))
         except (ValueError, KeyError, TypeError, WebAuthnException) as exc:
-            raise InvalidCredentials("The passkey response is malformed.") from exc
+            raise InvalidCredentials(N_("The passkey response is malformed.")) from exc
         handle = bytes_to_base64url(client_data.challenge)
         row = await self._challenges.consume(handle, ceremony, binding=binding)
         if user_id is not None and row.user_id != user_id:
-            raise TokenInvalid("This passkey challenge was issued to someone else.")
-        return client_data.challenge
+            raise TokenInvalid(N_("This passkey challenge was issued to someone else."))
+        return client_data.challenge, row
 
 
 def _credential_id(response: dict[str, Any] | str) -> bytes:
@@ -226,7 +254,7 @@ def _credential_id(response: dict[str, Any] | str) -> bytes:
     try:
         return base64url_to_bytes(data["rawId"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidCredentials("The passkey response is malformed.") from exc
+        raise InvalidCredentials(N_("The passkey response is malformed.")) from exc
 
 
 def _transports(response: dict[str, Any] | str) -> list[str]:
@@ -247,4 +275,4 @@ def _user_handle(response: dict[str, Any] | str) -> bytes | None:
     try:
         return base64url_to_bytes(value)
     except (TypeError, ValueError) as exc:
-        raise InvalidCredentials("The passkey response is malformed.") from exc
+        raise InvalidCredentials(N_("The passkey response is malformed.")) from exc

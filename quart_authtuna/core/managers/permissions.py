@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from ..db.models import Permission
 from ..db.unit_of_work import UnitOfWork
 from ..errors import ConflictError, EscalationDenied
+from ..i18n import N_
 from ..rbac import assignment
 from ..rbac.checker import RbacChecker
 from ..rbac.scopes import validate_permission_name
@@ -37,7 +38,7 @@ class PermissionManager:
             if creator_id != SYSTEM_ACTOR:
                 actor = await self._rbac.grants_for(creator_id, tx, fresh=True)
                 if not actor.has_permission(assignment.MANAGE_PERMISSIONS, "global"):
-                    raise EscalationDenied("You may not create permissions.")
+                    raise EscalationDenied(N_("You may not create permissions."))
             if await tx.scalar(select(Permission.id).where(Permission.name == name)):
                 raise ConflictError(f"Permission {name!r} already exists.")
             perm = Permission(name=name, description=description)

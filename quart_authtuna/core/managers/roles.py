@@ -20,6 +20,7 @@ from ..db.models import (
 )
 from ..db.unit_of_work import UnitOfWork, affected
 from ..errors import ConflictError, EscalationDenied, NotFound
+from ..i18n import N_
 from ..rbac import assignment
 from ..rbac.checker import RbacChecker
 from ..rbac.grants import Grants
@@ -48,9 +49,9 @@ class RoleManager:
             if creator_id != SYSTEM_ACTOR:
                 actor = await self._actor(tx, creator_id)
                 if not actor.has_permission(assignment.MANAGE_ROLES, "global") or system:
-                    raise EscalationDenied("You may not create roles.")
+                    raise EscalationDenied(N_("You may not create roles."))
                 if not assignment.level_allowed_for_new_role(actor, level):
-                    raise EscalationDenied("A new role's level must be below your own.")
+                    raise EscalationDenied(N_("A new role's level must be below your own."))
             if await tx.scalar(select(Role.id).where(Role.name == name)) is not None:
                 raise ConflictError(f"Role {name!r} already exists.")
             role = Role(name=name, description=description, level=level, system=system)
@@ -77,7 +78,7 @@ class RoleManager:
         async with self._db.transaction() as tx:
             role = await self._role(tx, role_name)
             if role.system:
-                raise EscalationDenied("Protected roles cannot be deleted.")
+                raise EscalationDenied(N_("Protected roles cannot be deleted."))
             await self._authorize_role_change(tx, deleter_id, role)
             holders = list((await tx.scalars(select(UserRole.user_id).distinct().where(
                 UserRole.role_id == role.id))).all())
@@ -246,7 +247,7 @@ class RoleManager:
             held = await self._rbac.grants_for(target, tx, fresh=True)
             target_level = held.level_at(scope)
             if target_level and target_level >= (actor.level_at(scope) or 0):
-                raise EscalationDenied("You may not act on a user at or above your level.")
+                raise EscalationDenied(N_("You may not act on a user at or above your level."))
 
     async def _authorize_role_change(self, tx: AsyncSession, actor_id: str, role: Role) -> None:
         if actor_id == SYSTEM_ACTOR:

@@ -66,10 +66,13 @@ class UserManager:
         first_name: str | None = None,
         last_name: str | None = None,
         session: AsyncSession | None = None,
+        user_id: str | None = None,
     ) -> User:
         """Create an account holding ``User`` in ``global``; the password must meet policy.
 
-        ``password_hash`` instead of ``password``: a hash made earlier (a confirmed sign-up).
+        ``password_hash`` instead of ``password``: a hash made earlier (a confirmed sign-up);
+        neither: an account without a password (passkey-first). ``user_id``: an id chosen
+        earlier (a passkey's user handle), else a new one.
         """
         settings = self._settings
         email = clean_email(email, settings.email_domains)
@@ -81,6 +84,7 @@ class UserManager:
             password_hash = await self._passwords.hash(password)
         now = self._clock()
         user = User(
+            **({"id": user_id} if user_id else {}),
             username=username, username_canonical=canonical_username(username), email=email,
             email_canonical=canonical_email(email), password_hash=password_hash,
             is_active=is_active, email_verified=email_verified, first_name=first_name,
@@ -234,16 +238,16 @@ class UserManager:
         if actor_id == SYSTEM_ACTOR:
             return
         if actor_id is None:
-            raise EscalationDenied("An actor is required.")
+            raise EscalationDenied(N_("An actor is required."))
         actor = await self._rbac.grants_for(actor_id, tx, fresh=True)
         target = await self._rbac.grants_for(user_id, tx, fresh=True)
         if not assignment.can_manage_user(actor, target):
-            raise EscalationDenied("You may not act on this user.")
+            raise EscalationDenied(N_("You may not act on this user."))
 
     async def _load(self, tx: AsyncSession, user_id: str) -> User:
         user = await tx.get(User, user_id)
         if user is None:
-            raise NotFound("User not found.")
+            raise NotFound(N_("User not found."))
         return user
 
     async def _ensure_free(self, tx: AsyncSession, username_canonical: str | None,

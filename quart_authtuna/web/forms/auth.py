@@ -55,3 +55,23 @@ class ReauthenticateForm(AuthTunaForm):
     password = PasswordField(_l("Password"), _PASSWORD,
                              render_kw={"autocomplete": "current-password", "autofocus": True})
     next = HiddenField()
+
+
+class PasskeySignupForm(AuthTunaForm):
+    """Sign-up with a passkey instead of a password: the ceremony follows."""
+
+    username = StringField(_l("Username"), [_REQUIRED, Length(max=64)],
+                           render_kw={"autocomplete": "username", "autofocus": True})
+    email = EmailField(_l("Email"), _EMAIL, render_kw={"autocomplete": "email"})
+
+
+class SetPasswordForm(AuthTunaForm):
+    new_password = PasswordField(_l("New password"), _PASSWORD,
+                                 render_kw={"autocomplete": "new-password", "autofocus": True})
+
+
+class RecoveryLoginForm(AuthTunaForm):
+    username_or_email = StringField(_l("Username or email"), [_REQUIRED, Length(max=320)],
+                                    render_kw={"autocomplete": "username", "autofocus": True})
+    code = StringField(_l("Recovery code"), [_REQUIRED, Length(max=64)],
+                       render_kw={"autocomplete": "one-time-code", "spellcheck": "false"})
