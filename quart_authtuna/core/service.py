@@ -19,6 +19,8 @@ from .challenges import ChallengeStore
 from .crypto.cookie_codec import CookieCodec
 from .crypto.fernet import Encryptor
 from .crypto.passwords import PasswordHasher
+from .crypto.pii import PiiCipher
+from .db import pii_events
 from .db.models import User
 from .db.unit_of_work import AfterCommit, UnitOfWork
 from .defaults import provision_defaults
@@ -30,6 +32,7 @@ from .flows.account_deletion import AccountDeletion
 from .flows.admin_permissions import AdminPermissions
 from .flows.admin_users import AdminUsers
 from .flows.api_keys import ApiKeys
+from .flows.data_export import DataExport
 from .flows.email_change import EmailChange
 from .flows.email_verification import EmailVerification
 from .flows.first_factor import FirstFactor
@@ -94,6 +97,7 @@ class AuthService:
         db = self.db = UnitOfWork(s, sender=self)
         self.passwords = PasswordHasher(s)
         self.encryptor = Encryptor(s)
+        self.pii = PiiCipher(s, self.encryptor)
         self.audit = AuditManager(db, clock, s)
         self.rbac = RbacChecker(db, clock, s)
         self.session_cache = SessionCache()
@@ -159,7 +163,7 @@ class AuthService:
             api_keys=ApiKeys(s, self.api_keys, self.users, self.mail),
             security_activity=SecurityActivity(self.audit),
             account_deletion=AccountDeletion(db, self.users, self.sessions, self.revocation,
-                                             self.mail),
+                                             self.mail, self.pii, self.now),
             account_overview=AccountOverview(db, self.now),
             profile=Profile(db, self.throttle, self.audit, self.revocation),
             email_change=EmailChange(db, s, self.users, self.tokens, self.emailed_links,
@@ -169,6 +173,7 @@ class AuthService:
                                    self.sessions, self.api_keys, self.mfa.store, self.tokens,
                                    verification, passwords, self.mail, self.revocation),
             admin_permissions=AdminPermissions(db, self.permissions),
+            data_export=DataExport(db, self.now, self.throttle, self.audit),
         )
 
     # ---- lifecycle ---------------------------------------------------------------------
@@ -178,6 +183,7 @@ class AuthService:
         if self.db.started:
             return
         self.db.open()
+        pii_events.attach(self.db.engine, self.pii)
         try:
             if self.settings.auto_create_database:
                 await self.create_all()

@@ -13,6 +13,7 @@ from .account_deletion import AccountDeletion
 from .admin_permissions import AdminPermissions
 from .admin_users import AdminUsers
 from .api_keys import ApiKeys
+from .data_export import DataExport
 from .email_change import EmailChange
 from .email_verification import EmailVerification
 from .first_factor import FirstFactor
@@ -52,6 +53,7 @@ class Flows:
     email_change: EmailChange
     admin_users: AdminUsers
     admin_permissions: AdminPermissions
+    data_export: DataExport
 
 
 __all__ = ["Flows"]

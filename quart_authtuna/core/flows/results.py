@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..db.models import Permission, User
 from ..managers.sessions import IssuedSession
@@ -175,3 +176,12 @@ class PermissionCreated:
 
     permission: Permission
     created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DataExported:
+    """Everything stored about one account, as JSON-ready data (no secret, no hash)."""
+
+    user_id: str
+    username: str
+    data: dict[str, Any]
