@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import event, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.orm import Mapper, QueryContext
+from sqlalchemy.orm import Mapper, QueryContext, object_session
 from sqlalchemy.orm.attributes import get_history, set_committed_value
 
 from ..crypto.pii import PiiCipher
@@ -84,14 +84,21 @@ def _user_loaded(target: User, context: QueryContext) -> None:
 
 
 @event.listens_for(User, "refresh")
-def _user_refreshed(target: User, context: QueryContext, attrs: Any) -> None:
+def _user_refreshed(target: User, context: QueryContext | None, attrs: Any) -> None:
     _open_email(target, context)
 
 
-def _open_email(target: User, context: QueryContext) -> None:
-    cipher = cipher_of(context.session.get_bind().dialect)
+def _cipher_for(target: object, context: QueryContext | None) -> object:
+    session = context.session if context is not None else object_session(target)
+    return cipher_of(session.get_bind().dialect) if session is not None else None
+
+
+def _open_email(target: User, context: QueryContext | None) -> None:
     blob = target.__dict__.get("email_encrypted")
-    if not isinstance(cipher, PiiCipher) or blob is None or target.__dict__.get("email"):
+    if blob is None or target.__dict__.get("email"):
+        return  # a plain row (PII mode off when it was written): nothing to open
+    cipher = _cipher_for(target, context)
+    if not isinstance(cipher, PiiCipher):
         return
     plain = cipher.open(cipher.open_key(target.__dict__.get("email_key_wrapped")), blob)
     if plain is not None:
@@ -110,7 +117,8 @@ def _seal_ip(mapper: Mapper[Any], connection: Connection, target: AuditEvent) ->
 @event.listens_for(AuditEvent, "load")
 def _audit_loaded(target: AuditEvent, context: QueryContext) -> None:
     blob = target.__dict__.get("ip_address_encrypted")
-    cipher = cipher_of(context.session.get_bind().dialect)
-    if isinstance(cipher, PiiCipher) and blob is not None and not target.__dict__.get(
-            "ip_address"):
+    if blob is None or target.__dict__.get("ip_address"):
+        return
+    cipher = _cipher_for(target, context)
+    if isinstance(cipher, PiiCipher):
         set_committed_value(target, "ip_address", cipher.open_ip(blob))
