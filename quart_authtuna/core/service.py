@@ -126,7 +126,7 @@ class AuthService:
                                       self.revocation, self.api_key_cache)
         self.session_validator = SessionValidator(
             db, clock, s, self.audit, self.rbac, self.revocation, self.session_cache,
-            CookieCodec(s, self.encryptor))
+            CookieCodec(s, self.encryptor), self.mail)
         self.admin_queries = AdminQueries(db, clock)
         self.why_denied = WhyDenied(db)
         self.admin_stats = AdminStats(db, clock)
@@ -149,7 +149,8 @@ class AuthService:
                                          LoginGate(self.throttle, self.devices), self.audit,
                                          verification, first),
             reauthenticate=Reauthentication(db, self.now, self.users, self.passwords,
-                                            self.throttle, self.audit, self.revocation),
+                                            self.throttle, self.audit, self.revocation,
+                                            self.sessions),
             magic_link=MagicLink(db, s, self.users, self.tokens, self.audit, self.mail,
                                  self.mail_quota, first),
             passkey_login=PasskeyLogin(self.passkeys.store, self.throttle, first),

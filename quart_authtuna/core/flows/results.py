@@ -41,7 +41,11 @@ class SignedOut:
 
 @dataclass(frozen=True, slots=True)
 class Reauthenticated:
+    """The password was confirmed. A flagged session (its cookie was used from another device)
+    is replaced: ``renewed`` carries the new session for the cookie."""
+
     authenticated_at: float
+    renewed: SignedIn | None = None
 
 
 @dataclass(frozen=True, slots=True)
