@@ -202,6 +202,11 @@ class AuthService:
         return await provision_defaults(self.db, self.now, self.settings, self.passwords,
                                         self.audit, self.revocation)
 
+    async def rewrap_pii_keys(self) -> int:
+        """After prepending a new FERNET_KEY: re-wrap every user's data key under it, so the
+        old key can then be dropped (PII mode). Returns how many keys were re-wrapped."""
+        return await pii_events.rewrap_keys(self.db, self.pii)
+
     async def close(self) -> None:
         """Finish background mail, then dispose of the engine's connections."""
         await self.mail.drain()

@@ -56,6 +56,15 @@ class PiiCipher:
         except ValueError:
             return None
 
+    def rewrap(self, wrapped: str) -> str | None:
+        """The data key wrapped under the first FERNET_KEY (None: shredded or unreadable)."""
+        if wrapped == SHREDDED:
+            return None
+        try:
+            return self._wrapper.rotate(wrapped)
+        except ValueError:
+            return None
+
     @staticmethod
     def seal(key: Fernet, text: str) -> bytes:
         return key.encrypt(text.encode("utf-8"))

@@ -13,7 +13,7 @@ import time
 import weakref
 from typing import Any
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Mapper, QueryContext, object_session
@@ -24,6 +24,7 @@ from ..identifiers import canonical_email
 from .base import new_id
 from .models import AuditEvent, EncryptionKey, User
 from .pii_index import PII_ATTRIBUTE, cipher_of
+from .unit_of_work import UnitOfWork
 
 _PLAIN: weakref.WeakKeyDictionary[User, str] = weakref.WeakKeyDictionary()
 
@@ -31,6 +32,28 @@ _PLAIN: weakref.WeakKeyDictionary[User, str] = weakref.WeakKeyDictionary()
 def attach(engine: AsyncEngine, cipher: PiiCipher) -> None:
     """Let this engine's statements and loads use ``cipher``."""
     setattr(engine.sync_engine.dialect, PII_ATTRIBUTE, cipher)
+
+
+async def rewrap_keys(db: UnitOfWork, cipher: PiiCipher, batch: int = 500) -> int:
+    """Re-wrap every live data key under the first FERNET_KEY (after a rotation, before the
+    old key is dropped); returns how many were re-wrapped. Small batches, one transaction
+    each, so no table stays locked for long."""
+    done, last = 0, ""
+    while True:
+        async with db.transaction() as tx:
+            rows = (await tx.execute(select(EncryptionKey.id, EncryptionKey.key_ciphertext)
+                                     .where(EncryptionKey.id > last,
+                                            EncryptionKey.deleted_at.is_(None))
+                                     .order_by(EncryptionKey.id).limit(batch))).all()
+            for key_id, wrapped in rows:
+                fresh = cipher.rewrap(wrapped)
+                if fresh is not None and fresh != wrapped:
+                    await tx.execute(update(EncryptionKey).where(EncryptionKey.id == key_id)
+                                     .values(key_ciphertext=fresh))
+                    done += 1
+        if len(rows) < batch:
+            return done
+        last = rows[-1][0]
 
 
 def _enabled(connection: Connection) -> PiiCipher | None:
