@@ -60,7 +60,9 @@ async def test_admin_erase_kills_sessions_and_keys_and_scrubs(
     await login("boss")
     page = f"/admin/users/{target.id}"
     assert "Erase account" in await (await client.get(page)).get_data(as_text=True)
-    done = await submit(client, f"/admin/users/{target.id}/erase", {}, page=page, face=face)
+    confirm = await (await client.get(f"{page}/erase")).get_data(as_text=True)
+    assert "This cannot be undone" in confirm and "target@example.com" in confirm
+    done = await submit(client, f"{page}/erase", {}, face=face)
     if face == "json":
         assert (await done.get_json())["data"] == {"user_id": target.id, "erased": True,
                                                    "sessions_ended": 1, "api_keys_revoked": 1}
@@ -86,6 +88,10 @@ async def test_nobody_erases_themselves_or_a_peer_here(
         refused = await client.post(f"/admin/users/{user_id}/erase", json={}, headers=JSON)
         assert refused.status_code == 403
         assert await svc.users.get_by_id(user_id) is not None
+    form = await submit(client, f"/admin/users/{peer.id}/erase", {})
+    assert form.status_code == 403
+    assert "Nothing was changed" in await form.get_data(as_text=True)
+    assert (await client.get("/admin/users/nobody/erase")).status_code == 404
 
 
 async def test_owner_deletion_takes_the_same_path(

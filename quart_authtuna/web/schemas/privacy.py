@@ -45,5 +45,6 @@ ROUTES: dict[str, Op] = {
     "GET authtuna_account.export_data": PAGE,
     "POST authtuna_account.export_data": answers(DataExport, request=NoInput),
     "POST authtuna_admin.user_export": answers(DataExport, request=NoInput),
+    "GET authtuna_admin.user_erase": PAGE,
     "POST authtuna_admin.user_erase": answers(UserErased, request=NoInput),
 }

@@ -7,8 +7,9 @@ the owner's own deletion takes, then goes back to the user list.
 
 from __future__ import annotations
 
-from quart import redirect, url_for
+from quart import redirect, request, url_for
 from quart.typing import ResponseReturnValue
+from werkzeug.exceptions import NotFound
 
 from ....core.flows.results import AccountDeleted
 from ....core.rbac.assignment import MANAGE_USERS
@@ -36,16 +37,19 @@ async def user_export(user_id: str) -> ResponseReturnValue:
                        download, user_id=user_id)
 
 
-@admin.post("/users/<user_id>/erase")
+@admin.route("/users/<user_id>/erase", methods=["GET", "POST"])
 @permission_required(MANAGE_USERS)
 @fresh_login_required
 async def user_erase(user_id: str) -> ResponseReturnValue:
-    """Upstream's GDPR erase: sessions and keys die, audit rows lose personal data, the
-    account is deleted and its data key shredded."""
-    return await serve(await ConfirmForm.from_request(), ACTION_PAGE, lambda f: service()
-                       .flows.account_deletion.erase(request_state().signed_in_user(),
-                                                     user_id, meta()),
-                       _erased, user_id=user_id)
+    """Upstream's GDPR erase (GET: what it does, and the button): sessions and keys die,
+    audit rows lose personal data, the account is deleted and its data key shredded."""
+    target = await service().users.get_by_id(user_id) if request.method == "GET" else None
+    if request.method == "GET" and target is None:
+        raise NotFound()
+    return await serve(await ConfirmForm.from_request(), "admin/user_erase.html", lambda f:
+                       service().flows.account_deletion.erase(
+                           request_state().signed_in_user(), user_id, meta()),
+                       _erased, user_id=user_id, target=target)
 
 
 async def _erased(form: AuthTunaForm, done: AccountDeleted) -> ResponseReturnValue:
