@@ -104,6 +104,10 @@ async def test_owner_deletion_takes_the_same_path(
     await _erase_leaves_no_personal_data(svc, user.id)
     [deleted] = await _rows(svc, AuditEvent, AuditEvent.event_type == "USER_DELETED")
     assert deleted.ip_address is None and deleted.ip_address_hash is None
+    [archive] = await _rows(svc, DeletedUser, DeletedUser.user_id == user.id)
+    assert archive.email is None and archive.data_encrypted is None
+    assert archive.data == {"deleted_by": user.id, "created_at": user.created_at,
+                            "sealed": False}
 
 
 @pytest.mark.settings(**PII)
@@ -122,5 +126,6 @@ async def test_erase_in_pii_mode_shreds_the_key(
     [archive] = await _rows(svc, DeletedUser, DeletedUser.user_id == target.id)
     assert archive.email is None and archive.data_encrypted is not None
     assert "sealed" not in str(archive.data.get("username"))
-    assert archive.data == {"deleted_by": archive.data["deleted_by"], "sealed": True}
+    assert archive.data == {"deleted_by": archive.data["deleted_by"],
+                            "created_at": target.created_at, "sealed": True}
     await _erase_leaves_no_personal_data(svc, target.id)

@@ -2,8 +2,8 @@
 
 Erasing, in one transaction: every session ends and every API key dies (through
 :class:`~..revocation.Revocation`); the user's audit rows keep their type, time and ids but
-lose addresses and details; the account is archived without credentials (in PII mode the
-archive is sealed with the user's data key) and deleted with everything that hangs off it;
+lose addresses and details; the archive row keeps no personal data (in PII mode its details
+are sealed with the user's data key) and the account is deleted with all that hangs off it;
 then the data key is shredded, so any copy of the sealed email or archive is unreadable.
 A goodbye notice goes to the address after commit.
 """
@@ -80,23 +80,29 @@ class AccountDeletion:
             data_key = user.email_key_id
             await self._users.delete(user_id, deleter_id=actor_id, ip_address=meta.ip_address,
                                      session=tx)
+            await self._strip_archive(tx, user_id, data_key)
             if data_key is not None:
-                await self._seal_archive(tx, user_id, data_key)
                 await tx.execute(update(EncryptionKey).where(EncryptionKey.id == data_key)
                                  .values(key_ciphertext=SHREDDED, deleted_at=self._clock()))
         self._mail.send_later("account_deleted", email, username=username)
         return AccountDeleted(user_id, username, ended, len(keys))
 
-    async def _seal_archive(self, tx: AsyncSession, user_id: str, key_id: str) -> None:
-        """PII mode: the archive's details go under the data key about to be shredded."""
+    async def _strip_archive(self, tx: AsyncSession, user_id: str, data_key: str | None
+                             ) -> None:
+        """The archive keeps who erased and when the account was made; in PII mode the rest
+        is sealed under the data key about to be shredded, otherwise it is dropped."""
         archive = await tx.get(DeletedUser, user_id)
-        wrapped = await tx.scalar(select(EncryptionKey.key_ciphertext)
-                                  .where(EncryptionKey.id == key_id))
-        key = self._pii.open_key(wrapped)
-        if archive is None or key is None:
+        if archive is None:
             return
-        archive.data_encrypted = self._pii.seal(key, json.dumps(archive.data))
-        archive.data = {"deleted_by": archive.data.get("deleted_by"), "sealed": True}
+        key = self._pii.open_key(await tx.scalar(
+            select(EncryptionKey.key_ciphertext).where(EncryptionKey.id == data_key))
+        ) if data_key is not None else None
+        if key is not None:
+            archive.data_encrypted = self._pii.seal(key, json.dumps(archive.data))
+        archive.email = None
+        archive.data = {"deleted_by": archive.data.get("deleted_by"),
+                        "created_at": archive.data.get("created_at"),
+                        "sealed": key is not None}
 
 
 async def _scrub_audit(tx: AsyncSession, user_id: str) -> None:
