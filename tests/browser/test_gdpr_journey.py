@@ -53,6 +53,7 @@ async def test_export_then_admin_erase(browser: Any, live_server: LiveServer) ->
     await sign_in_with_password(page, origin, "ada", PASSWORD, "/ui/settings")
     section = page.locator("#export")
     await section.scroll_into_view_if_needed()
+    await shoot(page, "settings")
     document = await downloaded(page, lambda: section.locator("button").click())
     assert document["profile"]["username"] == "ada" and document["sessions"]
     await page.goto(f"{origin}/ui/settings/export")
