@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from .account_deletion import AccountDeletion
 from .admin_permissions import AdminPermissions
+from .admin_roles import AdminRoles
 from .admin_users import AdminUsers
 from .api_keys import ApiKeys
 from .data_export import DataExport
@@ -53,6 +54,7 @@ class Flows:
     email_change: EmailChange
     admin_users: AdminUsers
     admin_permissions: AdminPermissions
+    admin_roles: AdminRoles
     data_export: DataExport
 
 
