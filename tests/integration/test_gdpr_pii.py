@@ -119,3 +119,22 @@ async def test_key_rotation_with_encrypted_data(backend: str, tmp_path: Path,
             for address in ("old@example.com", "new@example.com"):
                 found = await third.users.get_by_email(address)
                 assert found is not None and found.email == address
+
+
+async def test_sign_up_verify_and_sign_in_by_email(client: Any, svc: AuthService) -> None:
+    """The whole entrance in PII mode: the held sign-up becomes a sealed account; a second
+    sign-up with the address in other case is answered as taken (the owner is told)."""
+    from tests.integration.test_auth_signup_verify import confirm, sign_up, verification_token
+
+    await sign_up(client, "json", "newbie", "Newbie@Example.com")
+    token = await verification_token(svc, "Newbie@Example.com")
+    assert (await confirm(client, "json", token)).status_code == 200
+    row = await _stored(svc, "newbie")
+    assert row.email == "" and row.email_canonical.startswith("h:")
+    signed = await submit(client, "/auth/login", {"username_or_email": "NEWBIE@example.com",
+                                                  "password": PASSWORD}, face="json")
+    assert signed.status_code == 200
+    await sign_up(client, "json", "another", "newbie@EXAMPLE.com")
+    await svc.mail.drain()
+    assert svc.mail.outbox.last("account_exists", "Newbie@Example.com") is not None
+    assert await svc.users.get_by_username("another") is None
