@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from .admin_queries import AdminQueries
 from .admin_stats import AdminStats
 from .audit_queries import AuditQueries
+from .broadcast.choice import make_broadcaster
 from .challenges import ChallengeStore
 from .crypto.cookie_codec import CookieCodec
 from .crypto.fernet import Encryptor
@@ -51,6 +52,7 @@ from .flows.security_activity import SecurityActivity
 from .flows.signup import Signup
 from .flows.totp import Totp
 from .flows.user_sessions import UserSessions
+from .health import HealthCheck
 from .links import LinkBuilder, PrefixLinks
 from .lockout import LoginGate
 from .mail import Mailer
@@ -86,7 +88,8 @@ class AuthService:
             that do nothing yet but were set each log a warning here.
         clock: returns epoch seconds; tests inject a controllable one.
         links: builds the absolute links put in emails (the web layer passes url_for's).
-        broadcaster: carries revocations to other processes (in-process by default).
+        broadcaster: carries revocations to other processes (REVOCATION_BROADCASTER's by
+            default).
     """
 
     def __init__(self, settings: Settings, *, clock: Clock = system_clock,
@@ -105,7 +108,8 @@ class AuthService:
         self.session_cache = SessionCache()
         self.api_key_cache = PrincipalCache()
         self.revocation = Revocation(db, self.session_cache, self.rbac, self.api_key_cache,
-                                     broadcaster)
+                                     broadcaster or make_broadcaster(s))
+        self.health = HealthCheck(db, self.revocation.broadcaster)
         self.mail = Mailer(s, links or PrefixLinks(s))
         self.throttle = Throttle(db, s, clock)
         self.devices = DeviceTrust(s, clock)
@@ -193,6 +197,7 @@ class AuthService:
             if self.settings.auto_create_database:
                 await self.create_all()
                 await self.provision_defaults()
+            await self.revocation.broadcaster.start()
         except BaseException:
             await self.close()
             raise
@@ -212,8 +217,9 @@ class AuthService:
         return await pii_events.rewrap_keys(self.db, self.pii)
 
     async def close(self) -> None:
-        """Finish background mail, then dispose of the engine's connections."""
+        """Finish background mail, stop listening, then dispose of the engine's connections."""
         await self.mail.drain()
+        await self.revocation.broadcaster.close()
         await self.db.close()
 
     async def __aenter__(self) -> AuthService:

@@ -82,6 +82,17 @@ class Settings:
     database_pool_recycle: int = _f(1800, "Recycle connections older than this many seconds.")
     database_pool_pre_ping: bool = _f(True, "Test connections before use.")
     database_schema: str | None = _f(None, "PostgreSQL schema holding the tables.", "optstr")
+    revocation_broadcaster: str = _f(
+        "auto", "How revocations reach the other processes within a second: postgres "
+        "(LISTEN/NOTIFY), redis (pub/sub on REDIS_URL) or local (none: they wait for the next "
+        "verification); auto: redis when REDIS_URL is set, else postgres on PostgreSQL.")
+    redis_url: Secret | None = _f(
+        None, "Redis URL (redis://host:6379/0) for revocations across processes.", "secret",
+        True)
+    healthz_enabled: bool = _f(
+        False, "Serve GET HEALTHZ_PATH, no sign-in: 200 when the database answers and the "
+        "revocation channel is connected, else 503 (JSON).")
+    healthz_path: str = _f("/healthz", "Path of the health check.")
     fingerprint_headers: tuple[str, ...] = _f(
         ("User-Agent", "Accept-Language"), "Request headers bound into the session fingerprint.")
     session_db_verification_interval: float = _f(
@@ -284,13 +295,20 @@ class Settings:
             "session_same_site": ("LAX", "STRICT", "NONE"),
             "session_lifetime_from": ("last_activity", "creation"),
             "webauthn_user_verification": ("REQUIRED", "PREFERRED", "DISCOURAGED"),
+            "revocation_broadcaster": ("AUTO", "POSTGRES", "REDIS", "LOCAL"),
         }
         for name, allowed in choices.items():
             value = getattr(self, name)
             if (value if name == "session_lifetime_from" else value.upper()) not in allowed:
                 found.append(f"AUTHTUNA_{name.upper()} must be one of {', '.join(allowed)}")
-        if self.openapi_path and not self.openapi_path.startswith("/"):
-            found.append("AUTHTUNA_OPENAPI_PATH must start with /")
+        for name in ("openapi_path", "healthz_path"):
+            if getattr(self, name) and not getattr(self, name).startswith("/"):
+                found.append(f"AUTHTUNA_{name.upper()} must start with /")
+        if self.revocation_broadcaster.upper() == "REDIS" and self.redis_url is None:
+            found.append("AUTHTUNA_REVOCATION_BROADCASTER=redis needs AUTHTUNA_REDIS_URL")
+        if (self.revocation_broadcaster.upper() == "POSTGRES"
+                and not self.default_database_uri.reveal().startswith("postgres")):
+            found.append("AUTHTUNA_REVOCATION_BROADCASTER=postgres needs a PostgreSQL database")
         if self.session_same_site.upper() == "NONE" and not self.session_secure:
             found.append("AUTHTUNA_SESSION_SAME_SITE=NONE needs AUTHTUNA_SESSION_SECURE")
         for key in self.fernet_keys:

@@ -51,6 +51,7 @@ AREAS: dict[str, tuple[str, str]] = {
                     "sessions, API keys, activity, deletion."),
     "authtuna_account": ("account", ""),
     "authtuna_admin": ("admin", "User administration; needs admin:access:panel."),
+    "authtuna_health": ("health", "For load balancers, no sign-in (HEALTHZ_ENABLED)."),
 }
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _HTML = {"text/html": {"schema": {"type": "string"}}}

@@ -25,6 +25,9 @@ from tests._support.openapi import WRITES, AnswerChecker, gaps, operations, stal
 from tests._support.web import ORIGIN
 from tests.conftest import PASSWORD, TEST_SETTINGS
 
+#: Every optional area on, so every authtuna route is in the document.
+pytestmark = pytest.mark.settings(HEALTHZ_ENABLED=True)
+
 JSON = {"Accept": "application/json", "Origin": ORIGIN}
 DOC = "/auth/openapi.json"
 

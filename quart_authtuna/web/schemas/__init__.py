@@ -28,6 +28,7 @@ from . import (
     admin_roles,
     audit,
     auth,
+    health,
     mfa,
     passkeys,
     privacy,
@@ -38,6 +39,7 @@ from .operations import PAGE, Op, answers
 #: Every authtuna route and method: ``"POST authtuna_auth.login"`` → its :class:`Op`.
 ROUTES: dict[str, Op] = {**auth.ROUTES, **mfa.ROUTES, **passkeys.ROUTES, **account.ROUTES,
                          **admin.ROUTES, **admin_access.ROUTES, **admin_overview.ROUTES,
-                         **admin_roles.ROUTES, **audit.ROUTES, **privacy.ROUTES}
+                         **admin_roles.ROUTES, **audit.ROUTES, **health.ROUTES,
+                         **privacy.ROUTES}
 
 __all__ = ["PAGE", "ROUTES", "Failed", "NoInput", "Ok", "Op", "Paged", "answers"]
