@@ -50,6 +50,7 @@ from .flows.profile import Profile
 from .flows.results import MfaChallenged
 from .flows.security_activity import SecurityActivity
 from .flows.signup import Signup
+from .flows.sso_login import SocialSignIn
 from .flows.totp import Totp
 from .flows.user_sessions import UserSessions
 from .health import HealthCheck
@@ -66,6 +67,7 @@ from .managers.pending_signups import PendingSignups
 from .managers.permissions import PermissionManager
 from .managers.roles import RoleManager
 from .managers.sessions import IssuedSession, SessionManager
+from .managers.social import SocialAccountManager
 from .managers.tokens import IssuedToken, TokenManager
 from .managers.users import UserManager
 from .rbac.checker import RbacChecker
@@ -75,6 +77,8 @@ from .sessions.cache import SessionCache
 from .sessions.validator import SessionValidator
 from .settings import Settings
 from .settings_values import warn_inert
+from .sso.client import SocialClient
+from .sso.providers import configured_providers
 from .throttle import Throttle
 from .types import Clock, RequestMeta, system_clock
 from .why_denied import WhyDenied
@@ -183,6 +187,10 @@ class AuthService:
             admin_permissions=AdminPermissions(db, self.permissions),
             admin_roles=AdminRoles(db, self.rbac, self.roles),
             data_export=DataExport(db, self.now, self.throttle, self.audit),
+            sso=SocialSignIn(db, s, configured_providers(s),
+                             SocialClient(s.sso_http_timeout, self.now),
+                             SocialAccountManager(self.now, self.encryptor), self.users,
+                             self.challenges, self.audit, self.mail, first),
         )
 
     # ---- lifecycle ---------------------------------------------------------------------

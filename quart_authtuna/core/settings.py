@@ -13,6 +13,7 @@ from .dev_secrets import fresh_secrets, load_or_create
 from .errors import ConfigurationError
 from .relying_party import relying_party
 from .settings_values import Secret, coerce, is_fernet_key
+from .sso.provider_settings import OidcProviderSetting
 from .theme import Theme
 
 PREFIX = "AUTHTUNA_"
@@ -150,18 +151,28 @@ class Settings:
     dashboard_and_user_info_pages_template_dir: str | None = _f(
         None, "Ignored (upstream's page folder): override pages in the app's templates/authtuna/.",
         "optstr", inert=True)
-    google_client_id: str | None = _f(
-        None, "Google OAuth client id. Not yet built (social login).", "optstr", inert=True)
-    google_client_secret: Secret | None = _f(
-        None, "Google OAuth client secret. Not yet built (social login).", "secret", True, True)
+    google_client_id: str | None = _f(None, "Google OAuth client id (turns Google sign-in on).",
+                                      "optstr")
+    google_client_secret: Secret | None = _f(None, "Google OAuth client secret.", "secret", True)
     google_redirect_uri: str | None = _f(
-        None, "Google OAuth redirect URI. Not yet built (social login).", "optstr", inert=True)
-    github_client_id: str | None = _f(
-        None, "GitHub OAuth client id. Not yet built (social login).", "optstr", inert=True)
-    github_client_secret: Secret | None = _f(
-        None, "GitHub OAuth client secret. Not yet built (social login).", "secret", True, True)
+        None, "Google callback URL; empty: API_BASE_URL + AUTH_PREFIX/google/callback.", "optstr")
+    google_discovery_url: str = _f("https://accounts.google.com/.well-known/openid-configuration",
+                                   "Google's OpenID discovery document (tests point it home).")
+    github_client_id: str | None = _f(None, "GitHub OAuth client id (turns GitHub sign-in on).",
+                                      "optstr")
+    github_client_secret: Secret | None = _f(None, "GitHub OAuth client secret.", "secret", True)
     github_redirect_uri: str | None = _f(
-        None, "GitHub OAuth redirect URI. Not yet built (social login).", "optstr", inert=True)
+        None, "GitHub callback URL; empty: API_BASE_URL + AUTH_PREFIX/github/callback.", "optstr")
+    github_oauth_url: str = _f("https://github.com/login/oauth",
+                               "GitHub's OAuth base (…/authorize, …/access_token).")
+    github_api_url: str = _f("https://api.github.com", "GitHub's API base (/user, /user/emails).")
+    oidc_providers: tuple[OidcProviderSetting, ...] = _f(
+        (), "Generic OpenID Connect providers, a JSON list of {name, issuer, client_id, "
+        "client_secret, scopes, display_name, icon, discovery_url}.", "oidc_providers", True)
+    sso_link_verified_email: bool = _f(
+        False, "Link a provider identity to the local account with the same email when both "
+        "emails are verified (allauth's opt-in); off: sign in first, then connect.")
+    sso_http_timeout: float = _f(10.0, "Seconds to wait for a social sign-in provider.")
     rpc_enabled: bool = _f(False, _RPC, inert=True)
     rpc_autostart: bool = _f(True, _RPC, inert=True)
     rpc_token: Secret | None = _f(Secret("changeme-secure-token"), _RPC, "secret", True, True)
@@ -311,6 +322,8 @@ class Settings:
             found.append("AUTHTUNA_REVOCATION_BROADCASTER=postgres needs a PostgreSQL database")
         if self.session_same_site.upper() == "NONE" and not self.session_secure:
             found.append("AUTHTUNA_SESSION_SAME_SITE=NONE needs AUTHTUNA_SESSION_SECURE")
+        if {p.name for p in self.oidc_providers} & {"google", "github"}:
+            found.append("AUTHTUNA_OIDC_PROVIDERS: google and github are set by GOOGLE_*/GITHUB_*")
         for key in self.fernet_keys:
             if not is_fernet_key(key.reveal()):
                 found.append("AUTHTUNA_FERNET_KEYS holds a value that is not a Fernet key")

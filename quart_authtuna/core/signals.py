@@ -37,6 +37,14 @@ role_removed = _signals.signal("role-removed")
 #: kwargs: user_id, count, reason
 sessions_revoked = _signals.signal("sessions-revoked")
 
+#: kwargs: user_id, provider
+social_account_connected = _signals.signal("social-account-connected")
+#: kwargs: user_id, provider
+social_account_disconnected = _signals.signal("social-account-disconnected")
+#: kwargs: user_id, provider (the provider vouched for the user; MFA may still follow)
+social_signed_in = _signals.signal("social-signed-in")
+
 ALL = (user_created, user_updated, user_deleted, user_suspended, user_unsuspended,
        user_logged_in, login_failed, password_changed, password_reset_requested,
-       password_reset, role_assigned, role_removed, sessions_revoked)
+       password_reset, role_assigned, role_removed, sessions_revoked, social_account_connected,
+       social_account_disconnected, social_signed_in)

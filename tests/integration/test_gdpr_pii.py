@@ -17,6 +17,7 @@ from quart_authtuna.core.errors import IdentifierTaken
 from quart_authtuna.core.settings import Settings
 from tests._support.clock import FakeClock
 from tests._support.databases import database_overrides
+from tests._support.sso import _dev_provider, _sso_app  # noqa: F401 - fixtures
 from tests._support.web import ORIGIN, submit
 from tests.conftest import PASSWORD, TEST_SETTINGS
 
@@ -138,3 +139,22 @@ async def test_sign_up_verify_and_sign_in_by_email(client: Any, svc: AuthService
     await svc.mail.drain()
     assert svc.mail.outbox.last("account_exists", "Newbie@Example.com") is not None
     assert await svc.users.get_by_username("another") is None
+
+
+async def test_social_sign_up_is_sealed_and_keeps_no_provider_profile(sso_app: Any) -> None:
+    """Upstream stored the social user's email in plain text in PII mode; here the account is
+    sealed like any other and the provider's profile is not kept."""
+    from tests._support.sso import round_trip
+    from tests.integration.test_sso_linking import ADA, links, svc_of, whoami
+
+    svc, client = svc_of(sso_app), sso_app.test_client()
+    response = await round_trip(client, "dev", **ADA)
+    assert response.status_code == 302
+    me = await whoami(client)
+    assert me is not None and me["email"] == ADA["email"]
+    row = await _stored(svc, "ada")
+    assert row.email == "" and row.email_canonical.startswith("h:")
+    [link] = await links(sso_app)
+    assert link.extra_data == {}
+    found = await svc.users.get_by_email(ADA["email"].upper())
+    assert found is not None and found.id == link.user_id

@@ -22,8 +22,6 @@ READ_BY_SETTINGS = {"production": "Settings.checked refuses problems in producti
 PARTLY_BUILT: set[str] = set()
 UNREAD = {
     "dkim_private_key_path", "dkim_domain", "dkim_selector",  # DKIM signing
-    "google_client_id", "google_client_secret", "google_redirect_uri",  # social login
-    "github_client_id", "github_client_secret", "github_redirect_uri",
     "rpc_enabled", "rpc_autostart", "rpc_token", "rpc_tls_cert_file", "rpc_tls_key_file",
     "rpc_address",  # RPC server
     "database_use_async_engine", "tokens_max_count_per_day_per_user_per_action",  # ignored

@@ -3,8 +3,9 @@
 Before a ``users`` row is written, a changed email is sealed with the user's data key (made,
 wrapped and stored on first use) into ``email_encrypted``, and ``email`` is stored empty;
 after the write, and whenever a row is loaded, the object holds the plain address again. Audit
-addresses are sealed the same way (``ENCRYPT_AUDIT_IP``). Everything here is a no-op on an
-engine without an enabled cipher, so several services (PII on or off) share the models.
+addresses are sealed the same way (``ENCRYPT_AUDIT_IP``), and social accounts keep no provider
+profile. Everything here is a no-op on an engine without an enabled cipher, so several
+services (PII on or off) share the models.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.orm.attributes import get_history, set_committed_value
 from ..crypto.pii import PiiCipher
 from ..identifiers import canonical_email
 from .base import new_id
-from .models import AuditEvent, EncryptionKey, User
+from .models import AuditEvent, EncryptionKey, SocialAccount, User
 from .pii_index import PII_ATTRIBUTE, cipher_of
 from .unit_of_work import UnitOfWork
 
@@ -135,6 +136,15 @@ def _seal_ip(mapper: Mapper[Any], connection: Connection, target: AuditEvent) ->
     if cipher is not None and cipher.seal_audit_ip and target.ip_address:
         target.ip_address_encrypted = cipher.seal_ip(target.ip_address)
         target.ip_address = None
+
+
+@event.listens_for(SocialAccount, "before_insert")
+@event.listens_for(SocialAccount, "before_update")
+def _drop_profile(mapper: Mapper[Any], connection: Connection, target: SocialAccount) -> None:
+    """The provider's profile (its email, name, picture) is personal data nothing reads:
+    PII mode does not keep it (upstream kept the plain email there)."""
+    if _enabled(connection) is not None and target.extra_data:
+        target.extra_data = {}
 
 
 @event.listens_for(AuditEvent, "load")

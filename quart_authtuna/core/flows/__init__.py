@@ -28,6 +28,7 @@ from .passwords import Passwords
 from .profile import Profile
 from .security_activity import SecurityActivity
 from .signup import Signup
+from .sso_login import SocialSignIn
 from .user_sessions import UserSessions
 
 
@@ -56,6 +57,7 @@ class Flows:
     admin_permissions: AdminPermissions
     admin_roles: AdminRoles
     data_export: DataExport
+    sso: SocialSignIn
 
 
 __all__ = ["Flows"]

@@ -35,6 +35,39 @@ SignInResult = SignedIn | MfaChallenged
 
 
 @dataclass(frozen=True, slots=True)
+class SocialConnected:
+    """The provider identity is linked to the user (``added`` False: it already was)."""
+
+    user_id: str
+    provider: str
+    added: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SocialUsernameNeeded:
+    """A new person whose provider name is taken or unusable: ``handle`` resumes the sign-up
+    once they choose a username."""
+
+    handle: str
+    provider: str
+    suggestion: str
+
+
+@dataclass(frozen=True, slots=True)
+class SocialReturned:
+    """Where a provider's callback led, and the safe ``next`` the journey started with."""
+
+    outcome: SignedIn | MfaChallenged | SocialConnected | SocialUsernameNeeded
+    next: str
+
+
+@dataclass(frozen=True, slots=True)
+class SocialDisconnected:
+    user_id: str
+    provider: str
+
+
+@dataclass(frozen=True, slots=True)
 class SignedOut:
     ended: bool
 

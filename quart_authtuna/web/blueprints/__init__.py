@@ -12,6 +12,9 @@ def register_blueprints(app: Quart, settings: Settings) -> None:
     from .auth import auth
 
     app.register_blueprint(auth, url_prefix=settings.auth_prefix)
+    from .sso import sso
+
+    app.register_blueprint(sso, url_prefix=settings.auth_prefix)
     if settings.mfa_enabled:
         from .mfa import mfa
 
@@ -21,7 +24,7 @@ def register_blueprints(app: Quart, settings: Settings) -> None:
 
         app.register_blueprint(passkeys, url_prefix=settings.passkeys_prefix)
     if settings.ui_enabled:
-        from . import ui_profile  # noqa: F401 - its pages join the ui blueprint
+        from . import account_connections, ui_profile  # noqa: F401 - join ui/account
         from .ui import ui
 
         app.register_blueprint(ui, url_prefix=settings.ui_prefix)
