@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import secrets
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import ConfigurationError
@@ -74,3 +76,24 @@ def _create(path: Path, values: dict[str, str]) -> None:
             pass
     finally:
         temporary.unlink()
+
+
+def stand_in_secrets(missing: list[str], path: Path | None, log: logging.Logger
+                     ) -> Mapping[str, str] | None:
+    """Warn loudly about the ``missing`` secrets; the stand-ins kept in ``path`` (made on
+    first use), or None for ephemeral ones when there is no file."""
+    stored = None
+    if path is not None:
+        stored = load_or_create(path)
+        kept = (f"kept in {path.absolute()}\n(made on first start, mode 0600): they "
+                "survive restarts; never commit that file or use it in production.")
+    else:
+        kept = ("EPHEMERAL: sessions, encrypted data and password hashes will not "
+                "survive a restart.")
+    log.warning(
+        "\n%s\nquart-authtuna is running in DEVELOPMENT mode without these secrets:\n"
+        "  - %s\nStand-in secrets are %s\nSet these settings (and AUTHTUNA_PRODUCTION=true) "
+        "before serving real users; `quart authtuna init` writes a .env with fresh ones.\n%s",
+        "!" * 78, "\n  - ".join(missing), kept, "!" * 78,
+    )
+    return stored

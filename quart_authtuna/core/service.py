@@ -44,9 +44,11 @@ from .flows.magic_link import MagicLink
 from .flows.mfa_challenge import MfaChallenge
 from .flows.overview import AccountOverview
 from .flows.passkey_login import PasskeyLogin
+from .flows.passkey_signup import PasskeySignup
 from .flows.passkeys import Passkeys
 from .flows.passwords import Passwords
 from .flows.profile import Profile
+from .flows.recovery_login import RecoveryLogin
 from .flows.results import MfaChallenged
 from .flows.security_activity import SecurityActivity
 from .flows.signup import Signup
@@ -161,7 +163,7 @@ class AuthService:
                                          verification, first),
             reauthenticate=Reauthentication(db, self.now, self.users, self.passwords,
                                             self.throttle, self.audit, self.revocation,
-                                            self.sessions),
+                                            self.passkeys.store, self.sessions),
             magic_link=MagicLink(db, s, self.users, self.tokens, self.audit, self.mail,
                                  self.mail_quota, first),
             passkey_login=PasskeyLogin(self.passkeys.store, self.throttle, first),
@@ -185,6 +187,11 @@ class AuthService:
                                    self.sessions, self.api_keys, self.mfa.store, self.tokens,
                                    verification, passwords, self.mail, self.revocation),
             admin_permissions=AdminPermissions(db, self.permissions),
+            passkey_signup=PasskeySignup(db, s, self.users, pending, self.passkeys.store,
+                                         self.mfa.store, self.audit, self.mail, first),
+            recovery_login=RecoveryLogin(db, self.users, self.mfa.store,
+                                         LoginGate(self.throttle, self.devices), self.audit,
+                                         first),
             admin_roles=AdminRoles(db, self.rbac, self.roles),
             data_export=DataExport(db, self.now, self.throttle, self.audit),
             sso=SocialSignIn(db, s, configured_providers(s),

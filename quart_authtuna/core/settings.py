@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .dev_secrets import fresh_secrets, load_or_create
+from .dev_secrets import fresh_secrets, stand_in_secrets
 from .errors import ConfigurationError
 from .relying_party import relying_party
 from .settings_values import Secret, coerce, is_fernet_key
@@ -375,20 +375,7 @@ class Settings:
         missing = self.missing_secrets()
         if not missing:
             return self
-        stored = None
-        if dev_secrets is not None:
-            stored = load_or_create(dev_secrets)
-            kept = (f"kept in {dev_secrets.absolute()}\n(made on first start, mode 0600): they "
-                    "survive restarts; never commit that file or use it in production.")
-        else:
-            kept = ("EPHEMERAL: sessions, encrypted data and password hashes will not "
-                    "survive a restart.")
-        log.warning(
-            "\n%s\nquart-authtuna is running in DEVELOPMENT mode without these secrets:\n"
-            "  - %s\nStand-in secrets are %s\nSet these settings (and AUTHTUNA_PRODUCTION=true) "
-            "before serving real users; `quart authtuna init` writes a .env with fresh ones.\n%s",
-            "!" * 78, "\n  - ".join(missing), kept, "!" * 78,
-        )
+        stored = stand_in_secrets(missing, dev_secrets, log)
         return self.with_ephemeral_secrets(stored)
 
     def with_ephemeral_secrets(self, stored: Mapping[str, str] | None = None) -> Settings:
@@ -402,7 +389,3 @@ class Settings:
         if not self.fernet_keys:
             changes["fernet_keys"] = (Secret(values["FERNET_KEYS"]),)
         return dataclasses.replace(self, **changes)
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
-        return f"Settings({shown})"

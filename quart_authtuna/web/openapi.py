@@ -49,6 +49,7 @@ AREAS: dict[str, tuple[str, str]] = {
     "authtuna_sso": ("sso", "Social sign-in: to the provider and back, and a new person's "
                      "username."),
     "authtuna_passkeys": ("passkeys", "WebAuthn registration and sign-in (JSON only)."),
+    "authtuna_passkey_signup": ("passkeys", ""),
     "authtuna_ui": ("account", "The signed-in user's own account: dashboard, profile, "
                     "sessions, API keys, activity, deletion."),
     "authtuna_account": ("account", ""),

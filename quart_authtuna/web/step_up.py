@@ -2,8 +2,8 @@
 
 The session validator flags a session when another device presents its cookie (that request
 is refused). Every request of the flagged session then goes to the re-authentication page
-(a browser) or gets 401 ``reauthentication_required`` (an API client); the password there
-replaces the session by a new one. Signing out and static files stay reachable.
+(a browser) or gets 401 ``reauthentication_required`` (an API client); the password (or a
+passkey) there replaces the session by a new one. Signing out and static files stay reachable.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from .request_state import existing_request_state
 from .respond import json_response, wants_json
 
 #: Endpoints a flagged session may still reach.
-_ALLOWED = frozenset({"authtuna_auth.logout", "authtuna_auth.reauthenticate", "static"})
+_ALLOWED = frozenset({"authtuna_auth.logout", "authtuna_auth.reauthenticate", "static",
+                      "authtuna_passkeys.reauth_options", "authtuna_passkeys.reauth"})
 
 
 async def require_step_up() -> ResponseReturnValue | None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from tests._support.live_server import free_port
@@ -31,12 +31,12 @@ class Browser:
         self.origin = origin
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, **kwargs: object) -> httpx.Response:
+    def request(self, method: str, path: str, **kwargs: object) -> httpx2.Response:
         url = path if path.startswith("http") else self.origin + path
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         if method == "POST":
             headers["Origin"] = self.origin
-        response = httpx.request(method, url, headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
+        response = httpx2.request(method, url, headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
         for line in response.headers.get_list("set-cookie"):
             name, _, rest = line.partition("=")
             value = rest.split(";", 1)[0]
@@ -46,14 +46,14 @@ class Browser:
                 self.cookies.pop(name, None)
         return response
 
-    def submit(self, path: str, data: dict[str, str]) -> httpx.Response:
+    def submit(self, path: str, data: dict[str, str]) -> httpx2.Response:
         """GET the form's page, then POST it with the page's CSRF token."""
         page = self.request("GET", path)
         match = CSRF_RE.search(page.text)
         assert match, f"no csrf_token on {path} ({page.status_code})"
         return self.request("POST", path, data={**data, "csrf_token": match[1] or match[2]})
 
-    def sign_in(self, username: str) -> httpx.Response:
+    def sign_in(self, username: str) -> httpx2.Response:
         answer = self.submit("/auth/login?next=/", {"username_or_email": username,
                                                     "password": PASSWORD, "next": "/"})
         assert answer.status_code in (302, 303), answer.text
@@ -72,9 +72,9 @@ def hypercorn(python: Path, env: dict[str, str], project: Path, console: Path,
     try:
         for _ in range(300):
             try:
-                httpx.get(f"http://127.0.0.1:{port}/auth/login", timeout=1)
+                httpx2.get(f"http://127.0.0.1:{port}/auth/login", timeout=1)
                 break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 assert server.poll() is None, console.read_text()
                 time.sleep(0.1)
         yield

@@ -58,6 +58,8 @@ async def test_connect_then_sign_in_with_it(sso_app: Any) -> None:
     assert svc.mail.outbox.last("new_social_account_connected", "rosa@example.com")
     page = await (await client.get("/ui/settings?done=connected")).get_data(as_text=True)
     assert "The account was connected" in page and "Disconnect<span" in page
+    ways_in = page[page.index('id="ways-in"'):page.index("</section>", page.index('id="ways-in"'))]
+    assert "<span>GitHub</span>" in ways_in and "Connected" in ways_in
     listed = await client.get("/ui/settings/connections", headers={"Accept": "application/json"})
     github = [c for c in (await listed.get_json())["data"] if c["provider"] == "github"]
     assert github[0]["connected"] is True

@@ -24,8 +24,10 @@ from .magic_link import MagicLink
 from .mfa_challenge import MfaChallenge
 from .overview import AccountOverview
 from .passkey_login import PasskeyLogin
+from .passkey_signup import PasskeySignup
 from .passwords import Passwords
 from .profile import Profile
+from .recovery_login import RecoveryLogin
 from .security_activity import SecurityActivity
 from .signup import Signup
 from .sso_login import SocialSignIn
@@ -55,6 +57,8 @@ class Flows:
     email_change: EmailChange
     admin_users: AdminUsers
     admin_permissions: AdminPermissions
+    passkey_signup: PasskeySignup
+    recovery_login: RecoveryLogin
     admin_roles: AdminRoles
     data_export: DataExport
     sso: SocialSignIn

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,13 +14,14 @@ from ..db.unit_of_work import UnitOfWork
 from ..errors import EmailNotVerified, InvalidCredentials
 from ..lockout import LoginGate
 from ..managers.audit import AuditManager
+from ..managers.passkeys import REAUTH, PasskeyManager
 from ..managers.sessions import SessionManager
 from ..managers.users import UserManager
 from ..rbac.checker import load_grants
 from ..revocation import Revocation
 from ..settings import Settings
 from ..signals import login_failed
-from ..throttle import Throttle, account_key, session_key
+from ..throttle import Reservation, Throttle, account_key, session_key
 from ..types import Clock, RequestMeta
 from .email_verification import EmailVerification
 from .first_factor import FirstFactor
@@ -86,7 +88,8 @@ class PasswordLogin:
 
 @dataclass(frozen=True, slots=True)
 class Reauthentication:
-    """Confirm the password again; the session counts as freshly signed in from now."""
+    """Confirm the password (or one of the user's passkeys) again; the session counts as
+    freshly signed in from now."""
 
     _db: UnitOfWork
     _clock: Clock
@@ -95,6 +98,7 @@ class Reauthentication:
     _throttle: Throttle
     _audit: AuditManager
     _revocation: Revocation
+    _passkeys: PasskeyManager
     _sessions: SessionManager
 
     async def __call__(self, user_id: str, session_id: str, password: str, meta: RequestMeta
@@ -105,18 +109,32 @@ class Reauthentication:
         if user is None or not await self._passwords.verify(password, user.password_hash):
             await self._audit.log_event("REAUTHENTICATION_FAILED", user_id, meta.ip_address)
             raise InvalidCredentials("The password is not correct.")
+        return await self._fresh(user_id, session_id, meta, reservation, "password")
+
+    async def with_passkey(self, user_id: str, session_id: str,
+                           credential: dict[str, Any] | str, binding: str, meta: RequestMeta
+                           ) -> Reauthenticated:
+        """The same with an assertion of one of this user's passkeys (counted alike)."""
+        reservation = await self._throttle.reserve([session_key(session_id)])
+        await self._passkeys.authenticate(credential, binding, REAUTH, user_id,
+                                          meta.ip_address)
+        return await self._fresh(user_id, session_id, meta, reservation, "passkey")
+
+    async def _fresh(self, user_id: str, session_id: str, meta: RequestMeta,
+                     reservation: Reservation, method: str) -> Reauthenticated:
         now = self._clock()
         renewed = None
         async with self._db.transaction() as tx:
             await self._throttle.release(reservation, session=tx)
             row = await tx.get(UserSession, session_id)
-            if row is not None and row.flagged_at is not None and row.active:
+            user = await tx.get(User, user_id)
+            if row is not None and user is not None and row.flagged_at is not None and row.active:
                 renewed = await self._renew(tx, row, user, meta)
             else:
                 await tx.execute(update(UserSession).where(UserSession.session_id == session_id)
                                  .values(authenticated_at=now))
             self._audit.record(tx, "REAUTHENTICATED", user_id=user_id,
-                               ip_address=meta.ip_address)
+                               ip_address=meta.ip_address, details={"method": method})
             self._revocation.user_changed(tx, user_id)
         return Reauthenticated(now, renewed)
 

@@ -84,9 +84,12 @@ class Reauthenticated:
 @dataclass(frozen=True, slots=True)
 class SignupAccepted:
     """Always the same to the caller; ``user`` is set only when an account was created at
-    once (REQUIRE_EMAIL_VERIFICATION off): otherwise it is created when the link is confirmed."""
+    once (REQUIRE_EMAIL_VERIFICATION off): otherwise it is created when the link is confirmed.
+    ``passkey_token`` is a passkey-first sign-up's link secret, handed back instead of mailed
+    when verification is off (this browser runs the ceremony at once)."""
 
     user: User | None
+    passkey_token: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +216,16 @@ class PermissionCreated:
 
     permission: Permission
     created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PasskeySignedUp:
+    """A passkey-first account exists and this browser is signed in; ``recovery_codes`` are
+    shown this once."""
+
+    signed_in: SignedIn
+    passkey_nickname: str
+    recovery_codes: list[str]
 
 
 # ---- the admin's journeys on roles (flows/admin_roles.py) --------------------------------

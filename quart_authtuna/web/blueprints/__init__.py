@@ -23,6 +23,9 @@ def register_blueprints(app: Quart, settings: Settings) -> None:
         from .passkeys import passkeys
 
         app.register_blueprint(passkeys, url_prefix=settings.passkeys_prefix)
+        from .passkey_signup import passkey_signup
+
+        app.register_blueprint(passkey_signup, url_prefix=settings.passkeys_prefix)
     if settings.ui_enabled:
         from . import account_connections, ui_profile  # noqa: F401 - join ui/account
         from .ui import ui
