@@ -110,3 +110,25 @@ async def test_current_cookie_from_another_device_is_refused_too(
     assert out.status_code == 302
     [row] = await session_rows(svc, user.id)
     assert not row.active
+
+
+async def test_a_passwordless_owner_steps_up_with_a_passkey(
+        app: Any, client: Any, svc: AuthService) -> None:
+    """No password to confirm: the passkey re-authentication replaces the flagged session."""
+    from tests._support.passkey_signup import sign_up_with_passkey
+
+    _, device = await sign_up_with_passkey(client, svc, "ora", "ora@example.com")
+    stolen = jar_cookie(client)
+    assert stolen
+    assert (await get_with(app, "/protected", stolen, headers=EVIL)).status_code == 302
+    refused = await client.get("/protected", headers=JSON)
+    assert (await refused.get_json())["errors"][0]["code"] == "reauthentication_required"
+    options = await client.post("/passkeys/reauth-options", json={}, headers=JSON)
+    assert options.status_code == 200
+    confirmed = await client.post("/passkeys/reauth", headers=JSON, json={
+        "credential": device.get((await options.get_json())["data"]), "next": "/protected"})
+    assert confirmed.status_code == 200
+    assert jar_cookie(client) != stolen
+    assert (await client.get("/protected")).status_code == 200
+    assert (await get_with(app, "/protected", stolen)).status_code == 302
+    assert len(await _events(svc, "SESSION_STEPPED_UP")) == 1
