@@ -33,10 +33,12 @@ from .flows.api_keys import ApiKeys
 from .flows.email_change import EmailChange
 from .flows.email_verification import EmailVerification
 from .flows.first_factor import FirstFactor
+from .flows.invitations import Invitations
 from .flows.login import PasswordLogin, Reauthentication
 from .flows.logout import Logout
 from .flows.magic_link import MagicLink
 from .flows.mfa_challenge import MfaChallenge
+from .flows.orgs import Organizations
 from .flows.overview import AccountOverview
 from .flows.passkey_login import PasskeyLogin
 from .flows.passkeys import Passkeys
@@ -45,6 +47,7 @@ from .flows.profile import Profile
 from .flows.results import MfaChallenged
 from .flows.security_activity import SecurityActivity
 from .flows.signup import Signup
+from .flows.teams import Teams
 from .flows.totp import Totp
 from .flows.user_sessions import UserSessions
 from .links import LinkBuilder, PrefixLinks
@@ -55,6 +58,7 @@ from .managers.api_key_cache import PrincipalCache
 from .managers.api_keys import ApiKeyManager
 from .managers.audit import AuditManager
 from .managers.mfa import MFAManager
+from .managers.orgs import OrganizationStore
 from .managers.passkeys import PasskeyManager
 from .managers.pending_signups import PendingSignups
 from .managers.permissions import PermissionManager
@@ -134,6 +138,7 @@ class AuthService:
         first = FirstFactor(db, self.now, s, self.sessions, self.challenges, self.throttle,
                             self.devices, self.audit, self.mail)
         pending = PendingSignups(db, self.now, s)
+        orgs = OrganizationStore(self.now)
         verification = EmailVerification(db, s, self.users, pending, self.tokens, self.audit,
                                          self.mail, self.mail_quota, self.revocation)
         passwords = Passwords(db, self.now, s, self.users, self.passwords, self.tokens,
@@ -169,6 +174,12 @@ class AuthService:
                                    self.sessions, self.api_keys, self.mfa.store, self.tokens,
                                    verification, passwords, self.mail, self.revocation),
             admin_permissions=AdminPermissions(db, self.permissions),
+            organizations=Organizations(db, self.now, orgs, self.roles, self.rbac, self.audit,
+                                        self.revocation),
+            teams=Teams(db, self.now, orgs, self.roles, self.rbac, self.audit, self.revocation),
+            invitations=Invitations(db, self.now, s, orgs, self.roles, self.rbac, self.users,
+                                    first, self.audit, self.mail, self.mail_quota,
+                                    self.revocation),
         )
 
     # ---- lifecycle ---------------------------------------------------------------------

@@ -16,16 +16,19 @@ from .api_keys import ApiKeys
 from .email_change import EmailChange
 from .email_verification import EmailVerification
 from .first_factor import FirstFactor
+from .invitations import Invitations
 from .login import PasswordLogin, Reauthentication
 from .logout import Logout
 from .magic_link import MagicLink
 from .mfa_challenge import MfaChallenge
+from .orgs import Organizations
 from .overview import AccountOverview
 from .passkey_login import PasskeyLogin
 from .passwords import Passwords
 from .profile import Profile
 from .security_activity import SecurityActivity
 from .signup import Signup
+from .teams import Teams
 from .user_sessions import UserSessions
 
 
@@ -52,6 +55,9 @@ class Flows:
     email_change: EmailChange
     admin_users: AdminUsers
     admin_permissions: AdminPermissions
+    organizations: Organizations
+    teams: Teams
+    invitations: Invitations
 
 
 __all__ = ["Flows"]
