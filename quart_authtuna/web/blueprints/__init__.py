@@ -21,7 +21,12 @@ def register_blueprints(app: Quart, settings: Settings) -> None:
 
         app.register_blueprint(passkeys, url_prefix=settings.passkeys_prefix)
     if settings.ui_enabled:
-        from . import ui_profile  # noqa: F401 - its pages join the ui blueprint
+        from . import (  # noqa: F401 - the same
+            ui_invitations,
+            ui_orgs,
+            ui_profile,  # noqa: F401 - its pages join the ui blueprint
+            ui_teams,
+        )
         from .ui import ui
 
         app.register_blueprint(ui, url_prefix=settings.ui_prefix)
