@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # 3.3, unstubbed
 from wtforms.validators import DataRequired, Length, Optional
@@ -13,7 +15,7 @@ ORG_CHOICES = [SelectChoice("OrgMember", "Member"), SelectChoice("OrgAdmin", "Ad
 TEAM_CHOICES = [SelectChoice("TeamMember", "Member"), SelectChoice("TeamLead", "Lead")]
 
 
-def people(pairs: list[tuple[str, str]]) -> list[object]:
+def people(pairs: list[tuple[str, str]]) -> Any:
     """``(user_id, username)`` pairs as select choices."""
     return [SelectChoice(value, label) for value, label in pairs]
 
