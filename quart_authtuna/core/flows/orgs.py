@@ -121,6 +121,18 @@ class Organizations:
             return OrganizationDetails(org, members, list(await self._store.teams_of(tx, org_id)),
                                        invitations, grants)
 
+    async def listing(self) -> list[tuple[Organization, int, int]]:
+        """For the admin area: every organization with its member and team counts."""
+        async with self._db.transaction() as tx:
+            return await self._store.listing(tx)
+
+    async def admin_details(self, org_id: str) -> tuple[Organization, list[Member], list[Team]]:
+        """For the admin area: an organization's members (with roles) and teams."""
+        async with self._db.transaction() as tx:
+            org = await self._store.organization(tx, org_id)
+            return (org, await self._store.members(tx, org_scope(org_id)),
+                    list(await self._store.teams_of(tx, org_id)))
+
     async def delete_organization(self, actor_id: str, org_id: str, meta: RequestMeta
                                   ) -> OrganizationDeleted:
         """Only an OrgOwner: the organization, its teams, invitations and every role in them."""

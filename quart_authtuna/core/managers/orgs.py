@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, literal, or_, select, update
+from sqlalchemy import delete, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..crypto.tokens import digest, random_token
@@ -133,6 +133,18 @@ class OrganizationStore:
             .join(Role, Role.id == UserRole.role_id)
             .where(UserRole.user_id == user_id).order_by(Team.name))).all()
         return _first_role(rows)
+
+    async def listing(self, tx: AsyncSession, limit: int = 500
+                      ) -> list[tuple[Organization, int, int]]:
+        """Every organization (by name) with its member and team counts (one query)."""
+        members = (select(func.count(func.distinct(UserRole.user_id)))
+                   .where(UserRole.scope == literal("org:") + Organization.id)
+                   .correlate(Organization).scalar_subquery())
+        teams = (select(func.count(Team.id)).where(Team.organization_id == Organization.id)
+                 .correlate(Organization).scalar_subquery())
+        rows = (await tx.execute(select(Organization, members, teams)
+                                 .order_by(Organization.name).limit(limit))).all()
+        return [(org, int(m or 0), int(t or 0)) for org, m, t in rows]
 
     async def teams_of(self, tx: AsyncSession, org_id: str) -> Sequence[Team]:
         return (await tx.scalars(select(Team).where(Team.organization_id == org_id)

@@ -1,4 +1,5 @@
-"""Schemas of the organization and team routes (``authtuna_ui``, UI_PREFIX)."""
+"""Schemas of the organization and team routes (``authtuna_ui``, UI_PREFIX), and of the admin
+area's organization pages."""
 
 from __future__ import annotations
 
@@ -178,6 +179,18 @@ class Joined:
     next: str
 
 
+@dataclass
+class AdminOrganization(OrganizationOut):
+    members: int
+    teams: int
+
+
+@dataclass
+class AdminOrganizationDetail(OrganizationOut):
+    members: list[MemberOut]
+    teams: list[TeamSummary]
+
+
 _JOIN_GET = Op(page=True, query=TokenQuery, responses=answers(InvitationPreview).responses)
 _JOIN = answers(Joined, request=JoinIn)
 _REVOKE = answers(InvitationRevoked, request=NoInput)
@@ -213,4 +226,6 @@ ROUTES: dict[str, Op] = {
     "DELETE authtuna_ui.team_member_remove": _REMOVE,
     "POST authtuna_ui.team_delete": _DELETE,
     "DELETE authtuna_ui.team_delete": _DELETE,
+    "GET authtuna_admin.organizations": answers(list[AdminOrganization], page=True),
+    "GET authtuna_admin.organization_detail": answers(AdminOrganizationDetail, page=True),
 }
