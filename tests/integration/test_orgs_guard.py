@@ -8,7 +8,7 @@ from typing import Any
 
 from quart import Quart
 
-from quart_authtuna import current_user, permission_required, role_required
+from quart_authtuna import permission_required
 from quart_authtuna.core import AuthService
 from quart_authtuna.core.types import RequestMeta
 from tests._support.orgs import allow_org_creation
@@ -20,10 +20,8 @@ META = RequestMeta()
 
 
 def team_routes(app: Quart) -> None:
-    @app.get("/orgs/<org_id>/teams/<team_id>/board")
-    @role_required("TeamLead", "TeamMember", scope="org:{org_id}/team:{team_id}")
-    async def board(org_id: str, team_id: str) -> dict[str, Any]:
-        return {"user": current_user.username, "org": org_id, "team": team_id}
+    """build_app's ``/orgs/<org_id>/teams/<team_id>/board`` (TeamLead or TeamMember there),
+    plus a page needing ``team:manage`` there."""
 
     @app.get("/orgs/<org_id>/teams/<team_id>/settings")
     @permission_required("team:manage", scope="org:{org_id}/team:{team_id}")

@@ -148,7 +148,7 @@ async def organization_invite(org_id: str) -> ResponseReturnValue:
         await InviteForm.from_request(), DETAIL,
         lambda f: flows().invitations.invite(_user(), org_id, text(f.email),
                                              text(f.role_name) or "OrgMember", meta()),
-        lambda f, done: _answer(f, _back(org_id, "invited", "invitations"),
+        lambda f, done: _answer(f, _back(org_id, "invited", "pending"),
                                 invitation_json(done.invitation), 201),
         **await _detail_for_errors(org_id))
 
@@ -170,7 +170,7 @@ async def invitation_resend(org_id: str, invitation_id: str) -> ResponseReturnVa
     return await serve(
         await ActionForm.from_request(), DETAIL,
         lambda f: flows().invitations.resend(_user(), invitation_id, meta()),
-        lambda f, done: _answer(f, _back(org_id, "resent", "invitations"),
+        lambda f, done: _answer(f, _back(org_id, "resent", "pending"),
                                 invitation_json(done.invitation)),
         **await _detail_for_errors(org_id))
 
@@ -182,7 +182,7 @@ async def invitation_revoke(org_id: str, invitation_id: str) -> ResponseReturnVa
     return await serve(
         await ActionForm.from_request(), DETAIL,
         lambda f: flows().invitations.revoke(_user(), invitation_id, meta()),
-        lambda f, done: _answer(f, _back(org_id, "revoked", "invitations"),
+        lambda f, done: _answer(f, _back(org_id, "revoked", "pending"),
                                 {"id": done.invitation_id, "revoked": True}),
         **await _detail_for_errors(org_id))
 
