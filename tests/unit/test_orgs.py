@@ -189,3 +189,27 @@ async def test_details_are_hidden_from_outsiders(service: AuthService, org_setup
     outsider = await user_factory("outsider")
     with pytest.raises(NotFound):
         await service.flows.organizations.get_organization_details(outsider.id, org.id)
+
+
+async def test_grants_of_a_user_in_many_orgs_and_teams_load_in_one_statement(
+        service: AuthService, user_factory) -> None:
+    from quart_authtuna.core.db.models import Role
+    from quart_authtuna.core.rbac.checker import load_grants
+    from tests._support.queries import count_queries
+
+    user = await user_factory("busy")
+    async with service.transaction() as tx:
+        ids = {r.name: r.id for r in (await tx.scalars(select(Role))).all()}
+        for o in range(30):
+            tx.add(UserRole(user_id=user.id, role_id=ids["OrgMember"], scope=f"org:o{o}",
+                            given_by_id="system", given_at=0.0))
+            for t in range(5):
+                tx.add(UserRole(user_id=user.id, role_id=ids["TeamLead"],
+                                scope=f"org:o{o}/team:t{t}", given_by_id="system",
+                                given_at=0.0))
+    with count_queries(service.engine) as log:
+        async with service.transaction() as tx:
+            grants = await load_grants(tx, user.id)
+    assert len(log.data) == 1, log
+    assert grants.has_permission("team:manage", "org:o29/team:t4")
+    assert not grants.has_permission("team:manage", "org:o29/team:t5")
