@@ -38,6 +38,7 @@ from .flows.login import PasswordLogin, Reauthentication
 from .flows.logout import Logout
 from .flows.magic_link import MagicLink
 from .flows.mfa_challenge import MfaChallenge
+from .flows.org_manager import OrganizationManager
 from .flows.orgs import Organizations
 from .flows.overview import AccountOverview
 from .flows.passkey_login import PasskeyLogin
@@ -132,6 +133,9 @@ class AuthService:
         self.admin_stats = AdminStats(db, clock)
         self.audit_queries = AuditQueries(db, clock, s, self.audit)
         self.flows = self._build_flows()
+        #: Upstream's OrganizationManager names over the organization, team and invitation flows.
+        self.organizations = OrganizationManager(self.flows.organizations, self.flows.teams,
+                                                 self.flows.invitations)
 
     def _build_flows(self) -> Flows:
         db, s = self.db, self.settings

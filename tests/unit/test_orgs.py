@@ -213,3 +213,25 @@ async def test_grants_of_a_user_in_many_orgs_and_teams_load_in_one_statement(
     assert len(log.data) == 1, log
     assert grants.has_permission("team:manage", "org:o29/team:t4")
     assert not grants.has_permission("team:manage", "org:o29/team:t5")
+
+
+async def test_upstream_names_on_service_organizations(service: AuthService,
+                                                       user_factory) -> None:
+    owner, member = await user_factory("owner"), await user_factory("member")
+    await allow_org_creation(service, owner.id)
+    orgs = service.organizations
+    org = (await orgs.create_organization("Upstream Co", owner.id)).organization
+    await orgs.invite_to_organization(org.id, owner.id, member.email)
+    await orgs.accept_organization_invite(await invite_link(service, member.email), member.id)
+    team = (await orgs.create_team("Core", org.id, owner.id)).team
+    await orgs.invite_to_team(team.id, owner.id, member.email)
+    await orgs.accept_team_invite(await invite_link(service, member.email), member.id)
+    assert [r for _, r in await orgs.get_user_teams(member.id)] == ["TeamMember"]
+    assert len((await orgs.get_team_details(team.id, member.id)).members) == 2
+    assert len((await orgs.get_organization_details(org.id, member.id)).members) == 2
+    await orgs.leave_team(team.id, member.id)
+    await orgs.remove_member_from_organization(org.id, member.id, owner.id)
+    assert await orgs.get_user_organizations(member.id) == []
+    await orgs.delete_team(team.id, owner.id)
+    await orgs.delete_organization(org.id, owner.id)
+    assert await orgs.get_user_organizations(owner.id) == []
