@@ -41,9 +41,9 @@ async def _join() -> ResponseReturnValue:
     form = await JoinForm.from_request()
     context = await _preview(text(form.token))
     if request.method == "GET" and wants_json():
-        if "error" in context:
+        if "invalid_link" in context:
             return json_response(400, errors=[{"code": "token_invalid", "param": "token",
-                                               "message": context["error"]}])
+                                               "message": context["invalid_link"]}])
         return json_response(200, data=context["data"])
     return await serve(form, TEMPLATE, _accept, _joined, **context)
 
@@ -56,7 +56,7 @@ async def _preview(token: str) -> dict[str, Any]:
     try:
         preview = await flows().invitations.preview(token)
     except TokenError as exc:
-        context["error"] = exc.message
+        context["invalid_link"] = exc.message
         return context
     invitation = preview.invitation
     context.update(preview=preview, data={
