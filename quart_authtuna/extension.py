@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 from quart import Quart, Response, has_request_context, request, url_for
@@ -37,7 +38,9 @@ class AuthTuna:
 
     def init_app(self, app: Quart) -> None:
         """Attach to ``app``; nothing touches the database until the app starts serving."""
-        settings = Settings.from_sources(app.config, os.environ, self._overrides).checked(logger)
+        settings = Settings.from_sources(app.config, os.environ, self._overrides)
+        name = settings.dev_secrets_file  # development secrets live in the instance folder
+        settings = settings.checked(logger, Path(app.instance_path, name) if name else None)
         self.settings = settings
         links = None if settings.only_middleware else UrlMapLinks(app, settings.api_base_url)
         self.service = AuthService(settings, links=links)

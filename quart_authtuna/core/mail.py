@@ -1,7 +1,8 @@
 """Email: render a named message (text + HTML) and send it in the background.
 
-With EMAIL_ENABLED off, messages go to the log and to an in-memory outbox instead of SMTP,
-so development links can be followed. Links are built from API_BASE_URL, never the request.
+With EMAIL_ENABLED off, messages go to an in-memory outbox instead of SMTP and, in
+development, to the console in full (a WARNING, which a plain app shows on stderr), so a
+newcomer can follow the links. Links are built from API_BASE_URL, never the request.
 """
 
 from __future__ import annotations
@@ -61,15 +62,27 @@ class Transport(Protocol):
 
 
 class Outbox:
-    """Keeps the last messages in memory and logs them (development and tests)."""
+    """Keeps the last messages in memory and logs them (development and tests).
 
-    def __init__(self, size: int = 200) -> None:
+    Arguments:
+        show_bodies: print each whole message, links included (development); otherwise
+            only that a message of that kind was not sent (production keeps tokens out of
+            its logs).
+    """
+
+    def __init__(self, size: int = 200, show_bodies: bool = True) -> None:
         self.messages: deque[Message] = deque(maxlen=size)
+        self._show_bodies = show_bodies
 
     async def deliver(self, message: Message) -> None:
         self.messages.append(message)
-        logger.info("email (not sent, EMAIL_ENABLED is off) to=%s subject=%r\n%s",
-                    message.to, message.subject, message.text)
+        if not self._show_bodies:
+            logger.warning("the %s email was not sent: EMAIL_ENABLED is off", message.kind)
+            return
+        rule = "-" * 78
+        logger.warning("\n%s\nDevelopment email (not sent: EMAIL_ENABLED is off)\nTo: %s\n"
+                       "Subject: %s\n\n%s\n%s", rule, message.to, message.subject,
+                       message.text.strip(), rule)
 
     def last(self, kind: str | None = None, to: str | None = None) -> Message | None:
         for message in reversed(self.messages):
@@ -113,7 +126,7 @@ class Mailer:
                  transport: Transport | None = None) -> None:
         self._settings = settings
         self.link = links
-        self.outbox = Outbox()
+        self.outbox = Outbox(show_bodies=not settings.production)
         self.transport: Transport = transport or (
             SmtpTransport(settings) if settings.email_enabled else self.outbox)
         self.renderer: Renderer = default_renderer(settings.email_template_dir)

@@ -28,6 +28,7 @@ from .errors import MfaPending
 from .flows import Flows
 from .flows.account_deletion import AccountDeletion
 from .flows.admin_permissions import AdminPermissions
+from .flows.admin_roles import AdminRoles
 from .flows.admin_users import AdminUsers
 from .flows.api_keys import ApiKeys
 from .flows.email_change import EmailChange
@@ -69,6 +70,7 @@ from .managers.tokens import IssuedToken, TokenManager
 from .managers.users import UserManager
 from .rbac.checker import RbacChecker
 from .revocation import Broadcaster, Revocation
+from .role_queries import RoleQueries
 from .sessions.cache import SessionCache
 from .sessions.validator import SessionValidator
 from .settings import Settings
@@ -132,6 +134,7 @@ class AuthService:
         self.why_denied = WhyDenied(db)
         self.admin_stats = AdminStats(db, clock)
         self.audit_queries = AuditQueries(db, clock, s, self.audit)
+        self.role_queries = RoleQueries(db)
         self.flows = self._build_flows()
         #: Upstream's OrganizationManager names over the organization, team and invitation flows.
         self.organizations = OrganizationManager(self.flows.organizations, self.flows.teams,
@@ -178,6 +181,7 @@ class AuthService:
                                    self.sessions, self.api_keys, self.mfa.store, self.tokens,
                                    verification, passwords, self.mail, self.revocation),
             admin_permissions=AdminPermissions(db, self.permissions),
+            admin_roles=AdminRoles(db, self.rbac, self.roles),
             organizations=Organizations(db, self.now, orgs, self.roles, self.rbac, self.audit,
                                         self.revocation),
             teams=Teams(db, self.now, orgs, self.roles, self.rbac, self.audit, self.revocation),

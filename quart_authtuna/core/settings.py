@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import logging
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
+from .dev_secrets import fresh_secrets, load_or_create
 from .errors import ConfigurationError
 from .relying_party import relying_party
 from .settings_values import Secret, coerce, is_fernet_key
@@ -211,6 +211,9 @@ class Settings:
     reauthentication_seconds: int = _f(
         900, "How recent a sign-in fresh_login_required needs (its default ``within``).")
     theme: Theme = _f(Theme(), "Colour palettes and mode (system, multi, single).", "theme")
+    dev_secrets_file: str = _f(
+        "authtuna-dev-secrets.json", "Development only: file in the app's instance folder that "
+        "keeps generated secrets across restarts (mode 0600); empty: new secrets each start.")
 
     def __post_init__(self) -> None:
         """Passkeys follow API_BASE_URL unless WEBAUTHN_ORIGIN / WEBAUTHN_RP_ID are set."""
@@ -327,8 +330,13 @@ class Settings:
             found.append("AUTHTUNA_API_BASE_URL must be an https:// URL in production")
         return found
 
-    def checked(self, log: logging.Logger = logger) -> Settings:
-        """Validate; in production refuse problems, in development fill in ephemeral secrets."""
+    def checked(self, log: logging.Logger = logger, dev_secrets: Path | None = None
+                ) -> Settings:
+        """Validate; in production refuse problems, in development fill in missing secrets.
+
+        The filled-in secrets come from the file ``dev_secrets`` (made on first use) so they
+        survive restarts, or are ephemeral without one.
+        """
         problems = self.problems()
         if self.production:
             problems += self.production_problems()
@@ -337,27 +345,32 @@ class Settings:
         missing = self.missing_secrets()
         if not missing:
             return self
+        stored = None
+        if dev_secrets is not None:
+            stored = load_or_create(dev_secrets)
+            kept = (f"kept in {dev_secrets.absolute()}\n(made on first start, mode 0600): they "
+                    "survive restarts; never commit that file or use it in production.")
+        else:
+            kept = ("EPHEMERAL: sessions, encrypted data and password hashes will not "
+                    "survive a restart.")
         log.warning(
-            "\n%s\nquart-authtuna is running in DEVELOPMENT mode with EPHEMERAL secrets:\n  - %s\n"
-            "Sessions, encrypted data and password hashes will not survive a restart.\n"
-            "Set these settings (and AUTHTUNA_PRODUCTION=true) before serving real users.\n%s",
-            "!" * 78, "\n  - ".join(missing), "!" * 78,
+            "\n%s\nquart-authtuna is running in DEVELOPMENT mode without these secrets:\n"
+            "  - %s\nStand-in secrets are %s\nSet these settings (and AUTHTUNA_PRODUCTION=true) "
+            "before serving real users; `quart authtuna init` writes a .env with fresh ones.\n%s",
+            "!" * 78, "\n  - ".join(missing), kept, "!" * 78,
         )
-        return self.with_ephemeral_secrets()
+        return self.with_ephemeral_secrets(stored)
 
-    def with_ephemeral_secrets(self) -> Settings:
-        """A copy whose missing or default secrets are random values made now."""
-        def rand() -> Secret:
-            return Secret(secrets.token_urlsafe(48))
-
+    def with_ephemeral_secrets(self, stored: Mapping[str, str] | None = None) -> Settings:
+        """A copy whose missing or default secrets are ``stored`` values or random ones."""
+        values = dict(stored or fresh_secrets())
         changes: dict[str, Any] = {}
         weak = " ".join(self.missing_secrets())
         for name in ("jwt_secret_key", "encryption_primary_key", "password_pepper"):
             if f"AUTHTUNA_{name.upper()} " in weak:
-                changes[name] = rand()
+                changes[name] = Secret(values[name.upper()])
         if not self.fernet_keys:
-            changes["fernet_keys"] = (Secret(base64.urlsafe_b64encode(secrets.token_bytes(32))
-                                             .decode()),)
+            changes["fernet_keys"] = (Secret(values["FERNET_KEYS"]),)
         return dataclasses.replace(self, **changes)
 
     def __repr__(self) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from .account_deletion import AccountDeletion
 from .admin_permissions import AdminPermissions
+from .admin_roles import AdminRoles
 from .admin_users import AdminUsers
 from .api_keys import ApiKeys
 from .email_change import EmailChange
@@ -55,6 +56,7 @@ class Flows:
     email_change: EmailChange
     admin_users: AdminUsers
     admin_permissions: AdminPermissions
+    admin_roles: AdminRoles
     organizations: Organizations
     teams: Teams
     invitations: Invitations

@@ -256,3 +256,43 @@ class InvitationAccepted:
     team: Team | None
     role: str
     signed_in: SignedIn | None = None
+
+
+# ---- the admin's journeys on roles (flows/admin_roles.py) --------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RoleCreated:
+    name: str
+    description: str | None
+    level: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RoleDeleted:
+    """The role is gone; ``holders`` users lost it (their cached grants were dropped)."""
+
+    name: str
+    holders: int
+
+
+@dataclass(frozen=True, slots=True)
+class RolePermissionChanged:
+    role: str
+    permission: str
+    #: True when attached, False when detached.
+    attached: bool
+    #: False when nothing changed (already attached).
+    changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RoleGrantChanged:
+    """A row of ``role_assign_permissions`` (kind ``role``) or ``role_grant_permissions``
+    (kind ``permission``) was added (``granted``) or removed."""
+
+    granter: str
+    target: str
+    kind: str
+    granted: bool
+    changed: bool

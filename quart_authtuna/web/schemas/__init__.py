@@ -20,13 +20,24 @@ every route that has no entry yet, and every entry whose route is gone.
 
 from __future__ import annotations
 
-from . import account, admin, admin_access, admin_overview, audit, auth, mfa, orgs, passkeys
+from . import (
+    account,
+    admin,
+    admin_access,
+    admin_overview,
+    admin_roles,
+    audit,
+    auth,
+    mfa,
+    orgs,
+    passkeys,
+)
 from .envelope import Failed, NoInput, Ok, Paged
 from .operations import PAGE, Op, answers
 
 #: Every authtuna route and method: ``"POST authtuna_auth.login"`` → its :class:`Op`.
 ROUTES: dict[str, Op] = {**auth.ROUTES, **mfa.ROUTES, **passkeys.ROUTES, **account.ROUTES,
                          **admin.ROUTES, **admin_access.ROUTES, **admin_overview.ROUTES,
-                         **audit.ROUTES, **orgs.ROUTES}
+                         **admin_roles.ROUTES, **audit.ROUTES, **orgs.ROUTES}
 
 __all__ = ["PAGE", "ROUTES", "Failed", "NoInput", "Ok", "Op", "Paged", "answers"]
