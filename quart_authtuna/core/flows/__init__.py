@@ -17,10 +17,12 @@ from .api_keys import ApiKeys
 from .email_change import EmailChange
 from .email_verification import EmailVerification
 from .first_factor import FirstFactor
+from .invitations import Invitations
 from .login import PasswordLogin, Reauthentication
 from .logout import Logout
 from .magic_link import MagicLink
 from .mfa_challenge import MfaChallenge
+from .orgs import Organizations
 from .overview import AccountOverview
 from .passkey_login import PasskeyLogin
 from .passkey_signup import PasskeySignup
@@ -30,6 +32,7 @@ from .recovery_login import RecoveryLogin
 from .security_activity import SecurityActivity
 from .signup import Signup
 from .sso_login import SocialSignIn
+from .teams import Teams
 from .user_sessions import UserSessions
 
 
@@ -60,6 +63,9 @@ class Flows:
     recovery_login: RecoveryLogin
     admin_roles: AdminRoles
     sso: SocialSignIn
+    organizations: Organizations
+    teams: Teams
+    invitations: Invitations
 
 
 __all__ = ["Flows"]
