@@ -38,10 +38,13 @@ from .flows.data_export import DataExport
 from .flows.email_change import EmailChange
 from .flows.email_verification import EmailVerification
 from .flows.first_factor import FirstFactor
+from .flows.invitations import Invitations
 from .flows.login import PasswordLogin, Reauthentication
 from .flows.logout import Logout
 from .flows.magic_link import MagicLink
 from .flows.mfa_challenge import MfaChallenge
+from .flows.org_manager import OrganizationManager
+from .flows.orgs import Organizations
 from .flows.overview import AccountOverview
 from .flows.passkey_login import PasskeyLogin
 from .flows.passkey_signup import PasskeySignup
@@ -53,6 +56,7 @@ from .flows.results import MfaChallenged
 from .flows.security_activity import SecurityActivity
 from .flows.signup import Signup
 from .flows.sso_login import SocialSignIn
+from .flows.teams import Teams
 from .flows.totp import Totp
 from .flows.user_sessions import UserSessions
 from .health import HealthCheck
@@ -64,6 +68,7 @@ from .managers.api_key_cache import PrincipalCache
 from .managers.api_keys import ApiKeyManager
 from .managers.audit import AuditManager
 from .managers.mfa import MFAManager
+from .managers.orgs import OrganizationStore
 from .managers.passkeys import PasskeyManager
 from .managers.pending_signups import PendingSignups
 from .managers.permissions import PermissionManager
@@ -145,12 +150,16 @@ class AuthService:
         self.audit_queries = AuditQueries(db, clock, s, self.audit)
         self.role_queries = RoleQueries(db)
         self.flows = self._build_flows()
+        #: Upstream's OrganizationManager names over the organization, team and invitation flows.
+        self.organizations = OrganizationManager(self.flows.organizations, self.flows.teams,
+                                                 self.flows.invitations)
 
     def _build_flows(self) -> Flows:
         db, s = self.db, self.settings
         first = FirstFactor(db, self.now, s, self.sessions, self.challenges, self.throttle,
                             self.devices, self.audit, self.mail)
         pending = PendingSignups(db, self.now, s)
+        orgs = OrganizationStore(self.now)
         verification = EmailVerification(db, s, self.users, pending, self.tokens, self.audit,
                                          self.mail, self.mail_quota, self.revocation)
         passwords = Passwords(db, self.now, s, self.users, self.passwords, self.tokens,
@@ -198,6 +207,12 @@ class AuthService:
                              SocialClient(s.sso_http_timeout, self.now),
                              SocialAccountManager(self.now, self.encryptor), self.users,
                              self.challenges, self.audit, self.mail, first),
+            organizations=Organizations(db, self.now, orgs, self.roles, self.rbac, self.audit,
+                                        self.revocation),
+            teams=Teams(db, self.now, orgs, self.roles, self.rbac, self.audit, self.revocation),
+            invitations=Invitations(db, self.now, s, orgs, self.roles, self.rbac, self.users,
+                                    first, self.audit, self.mail, self.mail_quota,
+                                    self.revocation),
         )
 
     # ---- lifecycle ---------------------------------------------------------------------

@@ -138,6 +138,8 @@ class Settings:
         True, "In PII mode, seal audit IPs with FERNET_KEYS (off: keep only their keyed "
         "digest).")
     tokens_expiry_seconds: int = _f(3600, "Lifetime of emailed single-use tokens.")
+    invitation_expiry_seconds: int = _f(
+        7 * 24 * 3600, "Lifetime of an emailed invitation to an organization or team.")
     tokens_max_count_per_day_per_user_per_action: int = _f(
         5, "Ignored (strangers could use up a per-user quota): see MAIL_MAX_*.", inert=True)
     mail_starttls: bool = _f(True, "Upgrade SMTP with STARTTLS.")

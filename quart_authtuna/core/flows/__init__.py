@@ -18,10 +18,12 @@ from .data_export import DataExport
 from .email_change import EmailChange
 from .email_verification import EmailVerification
 from .first_factor import FirstFactor
+from .invitations import Invitations
 from .login import PasswordLogin, Reauthentication
 from .logout import Logout
 from .magic_link import MagicLink
 from .mfa_challenge import MfaChallenge
+from .orgs import Organizations
 from .overview import AccountOverview
 from .passkey_login import PasskeyLogin
 from .passkey_signup import PasskeySignup
@@ -31,6 +33,7 @@ from .recovery_login import RecoveryLogin
 from .security_activity import SecurityActivity
 from .signup import Signup
 from .sso_login import SocialSignIn
+from .teams import Teams
 from .user_sessions import UserSessions
 
 
@@ -62,6 +65,9 @@ class Flows:
     admin_roles: AdminRoles
     data_export: DataExport
     sso: SocialSignIn
+    organizations: Organizations
+    teams: Teams
+    invitations: Invitations
 
 
 __all__ = ["Flows"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from . import (
     audit,
     dashboard,
+    orgs,
     permissions,
     privacy,
     role_actions,
@@ -19,5 +20,5 @@ from . import (
 )
 from .area import ADMIN_NAV, NavItem, admin
 
-__all__ = ["ADMIN_NAV", "NavItem", "admin", "audit", "dashboard", "permissions", "privacy",
-           "role_actions", "roles", "user_actions", "users", "why_denied"]
+__all__ = ["ADMIN_NAV", "NavItem", "admin", "audit", "dashboard", "orgs", "permissions",
+           "privacy", "role_actions", "roles", "user_actions", "users", "why_denied"]
