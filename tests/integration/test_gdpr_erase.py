@@ -11,7 +11,13 @@ from sqlalchemy import select
 
 from quart_authtuna.core import AuthService
 from quart_authtuna.core.crypto.pii import SHREDDED
-from quart_authtuna.core.db.models import AuditEvent, DeletedUser, EncryptionKey
+from quart_authtuna.core.db.models import (
+    AuditEvent,
+    DeletedUser,
+    EncryptionKey,
+    Invitation,
+    Organization,
+)
 from quart_authtuna.core.types import RequestMeta
 from tests._support.web import ORIGIN, submit
 from tests.conftest import PASSWORD
@@ -99,11 +105,18 @@ async def test_owner_deletion_takes_the_same_path(
     user = await make_user("leaver")
     await login("leaver")
     await svc.audit.log_event("PASSWORD_CHANGED", user.id, "198.51.100.7", {"by": "leaver"})
+    async with svc.transaction() as tx:
+        tx.add(Organization(id="org1", name="Acme", created_at=1.0))
+        await tx.flush()
+        tx.add(Invitation(id="inv1", token_hash="t" * 64, organization_id="org1",
+                          email="Leaver@example.com", email_canonical="leaver@example.com",
+                          role_name="OrgMember", created_at=1.0, expires_at=9e9))
     done = await submit(client, "/ui/settings/delete", {"confirmation": "leaver"}, face="json")
     assert done.status_code == 200
     await _erase_leaves_no_personal_data(svc, user.id)
     [deleted] = await _rows(svc, AuditEvent, AuditEvent.event_type == "USER_DELETED")
     assert deleted.ip_address is None and deleted.ip_address_hash is None
+    assert await _rows(svc, Invitation) == []
     [archive] = await _rows(svc, DeletedUser, DeletedUser.user_id == user.id)
     assert archive.email is None and archive.data_encrypted is None
     assert archive.data == {"deleted_by": user.id, "created_at": user.created_at,

@@ -2,8 +2,9 @@
 
 Erasing, in one transaction: every session ends and every API key dies (through
 :class:`~..revocation.Revocation`); the user's audit rows keep their type, time and ids but
-lose addresses and details; the archive row keeps no personal data (in PII mode its details
-are sealed with the user's data key) and the account is deleted with all that hangs off it;
+lose addresses and details; invitations to their address go; the archive row keeps no
+personal data (in PII mode its details are sealed with the user's data key) and the account
+is deleted with all that hangs off it (roles, memberships, passkeys, MFA, social links);
 then the data key is shredded, so any copy of the sealed email or archive is unreadable.
 A goodbye notice goes to the address after commit.
 """
@@ -13,14 +14,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..crypto.pii import SHREDDED, PiiCipher
-from ..db.models import ApiKey, AuditEvent, DeletedUser, EncryptionKey, User
+from ..db.models import ApiKey, AuditEvent, DeletedUser, EncryptionKey, Invitation, User
 from ..db.unit_of_work import UnitOfWork
 from ..errors import EscalationDenied, InputError, NotFound
-from ..identifiers import canonical_username
+from ..identifiers import canonical_email, canonical_username
 from ..mail import Mailer
 from ..managers.sessions import SessionManager
 from ..managers.users import UserManager
@@ -77,6 +78,9 @@ class AccountDeletion:
             for key_id in keys:
                 self._revocation.api_key_revoked(tx, key_id)
             await _scrub_audit(tx, user_id)
+            await tx.execute(delete(Invitation).where(or_(  # invitations hold the address
+                Invitation.email_canonical == canonical_email(email),
+                Invitation.accepted_by_id == user_id)))
             data_key = user.email_key_id
             await self._users.delete(user_id, deleter_id=actor_id, ip_address=meta.ip_address,
                                      session=tx)
