@@ -14,7 +14,8 @@ from .settings import Settings
 
 #: The pages an email can link to.
 Page = Literal["login", "forgot_password", "reset_password", "verify_email",
-               "passwordless_login", "confirm_email_change", "passkey_signup"]
+               "passwordless_login", "confirm_email_change", "passkey_signup",
+               "join_organization", "join_team"]
 
 
 class LinkBuilder(Protocol):
@@ -35,8 +36,10 @@ class PrefixLinks:
         "reset_password": "/reset-password", "verify_email": "/verify",
         "passwordless_login": "/passwordless/login",
     }
-    UI_PATHS: dict[str, str] = {"confirm_email_change": "/profile/email/confirm"}
     PASSKEY_PATHS: dict[str, str] = {"passkey_signup": "/signup/finish"}
+    UI_PATHS: dict[str, str] = {"confirm_email_change": "/profile/email/confirm",
+                                "join_organization": "/organizations/join",
+                                "join_team": "/teams/join"}
 
     def __init__(self, settings: Settings) -> None:
         self._base = settings.api_base_url

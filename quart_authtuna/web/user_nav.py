@@ -34,6 +34,8 @@ class NavLink:
 USER_NAV: tuple[NavEntry, ...] = (
     NavEntry(_l("Dashboard"), "authtuna_ui.dashboard"),
     NavEntry(_l("Profile"), "authtuna_ui.profile", also=("authtuna_ui.confirm_email",)),
+    NavEntry(_l("Organizations"), "authtuna_ui.organizations",
+             also=("authtuna_ui.organization", "authtuna_ui.team")),
     NavEntry(_l("Settings"), "authtuna_ui.settings"),
 )
 

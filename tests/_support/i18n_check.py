@@ -23,7 +23,7 @@ READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "data-label", "d
 ALLOWED = {
     "AuthTuna", "quart-authtuna", "AuthService", "Authorization: Bearer <key>",
     "admin:manage:permissions", "global, org:acme, org:acme/team:web", "UTC", "IP", "API",
-    "JSON", "CSV", "2FA", "TOTP", "ID", "OK",
+    "JSON", "CSV", "2FA", "TOTP", "ID", "OK", "org:", "/team:",
 }
 SKIP_TAGS = {"script", "style"}
 #: Blocks that hold class names or policy tokens, never prose.

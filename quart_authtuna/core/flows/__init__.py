@@ -14,13 +14,16 @@ from .admin_permissions import AdminPermissions
 from .admin_roles import AdminRoles
 from .admin_users import AdminUsers
 from .api_keys import ApiKeys
+from .data_export import DataExport
 from .email_change import EmailChange
 from .email_verification import EmailVerification
 from .first_factor import FirstFactor
+from .invitations import Invitations
 from .login import PasswordLogin, Reauthentication
 from .logout import Logout
 from .magic_link import MagicLink
 from .mfa_challenge import MfaChallenge
+from .orgs import Organizations
 from .overview import AccountOverview
 from .passkey_login import PasskeyLogin
 from .passkey_signup import PasskeySignup
@@ -30,6 +33,7 @@ from .recovery_login import RecoveryLogin
 from .security_activity import SecurityActivity
 from .signup import Signup
 from .sso_login import SocialSignIn
+from .teams import Teams
 from .user_sessions import UserSessions
 
 
@@ -59,7 +63,11 @@ class Flows:
     passkey_signup: PasskeySignup
     recovery_login: RecoveryLogin
     admin_roles: AdminRoles
+    data_export: DataExport
     sso: SocialSignIn
+    organizations: Organizations
+    teams: Teams
+    invitations: Invitations
 
 
 __all__ = ["Flows"]

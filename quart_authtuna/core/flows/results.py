@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from ..db.models import Permission, User
+from ..db.models import Invitation, Organization, Permission, Team, User
 from ..managers.sessions import IssuedSession
 from ..rbac.grants import Grants
 
@@ -73,7 +74,11 @@ class SignedOut:
 
 @dataclass(frozen=True, slots=True)
 class Reauthenticated:
+    """The password was confirmed. A flagged session (its cookie was used from another device)
+    is replaced: ``renewed`` carries the new session for the cookie."""
+
     authenticated_at: float
+    renewed: SignedIn | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +226,85 @@ class PasskeySignedUp:
     signed_in: SignedIn
     passkey_nickname: str
     recovery_codes: list[str]
+# ---- organizations and teams ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationCreated:
+    """The organization exists and its creator owns it."""
+
+    organization: Organization
+
+
+@dataclass(frozen=True, slots=True)
+class TeamCreated:
+    """The team exists and its creator leads it."""
+
+    team: Team
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationDeleted:
+    """Gone, with its teams, invitations and every role held in them."""
+
+    organization_id: str
+    members: int
+
+
+@dataclass(frozen=True, slots=True)
+class TeamDeleted:
+    team_id: str
+    organization_id: str
+    members: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRemoved:
+    """The user no longer holds a role in the organization (or team) or below it."""
+
+    user_id: str
+    organization_id: str
+    team_id: str | None
+    roles_removed: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemberAdded:
+    """An organization member now holds ``role`` in the team."""
+
+    user_id: str
+    team_id: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class OwnershipTransferred:
+    organization_id: str
+    from_user_id: str
+    to_user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationSent:
+    """A pending invitation; the link went to ``invitation.email`` only."""
+
+    invitation: Invitation
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationRevoked:
+    invitation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationAccepted:
+    """The user joined with the invitation's role; ``signed_in`` when they signed up from it."""
+
+    user: User
+    organization: Organization
+    team: Team | None
+    role: str
+    signed_in: SignedIn | None = None
 
 
 # ---- the admin's journeys on roles (flows/admin_roles.py) --------------------------------
@@ -261,3 +345,12 @@ class RoleGrantChanged:
     kind: str
     granted: bool
     changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DataExported:
+    """Everything stored about one account, as JSON-ready data (no secret, no hash)."""
+
+    user_id: str
+    username: str
+    data: dict[str, Any]

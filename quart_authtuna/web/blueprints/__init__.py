@@ -27,7 +27,13 @@ def register_blueprints(app: Quart, settings: Settings) -> None:
 
         app.register_blueprint(passkey_signup, url_prefix=settings.passkeys_prefix)
     if settings.ui_enabled:
-        from . import account_connections, ui_profile  # noqa: F401 - join ui/account
+        from . import (  # noqa: F401 - their pages join the ui and account blueprints
+            account_connections,
+            ui_invitations,
+            ui_orgs,
+            ui_profile,
+            ui_teams,
+        )
         from .ui import ui
 
         app.register_blueprint(ui, url_prefix=settings.ui_prefix)

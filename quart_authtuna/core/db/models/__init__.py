@@ -6,7 +6,7 @@ from .api_keys import ApiKey, ApiKeyScope
 from .audit import AuditEvent
 from .auth_state import AuthChallenge, ThrottleCounter
 from .mfa import MFAMethod, MFARecoveryCode
-from .orgs import Organization, OrganizationMember, Team, TeamMember
+from .orgs import Invitation, Organization, Team
 from .passkeys import PasskeyCredential
 from .privacy import DeletedUser, EncryptionKey
 from .rbac import (
@@ -31,8 +31,8 @@ __all__ = [
     "EncryptionKey",
     "MFAMethod",
     "MFARecoveryCode",
+    "Invitation",
     "Organization",
-    "OrganizationMember",
     "PasskeyCredential",
     "PendingSignup",
     "Permission",
@@ -42,7 +42,6 @@ __all__ = [
     "RolePermission",
     "SocialAccount",
     "Team",
-    "TeamMember",
     "ThrottleCounter",
     "Token",
     "User",

@@ -44,6 +44,7 @@ ADMIN_NAV: list[NavItem] = [
     NavItem("authtuna_admin.users", _l("Users"), MANAGE_USERS, "user"),
     NavItem("authtuna_admin.roles", _l("Roles"), MANAGE_ROLES, "role"),
     NavItem("authtuna_admin.audit_log", _l("Audit log"), MANAGE_USERS, "audit"),
+    NavItem("authtuna_admin.organizations", _l("Organizations"), MANAGE_USERS, "organization"),
     NavItem("authtuna_admin.permissions", _l("Permissions"), MANAGE_ROLES, "permission"),
     NavItem("authtuna_admin.why_denied", _l("Why denied?"), MANAGE_USERS, "why_denied"),
 ]

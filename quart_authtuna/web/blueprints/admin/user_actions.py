@@ -38,6 +38,8 @@ NOTICES: Final = {
     "mfa_reset": _l("Two-factor authentication is off and the recovery codes are deleted."),
     "verification_sent": _l("A new verification link is on its way."),
     "reset_sent": _l("A password reset link is on its way."),
+    "erased": _l("The account was erased: signed out everywhere, its keys revoked, its data key "
+              "shredded and its audit rows stripped of personal data."),
 }
 
 

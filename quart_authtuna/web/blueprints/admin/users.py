@@ -93,7 +93,8 @@ async def users() -> ResponseReturnValue:
     roles = [role.name for role in await service().roles.list()]
     return await render_page("admin/users.html", 400 if error else 200, page=page,
                              query=query, roles=roles, sorts=list(SORTS), error=error,
-                             args=request.args)
+                             args=request.args, notice=notice_for(request.args.get("done")),
+                             pii_mode=service().settings.pii_encryption_enabled)
 
 
 @admin.get("/users/search")
@@ -154,7 +155,7 @@ async def assignable_roles(user_id: str) -> ResponseReturnValue:
     scope = scope_arg()
     if not scope:
         return json_response(400, errors=[{"code": "invalid_scope", "param": "scope",
-                                           "message": "That scope is not valid."}])
+                                           "message": gettext("That scope is not valid.")}])
     await svc.admin_queries.user_record(user_id, events=0)  # 404 for an unknown user
     names = (await svc.roles.get_assignable_roles_for_user(actor, scope)
              if await svc.flows.admin_users.may_act_on(actor, user_id, MANAGE_ROLES) else [])
