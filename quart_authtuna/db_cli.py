@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 from quart.cli import ScriptInfo
 
-from .core.db import migrations
 from .core.service import AuthService
+
+if TYPE_CHECKING:  # Alembic (and Mako) load only when a db command runs
+    from .core.db.migrations import SchemaCheck
 
 T = TypeVar("T")
 
@@ -41,6 +43,7 @@ def db() -> None:
 @click.argument("revision", default="head")
 def upgrade(revision: str) -> None:
     """Migrate the database up to REVISION (default: head), then seed the default roles."""
+    from .core.db import migrations
 
     async def work(svc: AuthService) -> str:
         schema = svc.settings.database_schema
@@ -64,6 +67,7 @@ def upgrade(revision: str) -> None:
 @click.argument("revision")
 def downgrade(revision: str) -> None:
     """Undo migrations down to REVISION (``base`` drops every quart-authtuna table)."""
+    from .core.db import migrations
 
     async def work(svc: AuthService) -> str | None:
         await migrations.downgrade(svc.engine, svc.settings.database_schema, revision)
@@ -75,6 +79,7 @@ def downgrade(revision: str) -> None:
 @db.command("current")
 def current() -> None:
     """Print the revision the database is at, and the newest one shipped."""
+    from .core.db import migrations
 
     async def work(svc: AuthService) -> str | None:
         return await migrations.current(svc.engine, svc.settings.database_schema)
@@ -85,8 +90,9 @@ def current() -> None:
 @db.command("check")
 def check() -> None:
     """Fail unless the database is at head and its tables equal the models."""
+    from .core.db import migrations
 
-    async def work(svc: AuthService) -> migrations.SchemaCheck:
+    async def work(svc: AuthService) -> SchemaCheck:
         return await migrations.check(svc.engine, svc.settings.database_schema)
 
     state = _run(work)

@@ -4,6 +4,7 @@ or else on the engine the AUTHTUNA_* environment configures (async, DATABASE_SCH
 from __future__ import annotations
 
 import asyncio
+import os
 
 from alembic import context
 from sqlalchemy import Connection
@@ -20,7 +21,7 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_on_configured_engine() -> None:
-    settings = Settings.from_sources()
+    settings = Settings.from_sources(environ=os.environ)
     engine = make_engine(settings)
     try:
         await migrations.on_connection(engine, settings.database_schema, _run)

@@ -147,6 +147,18 @@ def test_db_commands(overrides: dict[str, Any]) -> None:
     assert f"Database at revision {head}." in run("upgrade")
     assert run("current") == f"current: {head}\nhead: {head}\n"
     assert "OK: at head" in run("check")
+
+    async def sql(statement: str) -> None:
+        engine = make_engine(Settings.from_sources(overrides=overrides))
+        async with engine.begin() as conn:
+            await conn.execute(sa.text(statement))
+        await engine.dispose()
+
+    asyncio.run(sql("DROP INDEX ix_sessions_user_id"))  # the tables no longer equal the models
+    out = run("check", ok=False)
+    assert "ix_sessions_user_id" in out and "add a revision" in out, out
+    asyncio.run(sql("CREATE INDEX ix_sessions_user_id ON sessions (user_id)"))
+    assert "OK: at head" in run("check")
     assert "Database at revision" in run("upgrade")  # idempotent
     # the default roles are seeded, so the first admin can be made right away
     created = runner.invoke(args=["authtuna", "create-user", "--username", "root", "--email",
@@ -169,3 +181,52 @@ def test_upgrade_adopts_tables_made_by_auto_create(overrides: dict[str, Any]) ->
     result = runner.invoke(args=["authtuna", "db", "upgrade"])
     assert result.exit_code == 0 and "recorded as head" in result.output, result.output
     assert "OK" in runner.invoke(args=["authtuna", "db", "check"]).output
+
+
+def test_env_py_alone_migrates_the_database_the_environment_configures(
+        overrides: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plain Alembic (no connection passed) builds the engine from AUTHTUNA_* itself."""
+    from alembic import command
+
+    for key in ("DEFAULT_DATABASE_URI", "DATABASE_SCHEMA"):
+        if key in overrides:
+            monkeypatch.setenv(f"AUTHTUNA_{key}", overrides[key])
+    command.upgrade(migrations.alembic_config(), "head")
+
+    async def state() -> migrations.SchemaCheck:
+        engine = make_engine(Settings.from_sources(overrides=overrides))
+        try:
+            return await migrations.check(engine, overrides.get("DATABASE_SCHEMA"))
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(state()).ok
+
+
+async def test_a_batch_rebuild_of_a_parent_table_keeps_its_children(
+        engine: tuple[AsyncEngine, str | None]) -> None:
+    """SQLite batch mode drops and recreates a table; the children of ``users`` survive it."""
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
+    eng, schema = engine
+    await migrations.upgrade(eng, schema)
+    async with eng.begin() as conn:
+        meta = sa.MetaData()
+        await conn.run_sync(lambda c: meta.reflect(c, only=["users", "sessions"]))
+        users, sessions = meta.tables["users"], meta.tables["sessions"]
+        await conn.execute(users.insert().values(_row(users, 1, {"id": "u1"})))
+        await conn.execute(sessions.insert().values(_row(sessions, 1, {
+            "session_id": "s1", "user_id": "u1"})))
+
+    def rebuild(conn: sa.Connection) -> None:
+        ops = Operations(MigrationContext.configure(conn))
+        recreate = "always" if conn.dialect.name == "sqlite" else "auto"
+        with ops.batch_alter_table("users", recreate=recreate) as batch:
+            batch.add_column(sa.Column("nickname", sa.String(20), nullable=True))
+
+    await migrations.on_connection(eng, schema, rebuild)
+    async with eng.connect() as conn:
+        assert (await conn.execute(sa.text("SELECT user_id FROM sessions"))).all() == [("u1",)]
+        if conn.dialect.name == "sqlite":  # and the service's connections enforce keys again
+            assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from . import models as _models  # noqa: F401  (registers every table on Base.metadata)
 from .base import Base
+from .engine import READ_ONLY
 
 #: Where env.py, script.py.mako and versions/ are (shipped in the wheel).
 SCRIPT_LOCATION = Path(__file__).resolve().parents[2] / "migrations"
@@ -86,11 +87,34 @@ class SchemaCheck:
 async def on_connection(engine: AsyncEngine, schema: str | None,
                         work: Callable[[Connection], T]) -> T:
     """Run ``work`` on a sync connection of ``engine`` in one transaction, creating the
-    PostgreSQL ``schema`` first when one is set."""
-    async with engine.begin() as conn:
-        if schema and conn.dialect.name == "postgresql":
-            await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-        return await conn.run_sync(work)
+    PostgreSQL ``schema`` first when one is set.
+
+    On SQLite foreign keys are off meanwhile: batch mode rebuilds a table by dropping it, and
+    with them on that drop would cascade into every child row. They are checked after.
+    """
+    async with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:  # a PRAGMA inside a transaction is ignored, so none is begun for it
+            await conn.execution_options(**{READ_ONLY: True})
+            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await conn.commit()
+            await conn.execution_options(**{READ_ONLY: False})
+        try:
+            async with conn.begin():
+                if schema and not sqlite and conn.dialect.name == "postgresql":
+                    await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+                result = await conn.run_sync(work)
+                if sqlite:
+                    broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                    if broken:
+                        raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+                return result
+        finally:
+            if sqlite:
+                await conn.execution_options(**{READ_ONLY: True})
+                await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await conn.commit()
+                await conn.execution_options(**{READ_ONLY: False})
 
 
 async def upgrade(engine: AsyncEngine, schema: str | None, revision: str = "head") -> None:
