@@ -63,10 +63,11 @@ def upgrade(revision: str) -> None:
     click.echo(_run(work))
 
 
-@db.command("downgrade")
+@db.command("downgrade", context_settings={"ignore_unknown_options": True})  # -1
 @click.argument("revision")
 def downgrade(revision: str) -> None:
-    """Undo migrations down to REVISION (``base`` drops every quart-authtuna table)."""
+    """Undo migrations down to REVISION: an id, -N for N steps, or ``base`` (drops every
+    quart-authtuna table)."""
     from .core.db import migrations
 
     async def work(svc: AuthService) -> str | None:

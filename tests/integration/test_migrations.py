@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from quart_authtuna.core import AuthService, Settings
@@ -164,6 +165,10 @@ def test_db_commands(overrides: dict[str, Any]) -> None:
     created = runner.invoke(args=["authtuna", "create-user", "--username", "root", "--email",
                                   "root@example.com", "--superadmin"])
     assert created.exit_code == 0, created.output
+    scripts = ScriptDirectory.from_config(migrations.alembic_config())
+    previous = scripts.get_revision(head).down_revision
+    assert f"at revision {previous or 'base (no tables)'}." in run("downgrade", "-1")
+    run("upgrade")
     assert "base (no tables)" in run("downgrade", "base")
     assert run("current").startswith("current: none")
 
