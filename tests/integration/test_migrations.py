@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from quart_authtuna.core import AuthService, Settings
 from quart_authtuna.core.db import migrations
+from quart_authtuna.core.db.base import JsonType
 from quart_authtuna.core.db.engine import make_engine
 from quart_authtuna.core.db.models import Role, User, UserRole, UserSession
 from tests._support.databases import database_overrides
@@ -74,6 +76,23 @@ async def test_an_applications_own_tables_are_left_alone(
     assert (await migrations.check(eng, schema)).ok
     await migrations.downgrade(eng, schema, "base")
     assert await _tables(eng) == {"app_orders", "alembic_version"}
+
+
+def test_own_column_types_are_written_as_the_type_they_store() -> None:
+    class Wrapped(sa.types.TypeDecorator[str]):
+        impl = sa.String
+        cache_ok = True
+
+    class WrappedJson(sa.types.TypeDecorator[Any]):
+        impl = JsonType
+        cache_ok = True
+
+    context = SimpleNamespace(imports=set())
+    assert migrations.render_item("type", Wrapped(320), context) == "sa.String(length=320)"
+    assert migrations.render_item("type", WrappedJson(), context) == (
+        'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")')
+    assert context.imports == {"from sqlalchemy.dialects import postgresql"}
+    assert migrations.render_item("type", sa.Integer(), context) is False
 
 
 def _row(table: sa.Table, n: int, given: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import JSON, Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.types import TypeDecorator
 
 from . import models as _models  # noqa: F401  (registers every table on Base.metadata)
 from .base import Base
@@ -40,8 +41,14 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool,
 
 def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     """Write the JSON/JSONB column type as the models declare it (Alembic's default rendering
-    names an unimported ``Text``)."""
-    if type_ == "type" and isinstance(obj, JSON) and "postgresql" in obj._variant_mapping:
+    names an unimported ``Text``), and our own column types as the SQLAlchemy type they store
+    (a revision must not import package code that later changes)."""
+    if type_ != "type":
+        return False
+    if isinstance(obj, TypeDecorator):
+        impl = obj.impl_instance
+        return render_item(type_, impl, autogen_context) or f"sa.{impl!r}"
+    if isinstance(obj, JSON) and "postgresql" in obj._variant_mapping:
         autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
         return 'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")'
     return False
