@@ -48,7 +48,7 @@ def upgrade(revision: str) -> None:
     async def work(svc: AuthService) -> str:
         schema = svc.settings.database_schema
         state = await migrations.check(svc.engine, schema)
-        if state.current is None and not state.differences:
+        if revision == "head" and state.current is None and not state.differences:
             # Tables made by AUTO_CREATE_DATABASE from these very models: adopt them.
             await migrations.stamp(svc.engine, schema, "head")
             note = " (existing tables match the models; recorded as head)"
