@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from quart import Quart, Response, has_request_context, request, url_for
+from quart.typing import ResponseReturnValue
 
 from .core.broadcast.choice import make_broadcaster
 from .core.revocation import Broadcaster
@@ -100,10 +101,13 @@ def _register_hooks(app: Quart, settings: Settings, service: AuthService) -> Non
 
     unfrozen = [settings.gc_freeze_after_startup]
 
-    async def authtuna_load_session() -> None:
+    async def authtuna_load_session() -> ResponseReturnValue | None:
         if unfrozen and unfrozen.pop():  # start-up is over when the first request arrives
             _freeze_startup_heap()
-        await session_hook.load_session(settings, service)
+        state = await session_hook.load_session(settings, service)
+        if state is not None and state.session is not None and state.session.flagged:
+            return step_up.require_step_up()  # another device presented this cookie
+        return None
 
     async def authtuna_finish_response(response: Response) -> Response:
         state = existing_request_state()
@@ -116,7 +120,6 @@ def _register_hooks(app: Quart, settings: Settings, service: AuthService) -> Non
         return security_headers.secure_response(response, req, state, settings)
 
     app.before_request(authtuna_load_session)
-    app.before_request(step_up.require_step_up)
     if settings.mfa_required_roles and settings.mfa_enabled:
         from .web.mfa_policy import enforce_enrolment
 

@@ -12,7 +12,6 @@ from quart import redirect, request, url_for
 from quart.typing import ResponseReturnValue
 
 from .redirects import safe_next
-from .request_state import existing_request_state
 from .respond import json_response, wants_json
 
 #: Endpoints a flagged session may still reach.
@@ -20,12 +19,9 @@ _ALLOWED = frozenset({"authtuna_auth.logout", "authtuna_auth.reauthenticate", "s
                       "authtuna_passkeys.reauth_options", "authtuna_passkeys.reauth"})
 
 
-async def require_step_up() -> ResponseReturnValue | None:
-    """``before_request``: send a flagged session to re-authentication."""
-    state = existing_request_state()
-    session = state.session if state is not None else None
-    if session is None or not session.flagged:
-        return None
+def require_step_up() -> ResponseReturnValue | None:
+    """For a flagged session (the session hook asks): re-authentication, unless the
+    endpoint is one a flagged session may still reach."""
     endpoint = request.endpoint or ""
     if endpoint in _ALLOWED or endpoint.endswith(".static"):
         return None
