@@ -18,6 +18,7 @@ from .core.dev_secrets import fresh_secrets
 from .core.errors import AuthTunaError
 from .core.service import AuthService
 from .core.types import SYSTEM_ACTOR, RequestMeta
+from .db_cli import db
 
 
 def _run(work: Callable[[AuthService], Awaitable[Any]]) -> Any:
@@ -42,6 +43,9 @@ def _run(work: Callable[[AuthService], Awaitable[Any]]) -> Any:
 @click.group("authtuna")
 def cli() -> None:
     """Manage quart-authtuna users and roles."""
+
+
+cli.add_command(db)
 
 
 ENV_TEMPLATE = """\

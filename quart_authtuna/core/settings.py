@@ -76,7 +76,8 @@ class Settings:
         "secret", True)
     database_use_async_engine: bool = _f(
         True, "Ignored (upstream compatibility): the engine is always async.", inert=True)
-    auto_create_database: bool = _f(True, "Create tables and seed defaults at startup.")
+    auto_create_database: bool = _f(True, "Create tables and seed defaults at startup (SQLite "
+                                    "development; PostgreSQL: `quart authtuna db upgrade`).")
     database_pool_size: int = _f(20, "Connection pool size (PostgreSQL).")
     database_max_overflow: int = _f(40, "Extra connections beyond the pool size.")
     database_pool_timeout: int = _f(30, "Seconds to wait for a pooled connection.")

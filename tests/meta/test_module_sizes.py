@@ -21,7 +21,7 @@ def test_every_module_is_at_most_400_lines() -> None:
     too_long = []
     for path in _modules():
         count = len(path.read_text(encoding="utf-8").splitlines())
-        if count > MAX_LINES:
+        if count > MAX_LINES and path.parent.name != "versions":  # generated Alembic revisions
             too_long.append(f"{path.relative_to(ROOT)}: {count} lines")
     assert not too_long, f"modules over {MAX_LINES} lines:\n" + "\n".join(too_long)
 

@@ -34,6 +34,8 @@ def test_wheel_contents_and_installed_asset_paths(tmp_path: Path) -> None:
     assert {"quart_authtuna/translations/authtuna.pot",
             "quart_authtuna/translations/de/LC_MESSAGES/authtuna.po",
             "quart_authtuna/translations/de/LC_MESSAGES/authtuna.mo"} <= set(names)
+    assert {"quart_authtuna/migrations/env.py", "quart_authtuna/migrations/script.py.mako",
+            "quart_authtuna/migrations/versions/0001_initial_schema.py"} <= set(names)
     assert {"quart_authtuna/testing/__init__.py", "quart_authtuna/testing/client.py",
             "quart_authtuna/testing/mail.py", "quart_authtuna/testing/passkeys.py",
             "quart_authtuna/testing/webauthn.py"} <= set(names)
@@ -71,3 +73,14 @@ def test_wheel_contents_and_installed_asset_paths(tmp_path: Path) -> None:
                cwd=tmp_path, env=env).split()
     assert inside in Path(kit[0]).resolve().parents, kit
     assert kit[1:] == ["quart_authtuna.testing.webauthn", "quart_authtuna.testing.client"]
+
+    # the installed package migrates a database from its own scripts
+    db = tmp_path / "migrated.db"
+    head = _run(python, "-c", "import asyncio;"
+                "from sqlalchemy.ext.asyncio import create_async_engine;"
+                "from quart_authtuna.core.db import migrations as m;"
+                f"e = create_async_engine('sqlite+aiosqlite:///{db}');"
+                "asyncio.run(m.upgrade(e, None)); print(m.SCRIPT_LOCATION);"
+                "print(asyncio.run(m.check(e, None)).ok)",
+                cwd=tmp_path, env=env).split()
+    assert inside in Path(head[0]).resolve().parents and head[1] == "True", head
