@@ -31,7 +31,7 @@ async def test_every_admin_route_refuses_a_user_without_panel_access(
     rules = _admin_rules(app)
     assert len(rules) >= 14
     values = {"user_id": target.id, "session_id": "s", "key_id": "k", "role_name": "User",
-              "permission_name": "org:create"}
+              "permission_name": "org:create", "org_id": "o"}
     for rule in rules:
         path = rule.build(values, append_unknown=False)[1]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
