@@ -37,6 +37,7 @@ class AuthTuna:
         self.settings: Settings | None = None
         self.service: AuthService | None = None
         self._locale_selector: i18n.LocaleSelector | None = None
+        self._apps: list[Quart] = []
         if app is not None:
             self.init_app(app)
 
@@ -53,7 +54,10 @@ class AuthTuna:
         app.before_serving(self.service.start)
         app.after_serving(self.service.close)
         _register_hooks(app, settings, self.service)
-        i18n.install(app, settings, lambda: self._locale_selector)
+        i18n.install(app, settings)
+        self._apps.append(app)
+        if self._locale_selector is not None:
+            i18n.use_selector(app, self._locale_selector)
         handlers.register(app)
         app.register_blueprint(assets)
         if settings.healthz_enabled:
@@ -76,6 +80,8 @@ class AuthTuna:
     def locale_selector(self, func: i18n.LocaleSelector) -> i18n.LocaleSelector:
         """Decorate the function that picks each request's locale (None: Accept-Language)."""
         self._locale_selector = func
+        for app in self._apps:
+            i18n.use_selector(app, func)
         return func
 
     def make_broadcaster(self, settings: Settings) -> Broadcaster:

@@ -10,7 +10,7 @@ inside the package; an app may put its own catalogs of the same domain first.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -24,7 +24,9 @@ DOMAIN = "authtuna"
 DEFAULT_LOCALE = "en"
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "translations"
 
-_locale: ContextVar[str] = ContextVar("authtuna_locale", default=DEFAULT_LOCALE)
+_locale: ContextVar[str | None] = ContextVar("authtuna_locale", default=None)
+#: Picks the locale the first time a context needs one (the web layer's: per request).
+_chooser: Callable[[], str | None] | None = None
 _extra_dirs: tuple[str, ...] = ()
 
 
@@ -62,25 +64,38 @@ def translations(locale: str) -> NullTranslations:
     return merged
 
 
-def use_locale(locale: str) -> Token[str]:
+def use_locale(locale: str) -> Token[str | None]:
     """Make ``locale`` current in this context; reset with ``reset_locale(token)``."""
     return _locale.set(locale or DEFAULT_LOCALE)
 
 
-def reset_locale(token: Token[str]) -> None:
+def reset_locale(token: Token[str | None]) -> None:
     _locale.reset(token)
 
 
+def choose_locale_with(chooser: Callable[[], str | None]) -> None:
+    """Install the function that picks a context's locale on first use (None: default)."""
+    global _chooser
+    _chooser = chooser
+
+
 def current_locale() -> str:
-    """The locale of the current request (``en`` outside one)."""
-    return _locale.get()
+    """The locale of the current request (``en`` outside one), picked on first use: a
+    request that translates nothing never parses its Accept-Language."""
+    locale = _locale.get()
+    if locale is None:
+        locale = _chooser() if _chooser is not None else None
+        if locale is None:  # outside a request: nothing to remember
+            return DEFAULT_LOCALE
+        _locale.set(locale)  # the rest of this request (its own task) keeps it
+    return locale
 
 
 def gettext(message: str) -> str:
     """``message`` in the current locale."""
     if not message:
         return message
-    return translations(_locale.get()).ugettext(message)
+    return translations(current_locale()).ugettext(message)
 
 
 def translate(value: object) -> object:
@@ -93,12 +108,12 @@ def translate(value: object) -> object:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The singular or plural form for ``n`` in the current locale."""
-    return translations(_locale.get()).ungettext(singular, plural, n)
+    return translations(current_locale()).ungettext(singular, plural, n)
 
 
 def _parsed(locale: str | None) -> Locale:
     try:
-        return Locale.parse(locale or _locale.get(), sep="-")
+        return Locale.parse(locale or current_locale(), sep="-")
     except (UnknownLocaleError, ValueError):
         return Locale.parse(DEFAULT_LOCALE)
 

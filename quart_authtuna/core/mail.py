@@ -158,6 +158,7 @@ class Mailer:
 
     def send_later(self, kind: str, to: str, **context: Any) -> None:
         """Send in the background: the response never waits for, or times, the mail."""
+        current_locale()  # picked now, in the request's context, which the task copies
         task = asyncio.get_running_loop().create_task(self.send(kind, to, **context))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
