@@ -100,7 +100,8 @@ class AuthService:
         self.api_key_cache = PrincipalCache()
         self.revocation = Revocation(db, self.session_cache, self.rbac, self.api_key_cache,
                                      broadcaster)
-        self.mail = Mailer(s, links or PrefixLinks(s))
+        self.mail = Mailer(s, links or PrefixLinks(s), db=db, clock=clock,
+                           encryptor=self.encryptor)
         self.throttle = Throttle(db, s, clock)
         self.devices = DeviceTrust(s, clock)
         self.mail_quota = MailQuota(self.throttle, s, self.devices)
@@ -156,7 +157,7 @@ class AuthService:
             email_verification=verification,
             passwords=passwords,
             user_sessions=UserSessions(db, self.sessions),
-            api_keys=ApiKeys(s, self.api_keys, self.users, self.mail),
+            api_keys=ApiKeys(s, self.api_keys, self.users, self.mail, db),
             security_activity=SecurityActivity(self.audit),
             account_deletion=AccountDeletion(db, self.users, self.sessions, self.revocation,
                                              self.mail),
@@ -182,6 +183,7 @@ class AuthService:
             if self.settings.auto_create_database:
                 await self.create_all()
                 await self.provision_defaults()
+            self.mail.start()
         except BaseException:
             await self.close()
             raise
@@ -196,8 +198,9 @@ class AuthService:
                                         self.audit, self.revocation)
 
     async def close(self) -> None:
-        """Finish background mail, then dispose of the engine's connections."""
-        await self.mail.drain()
+        """Stop the mail sender (unsent mail stays in the outbox), then dispose of the
+        engine's connections."""
+        await self.mail.close()
         await self.db.close()
 
     async def __aenter__(self) -> AuthService:

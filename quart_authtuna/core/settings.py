@@ -82,6 +82,13 @@ class Settings:
     database_pool_recycle: int = _f(1800, "Recycle connections older than this many seconds.")
     database_pool_pre_ping: bool = _f(True, "Test connections before use.")
     database_schema: str | None = _f(None, "PostgreSQL schema holding the tables.", "optstr")
+    database_connect_timeout: float = _f(
+        5.0, "Seconds to wait for a new database connection before answering 503.")
+    database_retry_after: int = _f(5, "Retry-After seconds of a 503 while the database is down.")
+    cleanup_enabled: bool = _f(False, "Prune expired rows from a background task while serving.")
+    cleanup_interval_seconds: int = _f(3600, "Mean seconds between cleanup runs (±25% jitter).")
+    cleanup_batch_size: int = _f(500, "Rows removed per statement, so no table stays locked.")
+    audit_retention_days: int = _f(365, "Cleanup removes audit rows older than this; 0 keeps all.")
     fingerprint_headers: tuple[str, ...] = _f(
         ("User-Agent", "Accept-Language"), "Request headers bound into the session fingerprint.")
     session_db_verification_interval: float = _f(
@@ -104,6 +111,9 @@ class Settings:
     trusted_proxies: tuple[str, ...] = _f(
         (), "Proxy IPs or CIDRs whose forwarded headers are believed.")
     email_enabled: bool = _f(False, "Send email over SMTP; otherwise log it to the outbox.")
+    mail_retry_backoff_seconds: int = _f(
+        10, "First retry delay of an unsent outbox mail; it doubles on each failure.")
+    mail_retry_max_seconds: int = _f(3600, "Longest delay between two tries of an outbox mail.")
     smtp_host: str | None = _f(None, "SMTP server host.", "optstr")
     smtp_port: int = _f(587, "SMTP server port.")
     smtp_username: str | None = _f(None, "SMTP user name.", "optstr")

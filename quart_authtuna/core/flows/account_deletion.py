@@ -52,5 +52,6 @@ class AccountDeletion:
                 self._revocation.api_key_revoked(tx, key_id)
             await self._users.delete(user_id, deleter_id=user_id, ip_address=meta.ip_address,
                                      session=tx)
-        self._mail.send_later("account_deleted", user.email, username=user.username)
+            await self._mail.enqueue("account_deleted", user.email, session=tx,
+                                     username=user.username)
         return AccountDeleted(user_id, user.username, ended, len(keys))
