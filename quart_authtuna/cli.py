@@ -12,6 +12,7 @@ import click
 from quart.cli import ScriptInfo
 
 from .core.admin_queries import UserPage, UserQuery
+from .core.cleanup import CleanupReport
 from .core.errors import AuthTunaError
 from .core.service import AuthService
 from .core.types import SYSTEM_ACTOR
@@ -168,3 +169,17 @@ def end_sessions(username: str) -> None:
         return done.count
 
     click.echo(f"Ended {_run(work)} session(s) of {username}.")
+
+
+@cli.command("cleanup")
+def cleanup() -> None:
+    """Remove expired sessions, tokens, sign-ups, challenges and throttle counters, and audit
+    rows older than AUDIT_RETENTION_DAYS (in small batches; safe while serving)."""
+
+    async def work(svc: AuthService) -> CleanupReport:
+        return await svc.cleanup.run()
+
+    report = _run(work)
+    for table, count in report.removed.items():
+        click.echo(f"{table}\t{count}")
+    click.echo(f"Removed {report.total} row(s).")

@@ -42,7 +42,7 @@ class AuthTuna:
         links = None if settings.only_middleware else UrlMapLinks(app, settings.api_base_url)
         self.service = AuthService(settings, links=links)
         app.extensions["authtuna"] = self
-        app.before_serving(self.service.start)
+        app.before_serving(self._start)
         app.after_serving(self.service.close)
         _register_hooks(app, settings, self.service)
         handlers.register(app)
@@ -59,6 +59,11 @@ class AuthTuna:
         from .cli import cli
 
         app.cli.add_command(cli)
+
+    async def _start(self) -> None:
+        assert self.service is not None
+        await self.service.start()
+        self.service.serve_background()
 
     async def _template_context(self) -> dict[str, Any]:
         from .globals import current_user

@@ -6,6 +6,7 @@ receives the service itself.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from .admin_queries import AdminQueries
 from .admin_stats import AdminStats
 from .audit_queries import AuditQueries
 from .challenges import ChallengeStore
+from .cleanup import Cleanup
 from .crypto.cookie_codec import CookieCodec
 from .crypto.fernet import Encryptor
 from .crypto.passwords import PasswordHasher
@@ -129,6 +131,8 @@ class AuthService:
         self.admin_stats = AdminStats(db, clock)
         self.audit_queries = AuditQueries(db, clock, s, self.audit)
         self.flows = self._build_flows()
+        self.cleanup = Cleanup(db, clock, s)
+        self._background: asyncio.Task[None] | None = None
 
     def _build_flows(self) -> Flows:
         db, s = self.db, self.settings
@@ -188,6 +192,13 @@ class AuthService:
             await self.close()
             raise
 
+    def serve_background(self) -> None:
+        """Start what a serving app runs beside its requests: the cleanup schedule, when
+        CLEANUP_ENABLED (the mail sender runs from :meth:`start`)."""
+        if self.settings.cleanup_enabled and self._background is None:
+            self._background = asyncio.get_running_loop().create_task(
+                self.cleanup.run_forever())
+
     async def create_all(self) -> None:
         """Create missing tables (and the schema, when DATABASE_SCHEMA is set)."""
         await self.db.create_all()
@@ -200,6 +211,10 @@ class AuthService:
     async def close(self) -> None:
         """Stop the mail sender (unsent mail stays in the outbox), then dispose of the
         engine's connections."""
+        task, self._background = self._background, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         await self.mail.close()
         await self.db.close()
 

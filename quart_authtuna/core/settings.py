@@ -86,7 +86,7 @@ class Settings:
         5.0, "Seconds to wait for a new database connection before answering 503.")
     database_retry_after: int = _f(5, "Retry-After seconds of a 503 while the database is down.")
     cleanup_enabled: bool = _f(False, "Prune expired rows from a background task while serving.")
-    cleanup_interval_seconds: int = _f(3600, "Mean seconds between cleanup runs (±25% jitter).")
+    cleanup_interval_seconds: float = _f(3600.0, "Mean seconds between cleanup runs (±25% jitter).")
     cleanup_batch_size: int = _f(500, "Rows removed per statement, so no table stays locked.")
     audit_retention_days: int = _f(365, "Cleanup removes audit rows older than this; 0 keeps all.")
     fingerprint_headers: tuple[str, ...] = _f(
