@@ -23,6 +23,7 @@ from .crypto.fernet import Encryptor
 from .db.base import new_id
 from .db.models import OutboxMail
 from .db.unit_of_work import UnitOfWork
+from .errors import DatabaseUnavailable
 from .mail_transport import Message
 from .settings import Settings
 from .types import Clock
@@ -89,7 +90,7 @@ class MailQueue:
             self._wake.clear()
             try:
                 await self.drain()
-            except (SQLAlchemyError, OSError) as exc:  # the database is down: try later
+            except (SQLAlchemyError, OSError, DatabaseUnavailable) as exc:  # database down
                 logger.warning("mail outbox unreachable: %s", type(exc).__name__)
             try:
                 await asyncio.wait_for(self._wake.wait(), poll)
