@@ -119,10 +119,10 @@ class Mailer:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def start(self) -> None:
+    async def start(self) -> None:
         """Start the outbox's sender (it first delivers what an earlier process left)."""
         if self.queue is not None:
-            self.queue.start()
+            await self.queue.start()
 
     async def drain(self) -> None:
         """Wait for background work, then deliver every outbox message due now (shutdown

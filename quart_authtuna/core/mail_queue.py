@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,6 +47,8 @@ class MailQueue:
     lease_seconds: float = 60.0
     #: Rows claimed per transaction.
     batch_size: int = 20
+    #: Seconds between looks at an outbox this process has nothing for.
+    idle_poll: float = 60.0
 
     def __init__(self, db: UnitOfWork, clock: Clock, settings: Settings, encryptor: Encryptor,
                  deliver: Deliver) -> None:
@@ -71,11 +73,19 @@ class MailQueue:
     async def _poke(self) -> None:
         self._wake.set()
 
-    def start(self) -> None:
-        """Start the sender: it delivers what is due now (left by an earlier process), then
-        whatever each commit adds, and retries failures when their backoff ends."""
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
+    async def start(self) -> None:
+        """Start the sender: it delivers what an earlier process left (at once, in the
+        background), then whatever each commit adds, and retries failures when their
+        backoff ends."""
+        if self._task is not None:
+            return
+        try:
+            left = await self._next_due() is not None
+        except (SQLAlchemyError, OSError, DatabaseUnavailable):
+            left = True  # look again soon
+        if left:
+            self._wake.set()
+        self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
         """Stop the sender after the message in hand; undelivered rows wait for a restart."""
@@ -85,17 +95,30 @@ class MailQueue:
             await asyncio.gather(task, return_exceptions=True)
 
     async def _run(self) -> None:
-        poll = max(1.0, min(30.0, float(self._settings.mail_retry_backoff_seconds)))
+        """Drain; then sleep until a commit adds mail, a retry falls due, or IDLE_POLL
+        passes (rows a killed sibling process had claimed). An empty outbox costs no query
+        between commits."""
+        wait = self.idle_poll
         while True:
-            self._wake.clear()
             try:
-                await self.drain()
-            except (SQLAlchemyError, OSError, DatabaseUnavailable) as exc:  # database down
-                logger.warning("mail outbox unreachable: %s", type(exc).__name__)
-            try:
-                await asyncio.wait_for(self._wake.wait(), poll)
+                await asyncio.wait_for(self._wake.wait(), wait)
             except TimeoutError:
                 pass
+            self._wake.clear()
+            wait = self.idle_poll
+            try:
+                await self.drain()
+                due = await self._next_due()
+                if due is not None:
+                    wait = min(wait, max(0.5, due - self._clock()))
+            except (SQLAlchemyError, OSError, DatabaseUnavailable) as exc:  # database down
+                logger.warning("mail outbox unreachable: %s", type(exc).__name__)
+                wait = min(wait, float(self._settings.mail_retry_backoff_seconds))
+
+    async def _next_due(self) -> float | None:
+        async with self._db.transaction() as tx:
+            due: float | None = await tx.scalar(select(func.min(OutboxMail.next_attempt_at)))
+        return due
 
     async def drain(self) -> int:
         """Deliver every message due now; the number delivered."""

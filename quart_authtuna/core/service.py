@@ -187,7 +187,7 @@ class AuthService:
             if self.settings.auto_create_database:
                 await self.create_all()
                 await self.provision_defaults()
-            self.mail.start()
+            await self.mail.start()
         except BaseException:
             await self.close()
             raise

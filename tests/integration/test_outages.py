@@ -160,7 +160,7 @@ async def test_mail_waits_in_the_outbox_while_the_database_is_down(
     await service.mail.queue.stop()
     await service.mail.enqueue("password_change", user.email, username="moe", login_url="x")
     await proxy.cut("refuse")
-    service.mail.start()
+    await service.mail.start()
     await asyncio.sleep(0.3)  # the sender tries, fails, and keeps running
     await proxy.restore()
     await service.mail.drain()
