@@ -78,7 +78,8 @@ def _unavailable(settings: Settings, what: str, exc: BaseException) -> DatabaseU
     cause = exc.__cause__ if isinstance(exc, DatabaseUnavailable) and exc.__cause__ else exc
     logger.error("%s verification failed: %s", what, type(cause).__name__)
     return DatabaseUnavailable(settings.database_retry_after,
-                               "Authentication is temporarily unavailable.")
+                               "We could not check your sign-in just now. You are still "
+                               "signed in: please try again in a moment.")
 
 
 def bearer_token() -> str | None:
