@@ -165,3 +165,19 @@ async def test_mail_waits_in_the_outbox_while_the_database_is_down(
     await proxy.restore()
     await service.mail.drain()
     assert service.mail.outbox.last("password_change", "moe@example.com") is not None
+
+
+async def test_an_api_key_is_never_refused_as_invalid_while_the_database_is_down(
+        outage_app: AppUnderTest, proxy: TcpProxy) -> None:
+    service: AuthService = outage_app.app.extensions["authtuna"].service  # type: ignore[attr-defined]
+    user = await service.users.create("kit@example.com", "kit", PASSWORD, email_verified=True)
+    plaintext = (await service.api_keys.create_key(user.id, "k", "master")).plaintext
+    await proxy.cut("refuse")
+    client = outage_app.test_client()
+    response = await client.get("/protected", headers={**JSON,
+                                                       "Authorization": f"Bearer {plaintext}"})
+    assert_unavailable(response)  # not 401 "invalid key"
+    await proxy.restore()
+    response = await client.get("/protected", headers={**JSON,
+                                                       "Authorization": f"Bearer {plaintext}"})
+    assert response.status_code == 200
