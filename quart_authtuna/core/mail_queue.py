@@ -142,7 +142,8 @@ class MailQueue:
                 await tx.execute(update(OutboxMail).where(
                     OutboxMail.id.in_([r.id for r in rows])).values(
                     next_attempt_at=now + self.lease_seconds,
-                    attempts=OutboxMail.attempts + 1))
+                    attempts=OutboxMail.attempts + 1)
+                    .execution_options(synchronize_session=False))  # rows keep earlier tries
         return rows
 
     async def _send(self, rows: list[OutboxMail]) -> tuple[int, bool]:
