@@ -60,6 +60,7 @@ class MailQueue:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._dirty = False  # mail was added (or a try failed) since the last drain
 
     async def put(self, message: Message, session: AsyncSession | None = None) -> None:
         """Write ``message`` in ``session``'s transaction (or its own); sent after commit."""
@@ -71,6 +72,7 @@ class MailQueue:
             self._db.after_commit(tx, self._poke)
 
     async def _poke(self) -> None:
+        self._dirty = True
         self._wake.set()
 
     async def start(self) -> None:
@@ -84,7 +86,7 @@ class MailQueue:
         except (SQLAlchemyError, OSError, DatabaseUnavailable):
             left = True  # look again soon
         if left:
-            self._wake.set()
+            await self._poke()
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
@@ -95,24 +97,26 @@ class MailQueue:
             await asyncio.gather(task, return_exceptions=True)
 
     async def _run(self) -> None:
-        """Drain; then sleep until a commit adds mail, a retry falls due, or IDLE_POLL
-        passes (rows a killed sibling process had claimed). An empty outbox costs no query
-        between commits."""
+        """Sleep until a commit adds mail, a retry falls due, or IDLE_POLL passes (rows a
+        killed sibling process had claimed); then drain. An idle outbox, or one another
+        caller of :meth:`drain` already emptied, costs no query."""
         wait = self.idle_poll
         while True:
+            poked = True
             try:
                 await asyncio.wait_for(self._wake.wait(), wait)
             except TimeoutError:
-                pass
+                poked = False
             self._wake.clear()
             wait = self.idle_poll
             try:
-                await self.drain()
-                due = await self._next_due()
-                if due is not None:
-                    wait = min(wait, max(0.5, due - self._clock()))
+                if await self._drain(only_if_poked=poked) is not None:
+                    due = await self._next_due()  # a retry, or a row another sender held
+                    if due is not None:
+                        wait = min(wait, max(0.5, due - self._clock()))
             except (SQLAlchemyError, OSError, DatabaseUnavailable) as exc:  # database down
                 logger.warning("mail outbox unreachable: %s", type(exc).__name__)
+                self._dirty = True
                 wait = min(wait, float(self._settings.mail_retry_backoff_seconds))
 
     async def _next_due(self) -> float | None:
@@ -122,8 +126,16 @@ class MailQueue:
 
     async def drain(self) -> int:
         """Deliver every message due now; the number delivered."""
+        return await self._drain(only_if_poked=False) or 0
+
+    async def _drain(self, *, only_if_poked: bool) -> int | None:
+        """The number delivered; with ``only_if_poked``, None (and no query at all) unless
+        a commit added mail since the last drain."""
         sent = 0
         async with self._lock:
+            if only_if_poked and not self._dirty:
+                return None
+            self._dirty = False
             while rows := await self._claim():
                 delivered, failed = await self._send(rows)
                 sent += delivered
