@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test lint typecheck bench
+.PHONY: venv demo dev-oidc test lint typecheck bench
 
 venv: $(VENV)/.installed
 
@@ -19,8 +19,13 @@ $(VENV)/.installed: pyproject.toml Makefile | $(PY)
 	$(PY) -m pip install -e ".[test]"
 	touch $@
 
+# The demo starts the dev OpenID provider beside it ("Sign in with Dev SSO"; DEV_SSO=0: off).
 demo: venv
 	$(PY) -m example_app
+
+# The dev OpenID provider alone (prints the AUTHTUNA_OIDC_PROVIDERS value to use).
+dev-oidc: venv
+	$(PY) -m quart_authtuna.testing.dev_oidc --port 8077
 
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)

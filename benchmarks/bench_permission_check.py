@@ -11,6 +11,14 @@ denied there, so most checks walk all four ancestors: the worst case. It prints 
 check and the ratio to the 10-role case, which should stay near 1.0 (residual growth is
 CPU-cache pressure from larger sets, not more work). It also times ``from_rows``, the one
 step that is linear in the number of rows, for each size.
+
+``--orgs`` adds the organizations case: a user in 1,000 organizations (OrgMember at
+``org:<o>``) and 10 teams in each (TeamMember, or TeamLead in one, at
+``org:<o>/team:<t>``), with the default roles' permissions: 11,000 role rows. It times
+``has_permission`` at team scopes against a 10-role user at the same scopes (target: within
+2x), then stores those rows in a real database (SQLite in a temporary directory, or
+``--url postgresql+asyncpg://...``), loads the grants the way session verification does
+and counts the statements sent (target: one) and the time it takes.
 """
 
 from __future__ import annotations
@@ -100,5 +108,117 @@ def main() -> None:
               f"{ns / base:>6.2f} {allowed:>8,}")
 
 
+def org_rows(n_orgs: int = 1_000, teams: int = 10) -> list[Row]:
+    """OrgMember in each organization, TeamMember in each team (TeamLead in the first)."""
+    from quart_authtuna.core.defaults import ROLE_PERMISSIONS
+
+    def held(role: str, scope: str) -> list[Row]:
+        perms = ROLE_PERMISSIONS.get(role) or (None,)
+        return [(role, scope, None, perm) for perm in perms]
+
+    rows: list[Row] = []
+    for o in range(n_orgs):
+        rows += held("OrgMember", f"org:o{o}")
+        for t in range(teams):
+            rows += held("TeamLead" if t == 0 else "TeamMember", f"org:o{o}/team:t{t}")
+    return rows
+
+
+def org_checks(rounds: int = 9) -> tuple[float, float, float]:
+    """ns per check at team scopes for a 10-role user and the 1,000 x 10 user, and the
+    median of the per-round ratios: each round times both back to back, so load from other
+    jobs on a shared machine hits both sides of a ratio alike."""
+    import statistics
+
+    rng = random.Random(11)
+    targets = [f"org:o{rng.randrange(1_000)}/team:t{rng.randrange(10)}" for _ in range(POOL)]
+    names = ("team:manage", "team:invite_member", "org:create", "team:delete")
+    pairs = [(names[i % len(names)], targets[i % POOL]) for i in range(CHECKS)]
+    small = Grants.from_rows([("TeamLead", f"org:o{i}/team:t0", None, "team:manage")
+                              for i in range(10)])
+    big = Grants.from_rows(org_rows())
+    times: list[tuple[float, float]] = []
+    for _ in range(rounds):
+        times.append((time_checks(small, pairs)[0], time_checks(big, pairs)[0]))
+    ns = [statistics.median(t[i] for t in times) / CHECKS * 1e9 for i in (0, 1)]
+    return ns[0], ns[1], statistics.median(b / a for a, b in times)
+
+
+async def org_loading(url: str | None) -> tuple[int, int, float]:
+    """Store the 1,000 x 10 user's roles, then load its grants as verification does:
+    (rows loaded, data statements, best-of-5 ms)."""
+    import tempfile
+
+    from cryptography.fernet import Fernet
+    from sqlalchemy import event, insert, select
+
+    from quart_authtuna.core import AuthService, Settings
+    from quart_authtuna.core.db.models import Organization, Role, Team, UserRole
+    from quart_authtuna.core.rbac.checker import load_grants
+
+    folder = tempfile.mkdtemp()
+    db = {"DEFAULT_DATABASE_URI": url or f"sqlite+aiosqlite:///{folder}/bench.db"}
+    if url:
+        db["DATABASE_SCHEMA"] = f"bench_orgs_{random.randrange(1 << 30)}"
+    settings = Settings.from_sources(overrides={**db, "BCRYPT_ROUNDS": 4,
+                                                "PASSWORD_PEPPER": "p" * 48,
+                                                "JWT_SECRET_KEY": "j" * 48,
+                                                "ENCRYPTION_PRIMARY_KEY": "e" * 48,
+                                                "FERNET_KEYS": [Fernet.generate_key().decode()]})
+    async with AuthService(settings) as svc:
+        user = await svc.users.create("member@example.com", "member",
+                                      "correct horse battery staple")
+        async with svc.transaction() as tx:
+            ids = {r.name: r.id for r in (await tx.scalars(select(Role))).all()}
+            orgs = [{"id": f"o{o}", "name": f"Org {o}", "created_at": 0.0} for o in range(1_000)]
+            await tx.execute(insert(Organization), orgs)
+            await tx.execute(insert(Team), [
+                {"id": f"t{o}-{t}", "name": f"T{t}", "organization_id": f"o{o}",
+                 "created_at": 0.0} for o in range(1_000) for t in range(10)])
+            seen = {(role, scope) for role, scope, _, _ in org_rows()}
+            await tx.execute(insert(UserRole), [
+                {"user_id": user.id, "role_id": ids[role], "scope": scope,
+                 "given_by_id": "system", "given_at": 0.0} for role, scope in sorted(seen)])
+        statements: list[str] = []
+
+        def record(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        best, rows = float("inf"), 0
+        for _ in range(RUNS):
+            statements.clear()
+            event.listen(svc.engine.sync_engine, "before_cursor_execute", record)
+            start = time.perf_counter()
+            async with svc.transaction() as tx:
+                grants = await load_grants(tx, user.id)
+            best = min(best, time.perf_counter() - start)
+            event.remove(svc.engine.sync_engine, "before_cursor_execute", record)
+            rows = len(grants.roles)
+        if url:
+            from sqlalchemy import text
+
+            async with svc.engine.begin() as conn:
+                await conn.execute(text(f'DROP SCHEMA "{db["DATABASE_SCHEMA"]}" CASCADE'))
+    data = [s for s in statements if not s.lstrip().upper().startswith(("BEGIN", "COMMIT",
+                                                                         "ROLLBACK"))]
+    return rows, len(data), best * 1e3
+
+
+def main_orgs(url: str | None) -> None:
+    import asyncio
+
+    small, big, ratio = org_checks()
+    print(f"\nOrganizations: {CHECKS:,} checks at org:<o>/team:<t> scopes, 9 paired rounds "
+          f"(best of {RUNS} each)")
+    print(f"  10 roles:                  {small:7.1f} ns/check (median)")
+    print(f"  1,000 orgs x 10 teams:     {big:7.1f} ns/check (median)")
+    print(f"  median per-round ratio:    {ratio:7.2f}x  (target <= 2x)")
+    roles, statements, ms = asyncio.run(org_loading(url))
+    print(f"  loading {roles:,} (role, scope) grants: {statements} statement(s), {ms:.1f} ms "
+          f"({'PostgreSQL' if url else 'SQLite'}, target: one statement)")
+
+
 if __name__ == "__main__":
     main()
+    if "--orgs" in sys.argv:
+        main_orgs(sys.argv[sys.argv.index("--url") + 1] if "--url" in sys.argv else None)

@@ -1,4 +1,5 @@
-"""The quart-authtuna demo: a public page, a signed-in page, a per-project page, an admin page.
+"""The quart-authtuna demo: a public page, a signed-in page, a per-project page, a team board
+guarded by a nested organization/team scope, an admin page.
 
 Run it with ``make demo``. It stores everything in ``instance/`` (SQLite and its dev keys).
 """
@@ -91,6 +92,9 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
         if await svc.roles.get_by_name("ProjectViewer") is None:
             await svc.roles.create("ProjectViewer", "Can read projects", level=10)
             await svc.roles.add_permission_to_role("ProjectViewer", "projects:read")
+        if await svc.roles.get_by_name("Founder") is None:  # assign-role NAME Founder
+            await svc.roles.create("Founder", "May create organizations")
+            await svc.roles.add_permission_to_role("Founder", "org:create")
         if not await svc.users.count() > 3:
             print("\nNo users yet. Create the first admin with:\n  .venv/bin/quart --app "
                   "example_app.app:create_app authtuna create-user --superadmin\n", flush=True)
@@ -112,6 +116,15 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
     async def read_project(project_id: str) -> str:
         return await render_template("page.html", title=f"Project {project_id}",
                                      text="You hold projects:read in this project's scope.")
+
+    @app.get("/orgs/<org_id>/teams/<team_id>/board")
+    @role_required("TeamLead", "TeamMember", "OrgAdmin", "OrgOwner",
+                   scope="org:{org_id}/team:{team_id}")
+    async def team_board(org_id: str, team_id: str) -> str:
+        """Members of the team, and the organization's admins and owners (their roles at
+        ``org:<org_id>`` cover its teams); everyone else gets 403."""
+        return await render_template("page.html", title="Team board",
+                                     text=f"You may see team {team_id} of organization {org_id}.")
 
     @app.get("/admin-area")
     @role_required("Admin", "SuperAdmin")

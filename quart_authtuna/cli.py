@@ -4,8 +4,10 @@ sessions. Every change runs the admin flows as the system actor, so it is audite
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -13,6 +15,7 @@ from quart.cli import ScriptInfo
 
 from .core.admin_queries import UserPage, UserQuery
 from .core.cleanup import CleanupReport
+from .core.dev_secrets import fresh_secrets
 from .core.errors import AuthTunaError
 from .core.service import AuthService
 from .core.types import SYSTEM_ACTOR
@@ -40,6 +43,63 @@ def _run(work: Callable[[AuthService], Awaitable[Any]]) -> Any:
 @click.group("authtuna")
 def cli() -> None:
     """Manage quart-authtuna users and roles."""
+
+
+ENV_TEMPLATE = """\
+# quart-authtuna settings, written by `quart authtuna init`.
+# Keep this file private (mode 0600) and out of version control. The `quart` command reads
+# .env when python-dotenv is installed; elsewhere load it yourself (`set -a; . ./.env`,
+# systemd EnvironmentFile=, docker --env-file). Every setting: docs/settings.md.
+
+# ---- Secrets: fresh random values made for this file ------------------------------------
+# Signs session cookies. Rotate: move the old value to AUTHTUNA_JWT_FALLBACK_SECRET_KEYS.
+AUTHTUNA_JWT_SECRET_KEY={JWT_SECRET_KEY}
+# Signs CSRF tokens. Rotate: move the old value to AUTHTUNA_ENCRYPTION_SECONDARY_KEYS.
+AUTHTUNA_ENCRYPTION_PRIMARY_KEY={ENCRYPTION_PRIMARY_KEY}
+# Encrypts cookie payloads and TOTP secrets; comma-separated, the first encrypts.
+# Rotate: put a new key first and keep the old ones after it.
+AUTHTUNA_FERNET_KEYS={FERNET_KEYS}
+# Keys every password hash. Never change or lose it: no stored password would verify.
+AUTHTUNA_PASSWORD_PEPPER={PASSWORD_PEPPER}
+
+# ---- Decide before deploying (uncomment and fill in) ------------------------------------
+# Refuse to start with missing or weak secrets, Secure cookies, https base URL.
+# AUTHTUNA_PRODUCTION=true
+# The public address of the app: links in mails and the passkey origin follow it.
+# AUTHTUNA_API_BASE_URL=https://app.example.com
+# AUTHTUNA_APP_NAME=My app
+# PostgreSQL for anything with more than one process (default: SQLite ./authtuna_dev.db).
+# AUTHTUNA_DEFAULT_DATABASE_URI=postgresql+asyncpg://app:password@127.0.0.1:5432/app
+# Proxies (IPs or CIDRs) whose X-Forwarded-For is believed; empty: the TCP peer is the client.
+# AUTHTUNA_TRUSTED_PROXIES=127.0.0.1
+# Mail: off means nothing is sent (development prints each mail to the console).
+# AUTHTUNA_EMAIL_ENABLED=true
+# AUTHTUNA_SMTP_HOST=smtp.example.com
+# AUTHTUNA_SMTP_PORT=587
+# AUTHTUNA_SMTP_USERNAME=
+# AUTHTUNA_SMTP_PASSWORD=
+# AUTHTUNA_DEFAULT_SENDER_EMAIL=noreply@example.com
+# Who may sign up (comma-separated domains; * is anyone) and whether email must be verified.
+# AUTHTUNA_EMAIL_DOMAINS=*
+# AUTHTUNA_REQUIRE_EMAIL_VERIFICATION=true
+# Roles whose holders must turn on two-factor sign-in.
+# AUTHTUNA_MFA_REQUIRED_ROLES=SuperAdmin,Admin
+"""
+
+
+@cli.command("init")
+@click.option("--output", "-o", default=".env", show_default=True, type=click.Path(
+    dir_okay=False, path_type=Path), help="File to write.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(output: Path, force: bool) -> None:
+    """Write a commented .env with fresh secrets and the settings a deployment decides."""
+    if output.exists() and not force:
+        raise click.ClickException(f"{output} exists; pass --force to overwrite it.")
+    output.unlink(missing_ok=True)
+    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(ENV_TEMPLATE.format(**fresh_secrets()))
+    click.echo(f"Wrote {output} (mode 0600) with fresh secrets; fill in the deployment part.")
 
 
 @cli.command("create-user")

@@ -9,8 +9,8 @@ from typing import Any, Literal, ParamSpec, TypeVar
 
 from quart import request
 
+from .core.rbac.scopes import fill_scope_template, template_fields, validate_scope
 from .core.rbac.scopes import scope_from_path as _derive_scope
-from .core.rbac.scopes import validate_scope
 from .globals import ApiKeyUser, AuthenticatedUser, _find_user
 from .web import current
 from .web.errors import Forbidden, Unauthorized
@@ -90,20 +90,37 @@ def _path_scope(param: str, prefix: str | None, values: dict[str, Any]) -> str:
         raise Forbidden("That resource scope is not valid.") from exc
 
 
+def _template_scope(template: str, values: dict[str, Any]) -> str:
+    """``scope="org:{org_id}/team:{team_id}"`` filled from the route's path parameters."""
+    try:
+        return fill_scope_template(template, values)
+    except KeyError as exc:
+        raise RuntimeError(f"route has no path parameter {exc.args[0]!r}") from None
+    except ValueError as exc:
+        raise Forbidden("That resource scope is not valid.") from exc
+
+
 def _guard(check: Callable[[AuthenticatedUser, str], bool], scope: str | None,
            scope_prefix: str | None, scope_from_path: str | None, message: str,
            allow_publishable: bool = False) -> Callable[[View[P, R]], View[P, R]]:
     """An API key is checked against the key's grants (its roles intersected with the user's).
 
-    A fixed scope is validated once, here; a path scope comes from the view's arguments."""
-    fixed = None if scope_from_path else validate_scope(scope_prefix or scope or "global")
+    A fixed scope is validated once, here; a path scope, or a template such as
+    ``org:{org_id}/team:{team_id}``, is filled from the view's arguments on each request."""
+    given = scope_prefix or scope or "global"
+    template = given if not scope_from_path and "{" in given else None
+    if template is not None:
+        template_fields(template)  # a malformed template fails at import, not per request
+    fixed = None if scope_from_path or template else validate_scope(given)
 
     def decorate(view: View[P, R]) -> View[P, R]:
         @functools.wraps(view)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             user = await require_user(allow_publishable=allow_publishable)
             at = fixed
-            if at is None:
+            if template is not None:
+                at = _template_scope(template, {**(request.view_args or {}), **kwargs})
+            elif at is None:
                 values = kwargs if scope_from_path in kwargs else request.view_args or {}
                 at = _path_scope(scope_from_path or "", scope_prefix, values)
             if not check(user, at):
@@ -118,7 +135,12 @@ def _guard(check: Callable[[AuthenticatedUser, str], bool], scope: str | None,
 def permission_required(*permissions: str, mode: Mode = "AND", scope: str | None = None,
                         scope_prefix: str | None = None, scope_from_path: str | None = None,
                         allow_publishable: bool = False) -> Callable[[View[P, R]], View[P, R]]:
-    """Require permissions at a scope (``global`` unless given or derived from the path)."""
+    """Require permissions at a scope (``global`` unless given or derived from the path).
+
+    ``scope`` may be a template filled from the route's path parameters, each validated
+    like ``scope_from_path``: ``scope="org:{org_id}/team:{team_id}"`` guards
+    ``/orgs/<org_id>/teams/<team_id>/...``, and roles held on ``org:<org_id>`` apply there.
+    """
     _check_mode(mode, permissions)
     needed = "all of" if mode.upper() == "AND" else "one of"
     combine = _upper(mode)

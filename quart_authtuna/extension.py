@@ -5,10 +5,13 @@ from __future__ import annotations
 import gc
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 from quart import Quart, Response, has_request_context, request, url_for
 
+from .core.broadcast.choice import make_broadcaster
+from .core.revocation import Broadcaster
 from .core.service import AuthService
 from .core.settings import Settings
 from .web import handlers, security_headers, session_hook
@@ -37,16 +40,23 @@ class AuthTuna:
 
     def init_app(self, app: Quart) -> None:
         """Attach to ``app``; nothing touches the database until the app starts serving."""
-        settings = Settings.from_sources(app.config, os.environ, self._overrides).checked(logger)
+        settings = Settings.from_sources(app.config, os.environ, self._overrides)
+        name = settings.dev_secrets_file  # development secrets live in the instance folder
+        settings = settings.checked(logger, Path(app.instance_path, name) if name else None)
         self.settings = settings
         links = None if settings.only_middleware else UrlMapLinks(app, settings.api_base_url)
-        self.service = AuthService(settings, links=links)
+        self.service = AuthService(settings, links=links,
+                                   broadcaster=self.make_broadcaster(settings))
         app.extensions["authtuna"] = self
         app.before_serving(self._start)
         app.after_serving(self.service.close)
         _register_hooks(app, settings, self.service)
         handlers.register(app)
         app.register_blueprint(assets)
+        if settings.healthz_enabled:
+            from .web.blueprints.health import health
+
+            app.register_blueprint(health, url_prefix=settings.healthz_path)
         app.context_processor(self._template_context)
         if not settings.only_middleware:
             from .web.blueprints import register_blueprints
@@ -64,6 +74,11 @@ class AuthTuna:
         assert self.service is not None
         await self.service.start()
         self.service.serve_background()
+
+    def make_broadcaster(self, settings: Settings) -> Broadcaster:
+        """What carries revocations to the other processes (REVOCATION_BROADCASTER's choice);
+        override it to bring another broker."""
+        return make_broadcaster(settings)
 
     async def _template_context(self) -> dict[str, Any]:
         from .globals import current_user

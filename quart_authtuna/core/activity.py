@@ -25,6 +25,7 @@ SENTENCES: dict[str, str] = {
     "REAUTHENTICATED": "You confirmed your password",
     "REAUTHENTICATION_FAILED": "A password confirmation failed",
     "PASSWORD_CHANGED": "You changed your password",
+    "PASSWORD_SET": "You set a password for your account",
     "PASSWORD_CHANGE_FAILED": "A password change failed: the current password was wrong",
     "PASSWORD_RESET_REQUESTED": "A password reset link was requested",
     "PASSWORD_RESET_COMPLETED": "Your password was reset with an emailed link",
@@ -52,7 +53,8 @@ SENTENCES: dict[str, str] = {
 #: The event types a person's activity lists show.
 SHOWN: frozenset[str] = frozenset(SENTENCES)
 _METHODS = {"password": "with your password", "magic_link": "with an emailed link",
-            "passkey": "with a passkey", "mfa": "with a second factor"}
+            "passkey": "with a passkey", "mfa": "with a second factor",
+            "recovery_code": "with a recovery code"}
 
 
 @dataclass(frozen=True, slots=True)

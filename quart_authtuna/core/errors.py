@@ -8,6 +8,7 @@
     │   ├── InvalidCredentials       generic: unknown user, wrong password, unusable hash
     │   ├── AccountSuspended
     │   ├── EmailNotVerified
+    │   ├── SocialSignInFailed(reason) a provider sign-in that did not work (code = reason)
     │   ├── MfaRequired
     │   │   └── MfaPending(handle)   the facade's login: the second factor is next
     │   └── ReauthenticationRequired
@@ -84,6 +85,22 @@ class EmailNotVerified(AuthenticationError):
     """Please confirm your email address first: we have sent you a new link."""
 
     code = "email_not_verified"
+
+
+class SocialSignInFailed(AuthenticationError):
+    """Signing in with the provider did not work. Please try again.
+
+    ``code`` is the reason: ``access_denied``, ``provider_error``, ``state_invalid``,
+    ``pkce_missing``, ``token_invalid``, ``provider_unavailable``,
+    ``provider_response_invalid``, ``email_missing``, ``email_unverified``,
+    ``link_required``, ``already_linked``, ``last_sign_in_method``, ``not_connected``.
+    """
+
+    code = "social_signin_failed"
+
+    def __init__(self, reason: str, message: str | None = None) -> None:
+        super().__init__(message)
+        self.code = reason
 
 
 class MfaRequired(AuthenticationError):

@@ -14,7 +14,8 @@ from .settings import Settings
 
 #: The pages an email can link to.
 Page = Literal["login", "forgot_password", "reset_password", "verify_email",
-               "passwordless_login", "confirm_email_change"]
+               "passwordless_login", "confirm_email_change", "passkey_signup",
+               "join_organization", "join_team"]
 
 
 class LinkBuilder(Protocol):
@@ -35,14 +36,21 @@ class PrefixLinks:
         "reset_password": "/reset-password", "verify_email": "/verify",
         "passwordless_login": "/passwordless/login",
     }
-    UI_PATHS: dict[str, str] = {"confirm_email_change": "/profile/email/confirm"}
+    PASSKEY_PATHS: dict[str, str] = {"passkey_signup": "/signup/finish"}
+    UI_PATHS: dict[str, str] = {"confirm_email_change": "/profile/email/confirm",
+                                "join_organization": "/organizations/join",
+                                "join_team": "/teams/join"}
 
     def __init__(self, settings: Settings) -> None:
         self._base = settings.api_base_url
         self._prefix = settings.auth_prefix
         self._ui_prefix = settings.ui_prefix
+        self._passkeys_prefix = settings.passkeys_prefix
 
     def __call__(self, page: Page, **query: str) -> str:
+        if page in self.PASSKEY_PATHS:
+            return absolute(self._base, self._passkeys_prefix + self.PASSKEY_PATHS[page],
+                            query)
         if page in self.UI_PATHS:
             return absolute(self._base, self._ui_prefix + self.UI_PATHS[page], query)
         return absolute(self._base, self._prefix + self.PATHS[page], query)

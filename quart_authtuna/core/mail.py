@@ -2,8 +2,9 @@
 
 A flow calls :meth:`Mailer.enqueue` inside its transaction, so its rows, its audit row and
 its mail commit together; the outbox's sender delivers after commit (see core/mail_queue.py).
-With EMAIL_ENABLED off, messages go to the log and to an in-memory outbox instead of SMTP,
-so development links can be followed. Links are built from API_BASE_URL, never the request.
+With EMAIL_ENABLED off, messages go to an in-memory outbox instead of SMTP and, in
+development, to the console in full (a WARNING, which a plain app shows on stderr), so a
+newcomer can follow the links. Links are built from API_BASE_URL, never the request.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class Mailer:
                  clock: Clock | None = None, encryptor: Encryptor | None = None) -> None:
         self._settings = settings
         self.link = links
-        self.outbox = Outbox()
+        self.outbox = Outbox(show_bodies=not settings.production)
         self.transport: Transport = transport or (
             SmtpTransport(settings) if settings.email_enabled else self.outbox)
         self.renderer: Renderer = default_renderer(settings.email_template_dir)

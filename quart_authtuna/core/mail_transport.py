@@ -33,15 +33,27 @@ class Transport(Protocol):
 
 
 class Outbox:
-    """Keeps the last messages in memory and logs them (development and tests)."""
+    """Keeps the last messages in memory and logs them (development and tests).
 
-    def __init__(self, size: int = 200) -> None:
+    Arguments:
+        show_bodies: print each whole message, links included (development); otherwise
+            only that a message of that kind was not sent (production keeps tokens out of
+            its logs).
+    """
+
+    def __init__(self, size: int = 200, show_bodies: bool = True) -> None:
         self.messages: deque[Message] = deque(maxlen=size)
+        self._show_bodies = show_bodies
 
     async def deliver(self, message: Message) -> None:
         self.messages.append(message)
-        logger.info("email (not sent, EMAIL_ENABLED is off) to=%s subject=%r\n%s",
-                    message.to, message.subject, message.text)
+        if not self._show_bodies:
+            logger.warning("the %s email was not sent: EMAIL_ENABLED is off", message.kind)
+            return
+        rule = "-" * 78
+        logger.warning("\n%s\nDevelopment email (not sent: EMAIL_ENABLED is off)\nTo: %s\n"
+                       "Subject: %s\n\n%s\n%s", rule, message.to, message.subject,
+                       message.text.strip(), rule)
 
     def last(self, kind: str | None = None, to: str | None = None) -> Message | None:
         for message in reversed(self.messages):

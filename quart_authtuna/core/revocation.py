@@ -1,11 +1,16 @@
 """Revocation: the one place that makes committed changes reach the in-process caches.
 
 Flows and managers say *what* changed, inside their transaction; after it commits the event
-is published through a :class:`Broadcaster`, and every subscribed process (today: this one)
-drops exactly the cache entries the event names. No other module drops cache entries.
+is published through a :class:`Broadcaster` (this process at once, then the other processes
+through PostgreSQL NOTIFY or Redis pub/sub, see :mod:`.broadcast`), and every process drops
+exactly the cache entries the event names. No other module drops cache entries.
 
 Verbs: :meth:`Revocation.sessions_ended`, :meth:`~Revocation.user_changed`,
 :meth:`~Revocation.grants_changed`, :meth:`~Revocation.api_key_revoked`.
+
+Events from other processes are hints: they only make this process ask the database again
+(a forged one cannot refuse what the database accepts). ``reconnected`` says the channel was
+lost, so events may have been missed: everything cached is verified again once.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from .managers.api_key_cache import PrincipalCache
 from .rbac.checker import RbacChecker
 from .sessions.cache import SessionCache
 
-Kind = Literal["sessions_ended", "user_changed", "grants_changed", "api_key_revoked"]
+Kind = Literal["sessions_ended", "user_changed", "grants_changed", "api_key_revoked",
+               "reconnected"]
 Handler = Callable[["RevocationEvent"], Awaitable[None]]
 
 
@@ -32,21 +38,42 @@ class RevocationEvent:
 
     kind: Kind
     ids: tuple[str, ...] = ()
+    #: Received from another process (a hint: drop, never refuse by itself).
+    remote: bool = False
 
 
 class Broadcaster(Protocol):
-    """Carries events to every process that serves this database."""
+    """Carries events to every process that serves this database.
+
+    ``publish`` delivers to this process's handlers before it returns, then to the others;
+    ``connected`` is False while the channel to the others is down (see ``/healthz``).
+    """
+
+    name: str
+
+    @property
+    def connected(self) -> bool: ...
 
     def subscribe(self, handler: Handler) -> None: ...
 
     async def publish(self, event: RevocationEvent) -> None: ...
 
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
 
 class InProcessBroadcaster:
-    """Delivers events to this process's subscribers, at once."""
+    """Delivers events to this process's subscribers, at once (one process only)."""
+
+    name = "local"
 
     def __init__(self) -> None:
         self._handlers: list[Handler] = []
+
+    @property
+    def connected(self) -> bool:
+        return True
 
     def subscribe(self, handler: Handler) -> None:
         self._handlers.append(handler)
@@ -54,6 +81,12 @@ class InProcessBroadcaster:
     async def publish(self, event: RevocationEvent) -> None:
         for handler in self._handlers:
             await handler(event)
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
 
 
 class Revocation:
@@ -107,7 +140,7 @@ class Revocation:
         """Drop what ``event`` names from this process's caches."""
         if event.kind == "sessions_ended":
             for session_id in event.ids:
-                self._sessions.drop(session_id, revoked=True)
+                self._sessions.drop(session_id, revoked=not event.remote)
         elif event.kind == "user_changed":
             self._grants.invalidate(event.ids)
             self._api_keys.drop_users(frozenset(event.ids))
@@ -120,6 +153,10 @@ class Revocation:
         elif event.kind == "api_key_revoked":
             for key_id in event.ids:
                 self._api_keys.drop_key(key_id)
+        elif event.kind == "reconnected":
+            self._sessions.clear()
+            self._grants.invalidate(None)
+            self._api_keys.drop_users(None)
 
     def _later(self, tx: AsyncSession, event: RevocationEvent) -> None:
         async def publish() -> None:

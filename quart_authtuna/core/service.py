@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from .admin_queries import AdminQueries
 from .admin_stats import AdminStats
 from .audit_queries import AuditQueries
+from .broadcast.choice import make_broadcaster
 from .challenges import ChallengeStore
 from .cleanup import Cleanup
 from .crypto.cookie_codec import CookieCodec
@@ -30,25 +31,34 @@ from .errors import MfaPending
 from .flows import Flows
 from .flows.account_deletion import AccountDeletion
 from .flows.admin_permissions import AdminPermissions
+from .flows.admin_roles import AdminRoles
 from .flows.admin_users import AdminUsers
 from .flows.api_keys import ApiKeys
 from .flows.email_change import EmailChange
 from .flows.email_verification import EmailVerification
 from .flows.first_factor import FirstFactor
+from .flows.invitations import Invitations
 from .flows.login import PasswordLogin, Reauthentication
 from .flows.logout import Logout
 from .flows.magic_link import MagicLink
 from .flows.mfa_challenge import MfaChallenge
+from .flows.org_manager import OrganizationManager
+from .flows.orgs import Organizations
 from .flows.overview import AccountOverview
 from .flows.passkey_login import PasskeyLogin
+from .flows.passkey_signup import PasskeySignup
 from .flows.passkeys import Passkeys
 from .flows.passwords import Passwords
 from .flows.profile import Profile
+from .flows.recovery_login import RecoveryLogin
 from .flows.results import MfaChallenged
 from .flows.security_activity import SecurityActivity
 from .flows.signup import Signup
+from .flows.sso_login import SocialSignIn
+from .flows.teams import Teams
 from .flows.totp import Totp
 from .flows.user_sessions import UserSessions
+from .health import HealthCheck
 from .links import LinkBuilder, PrefixLinks
 from .lockout import LoginGate
 from .mail import Mailer
@@ -57,19 +67,24 @@ from .managers.api_key_cache import PrincipalCache
 from .managers.api_keys import ApiKeyManager
 from .managers.audit import AuditManager
 from .managers.mfa import MFAManager
+from .managers.orgs import OrganizationStore
 from .managers.passkeys import PasskeyManager
 from .managers.pending_signups import PendingSignups
 from .managers.permissions import PermissionManager
 from .managers.roles import RoleManager
 from .managers.sessions import IssuedSession, SessionManager
+from .managers.social import SocialAccountManager
 from .managers.tokens import IssuedToken, TokenManager
 from .managers.users import UserManager
 from .rbac.checker import RbacChecker
 from .revocation import Broadcaster, Revocation
+from .role_queries import RoleQueries
 from .sessions.cache import SessionCache
 from .sessions.validator import SessionValidator
 from .settings import Settings
 from .settings_values import warn_inert
+from .sso.client import SocialClient
+from .sso.providers import configured_providers
 from .throttle import Throttle
 from .types import Clock, RequestMeta, system_clock
 from .why_denied import WhyDenied
@@ -83,7 +98,8 @@ class AuthService:
             that do nothing yet but were set each log a warning here.
         clock: returns epoch seconds; tests inject a controllable one.
         links: builds the absolute links put in emails (the web layer passes url_for's).
-        broadcaster: carries revocations to other processes (in-process by default).
+        broadcaster: carries revocations to other processes (REVOCATION_BROADCASTER's by
+            default).
     """
 
     def __init__(self, settings: Settings, *, clock: Clock = system_clock,
@@ -101,7 +117,8 @@ class AuthService:
         self.session_cache = SessionCache()
         self.api_key_cache = PrincipalCache()
         self.revocation = Revocation(db, self.session_cache, self.rbac, self.api_key_cache,
-                                     broadcaster)
+                                     broadcaster or make_broadcaster(s))
+        self.health = HealthCheck(db, self.revocation.broadcaster)
         self.mail = Mailer(s, links or PrefixLinks(s), db=db, clock=clock,
                            encryptor=self.encryptor)
         self.throttle = Throttle(db, s, clock)
@@ -130,7 +147,11 @@ class AuthService:
         self.why_denied = WhyDenied(db)
         self.admin_stats = AdminStats(db, clock)
         self.audit_queries = AuditQueries(db, clock, s, self.audit)
+        self.role_queries = RoleQueries(db)
         self.flows = self._build_flows()
+        #: Upstream's OrganizationManager names over the organization, team and invitation flows.
+        self.organizations = OrganizationManager(self.flows.organizations, self.flows.teams,
+                                                 self.flows.invitations)
         self.cleanup = Cleanup(db, clock, s)
         self._background: asyncio.Task[None] | None = None
 
@@ -139,6 +160,7 @@ class AuthService:
         first = FirstFactor(db, self.now, s, self.sessions, self.challenges, self.throttle,
                             self.devices, self.audit, self.mail)
         pending = PendingSignups(db, self.now, s)
+        orgs = OrganizationStore(self.now)
         verification = EmailVerification(db, s, self.users, pending, self.tokens, self.audit,
                                          self.mail, self.mail_quota, self.revocation)
         passwords = Passwords(db, self.now, s, self.users, self.passwords, self.tokens,
@@ -150,7 +172,8 @@ class AuthService:
                                          LoginGate(self.throttle, self.devices), self.audit,
                                          verification, first),
             reauthenticate=Reauthentication(db, self.now, self.users, self.passwords,
-                                            self.throttle, self.audit, self.revocation),
+                                            self.throttle, self.audit, self.revocation,
+                                            self.passkeys.store),
             magic_link=MagicLink(db, s, self.users, self.tokens, self.audit, self.mail,
                                  self.mail_quota, first),
             passkey_login=PasskeyLogin(self.passkeys.store, self.throttle, first),
@@ -174,6 +197,22 @@ class AuthService:
                                    self.sessions, self.api_keys, self.mfa.store, self.tokens,
                                    verification, passwords, self.mail, self.revocation),
             admin_permissions=AdminPermissions(db, self.permissions),
+            passkey_signup=PasskeySignup(db, s, self.users, pending, self.passkeys.store,
+                                         self.mfa.store, self.audit, self.mail, first),
+            recovery_login=RecoveryLogin(db, self.users, self.mfa.store,
+                                         LoginGate(self.throttle, self.devices), self.audit,
+                                         first),
+            admin_roles=AdminRoles(db, self.rbac, self.roles),
+            sso=SocialSignIn(db, s, configured_providers(s),
+                             SocialClient(s.sso_http_timeout, self.now),
+                             SocialAccountManager(self.now, self.encryptor), self.users,
+                             self.challenges, self.audit, self.mail, first),
+            organizations=Organizations(db, self.now, orgs, self.roles, self.rbac, self.audit,
+                                        self.revocation),
+            teams=Teams(db, self.now, orgs, self.roles, self.rbac, self.audit, self.revocation),
+            invitations=Invitations(db, self.now, s, orgs, self.roles, self.rbac, self.users,
+                                    first, self.audit, self.mail, self.mail_quota,
+                                    self.revocation),
         )
 
     # ---- lifecycle ---------------------------------------------------------------------
@@ -187,6 +226,7 @@ class AuthService:
             if self.settings.auto_create_database:
                 await self.create_all()
                 await self.provision_defaults()
+            await self.revocation.broadcaster.start()
             await self.mail.start()
         except BaseException:
             await self.close()
@@ -209,13 +249,14 @@ class AuthService:
                                         self.audit, self.revocation)
 
     async def close(self) -> None:
-        """Stop the mail sender (unsent mail stays in the outbox), then dispose of the
-        engine's connections."""
+        """Stop the cleanup schedule and the mail sender (unsent mail stays in the outbox),
+        stop listening, then dispose of the engine's connections."""
         task, self._background = self._background, None
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
         await self.mail.close()
+        await self.revocation.broadcaster.close()
         await self.db.close()
 
     async def __aenter__(self) -> AuthService:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import logging
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
+from .dev_secrets import fresh_secrets, stand_in_secrets
 from .errors import ConfigurationError
 from .relying_party import relying_party
 from .settings_values import Secret, coerce, is_fernet_key
+from .sso.provider_settings import OidcProviderSetting
 from .theme import Theme
 
 PREFIX = "AUTHTUNA_"
@@ -82,13 +83,23 @@ class Settings:
     database_pool_recycle: int = _f(1800, "Recycle connections older than this many seconds.")
     database_pool_pre_ping: bool = _f(True, "Test connections before use.")
     database_schema: str | None = _f(None, "PostgreSQL schema holding the tables.", "optstr")
-    database_connect_timeout: float = _f(
-        5.0, "Seconds to wait for a new database connection before answering 503.")
+    database_connect_timeout: float = _f(5.0, "Seconds to wait for a new database connection.")
     database_retry_after: int = _f(5, "Retry-After seconds of a 503 while the database is down.")
     cleanup_enabled: bool = _f(False, "Prune expired rows from a background task while serving.")
     cleanup_interval_seconds: float = _f(3600.0, "Mean seconds between cleanup runs (±25% jitter).")
     cleanup_batch_size: int = _f(500, "Rows removed per statement, so no table stays locked.")
     audit_retention_days: int = _f(365, "Cleanup removes audit rows older than this; 0 keeps all.")
+    revocation_broadcaster: str = _f(
+        "auto", "How revocations reach the other processes within a second: postgres "
+        "(LISTEN/NOTIFY), redis (pub/sub on REDIS_URL) or local (none: they wait for the next "
+        "verification); auto: redis when REDIS_URL is set, else postgres on PostgreSQL.")
+    redis_url: Secret | None = _f(
+        None, "Redis URL (redis://host:6379/0) for revocations across processes.", "secret",
+        True)
+    healthz_enabled: bool = _f(
+        False, "Serve GET HEALTHZ_PATH, no sign-in: 200 when the database answers and the "
+        "revocation channel is connected, else 503 (JSON).")
+    healthz_path: str = _f("/healthz", "Path of the health check.")
     fingerprint_headers: tuple[str, ...] = _f(
         ("User-Agent", "Accept-Language"), "Request headers bound into the session fingerprint.")
     session_db_verification_interval: float = _f(
@@ -111,8 +122,7 @@ class Settings:
     trusted_proxies: tuple[str, ...] = _f(
         (), "Proxy IPs or CIDRs whose forwarded headers are believed.")
     email_enabled: bool = _f(False, "Send email over SMTP; otherwise log it to the outbox.")
-    mail_retry_backoff_seconds: int = _f(
-        10, "First retry delay of an unsent outbox mail; it doubles on each failure.")
+    mail_retry_backoff_seconds: int = _f(10, "First retry delay of an outbox mail; then doubles.")
     mail_retry_max_seconds: int = _f(3600, "Longest delay between two tries of an outbox mail.")
     smtp_host: str | None = _f(None, "SMTP server host.", "optstr")
     smtp_port: int = _f(587, "SMTP server port.")
@@ -135,6 +145,8 @@ class Settings:
     encrypt_audit_ip: bool = _f(
         True, "Encrypt audit IPs in PII mode. Not yet built (GDPR/PII mode).", inert=True)
     tokens_expiry_seconds: int = _f(3600, "Lifetime of emailed single-use tokens.")
+    invitation_expiry_seconds: int = _f(
+        7 * 24 * 3600, "Lifetime of an emailed invitation to an organization or team.")
     tokens_max_count_per_day_per_user_per_action: int = _f(
         5, "Ignored (strangers could use up a per-user quota): see MAIL_MAX_*.", inert=True)
     mail_starttls: bool = _f(True, "Upgrade SMTP with STARTTLS.")
@@ -148,18 +160,28 @@ class Settings:
     dashboard_and_user_info_pages_template_dir: str | None = _f(
         None, "Ignored (upstream's page folder): override pages in the app's templates/authtuna/.",
         "optstr", inert=True)
-    google_client_id: str | None = _f(
-        None, "Google OAuth client id. Not yet built (social login).", "optstr", inert=True)
-    google_client_secret: Secret | None = _f(
-        None, "Google OAuth client secret. Not yet built (social login).", "secret", True, True)
+    google_client_id: str | None = _f(None, "Google OAuth client id (turns Google sign-in on).",
+                                      "optstr")
+    google_client_secret: Secret | None = _f(None, "Google OAuth client secret.", "secret", True)
     google_redirect_uri: str | None = _f(
-        None, "Google OAuth redirect URI. Not yet built (social login).", "optstr", inert=True)
-    github_client_id: str | None = _f(
-        None, "GitHub OAuth client id. Not yet built (social login).", "optstr", inert=True)
-    github_client_secret: Secret | None = _f(
-        None, "GitHub OAuth client secret. Not yet built (social login).", "secret", True, True)
+        None, "Google callback URL; empty: API_BASE_URL + AUTH_PREFIX/google/callback.", "optstr")
+    google_discovery_url: str = _f("https://accounts.google.com/.well-known/openid-configuration",
+                                   "Google's OpenID discovery document (tests point it home).")
+    github_client_id: str | None = _f(None, "GitHub OAuth client id (turns GitHub sign-in on).",
+                                      "optstr")
+    github_client_secret: Secret | None = _f(None, "GitHub OAuth client secret.", "secret", True)
     github_redirect_uri: str | None = _f(
-        None, "GitHub OAuth redirect URI. Not yet built (social login).", "optstr", inert=True)
+        None, "GitHub callback URL; empty: API_BASE_URL + AUTH_PREFIX/github/callback.", "optstr")
+    github_oauth_url: str = _f("https://github.com/login/oauth",
+                               "GitHub's OAuth base (…/authorize, …/access_token).")
+    github_api_url: str = _f("https://api.github.com", "GitHub's API base (/user, /user/emails).")
+    oidc_providers: tuple[OidcProviderSetting, ...] = _f(
+        (), "Generic OpenID Connect providers, a JSON list of {name, issuer, client_id, "
+        "client_secret, scopes, display_name, icon, discovery_url}.", "oidc_providers", True)
+    sso_link_verified_email: bool = _f(
+        False, "Link a provider identity to the local account with the same email when both "
+        "emails are verified (allauth's opt-in); off: sign in first, then connect.")
+    sso_http_timeout: float = _f(10.0, "Seconds to wait for a social sign-in provider.")
     rpc_enabled: bool = _f(False, _RPC, inert=True)
     rpc_autostart: bool = _f(True, _RPC, inert=True)
     rpc_token: Secret | None = _f(Secret("changeme-secure-token"), _RPC, "secret", True, True)
@@ -219,6 +241,9 @@ class Settings:
     reauthentication_seconds: int = _f(
         900, "How recent a sign-in fresh_login_required needs (its default ``within``).")
     theme: Theme = _f(Theme(), "Colour palettes and mode (system, multi, single).", "theme")
+    dev_secrets_file: str = _f(
+        "authtuna-dev-secrets.json", "Development only: file in the app's instance folder that "
+        "keeps generated secrets across restarts (mode 0600); empty: new secrets each start.")
 
     def __post_init__(self) -> None:
         """Passkeys follow API_BASE_URL unless WEBAUTHN_ORIGIN / WEBAUTHN_RP_ID are set."""
@@ -290,15 +315,24 @@ class Settings:
             "session_same_site": ("LAX", "STRICT", "NONE"),
             "session_lifetime_from": ("last_activity", "creation"),
             "webauthn_user_verification": ("REQUIRED", "PREFERRED", "DISCOURAGED"),
+            "revocation_broadcaster": ("AUTO", "POSTGRES", "REDIS", "LOCAL"),
         }
         for name, allowed in choices.items():
             value = getattr(self, name)
             if (value if name == "session_lifetime_from" else value.upper()) not in allowed:
                 found.append(f"AUTHTUNA_{name.upper()} must be one of {', '.join(allowed)}")
-        if self.openapi_path and not self.openapi_path.startswith("/"):
-            found.append("AUTHTUNA_OPENAPI_PATH must start with /")
+        for name in ("openapi_path", "healthz_path"):
+            if getattr(self, name) and not getattr(self, name).startswith("/"):
+                found.append(f"AUTHTUNA_{name.upper()} must start with /")
+        if self.revocation_broadcaster.upper() == "REDIS" and self.redis_url is None:
+            found.append("AUTHTUNA_REVOCATION_BROADCASTER=redis needs AUTHTUNA_REDIS_URL")
+        if (self.revocation_broadcaster.upper() == "POSTGRES"
+                and not self.default_database_uri.reveal().startswith("postgres")):
+            found.append("AUTHTUNA_REVOCATION_BROADCASTER=postgres needs a PostgreSQL database")
         if self.session_same_site.upper() == "NONE" and not self.session_secure:
             found.append("AUTHTUNA_SESSION_SAME_SITE=NONE needs AUTHTUNA_SESSION_SECURE")
+        if {p.name for p in self.oidc_providers} & {"google", "github"}:
+            found.append("AUTHTUNA_OIDC_PROVIDERS: google and github are set by GOOGLE_*/GITHUB_*")
         for key in self.fernet_keys:
             if not is_fernet_key(key.reveal()):
                 found.append("AUTHTUNA_FERNET_KEYS holds a value that is not a Fernet key")
@@ -335,8 +369,13 @@ class Settings:
             found.append("AUTHTUNA_API_BASE_URL must be an https:// URL in production")
         return found
 
-    def checked(self, log: logging.Logger = logger) -> Settings:
-        """Validate; in production refuse problems, in development fill in ephemeral secrets."""
+    def checked(self, log: logging.Logger = logger, dev_secrets: Path | None = None
+                ) -> Settings:
+        """Validate; in production refuse problems, in development fill in missing secrets.
+
+        The filled-in secrets come from the file ``dev_secrets`` (made on first use) so they
+        survive restarts, or are ephemeral without one.
+        """
         problems = self.problems()
         if self.production:
             problems += self.production_problems()
@@ -345,29 +384,17 @@ class Settings:
         missing = self.missing_secrets()
         if not missing:
             return self
-        log.warning(
-            "\n%s\nquart-authtuna is running in DEVELOPMENT mode with EPHEMERAL secrets:\n  - %s\n"
-            "Sessions, encrypted data and password hashes will not survive a restart.\n"
-            "Set these settings (and AUTHTUNA_PRODUCTION=true) before serving real users.\n%s",
-            "!" * 78, "\n  - ".join(missing), "!" * 78,
-        )
-        return self.with_ephemeral_secrets()
+        stored = stand_in_secrets(missing, dev_secrets, log)
+        return self.with_ephemeral_secrets(stored)
 
-    def with_ephemeral_secrets(self) -> Settings:
-        """A copy whose missing or default secrets are random values made now."""
-        def rand() -> Secret:
-            return Secret(secrets.token_urlsafe(48))
-
+    def with_ephemeral_secrets(self, stored: Mapping[str, str] | None = None) -> Settings:
+        """A copy whose missing or default secrets are ``stored`` values or random ones."""
+        values = dict(stored or fresh_secrets())
         changes: dict[str, Any] = {}
         weak = " ".join(self.missing_secrets())
         for name in ("jwt_secret_key", "encryption_primary_key", "password_pepper"):
             if f"AUTHTUNA_{name.upper()} " in weak:
-                changes[name] = rand()
+                changes[name] = Secret(values[name.upper()])
         if not self.fernet_keys:
-            changes["fernet_keys"] = (Secret(base64.urlsafe_b64encode(secrets.token_bytes(32))
-                                             .decode()),)
+            changes["fernet_keys"] = (Secret(values["FERNET_KEYS"]),)
         return dataclasses.replace(self, **changes)
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
-        return f"Settings({shown})"

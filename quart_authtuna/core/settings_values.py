@@ -9,6 +9,7 @@ import secrets
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
+from .sso.provider_settings import parse_providers
 from .theme import Theme
 
 if TYPE_CHECKING:
@@ -93,6 +94,8 @@ def coerce(value: Any, kind: str) -> Any:
         items = _as_list(value)
         return tuple(Secret(str(i)) if kind == "secrets" and not isinstance(i, Secret) else
                      (i if kind == "secrets" else str(i)) for i in items)
+    if kind == "oidc_providers":
+        return parse_providers(value)
     if kind == "theme":
         if isinstance(value, str):
             value = json.loads(value)

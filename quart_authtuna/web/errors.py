@@ -37,6 +37,7 @@ STATUS: dict[type[core.AuthTunaError], int] = {
     core.AccountSuspended: 403,
     core.ReauthenticationRequired: 401,
     core.MfaRequired: 401,
+    core.SocialSignInFailed: 400,
     core.AuthenticationError: 401,
     core.AuthorizationError: 403,
     core.InputError: 400,

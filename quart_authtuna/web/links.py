@@ -16,6 +16,8 @@ class UrlMapLinks:
         "verify_email": "authtuna_auth.verify",
         "passwordless_login": "authtuna_auth.passwordless_login",
         "confirm_email_change": "authtuna_ui.confirm_email",
+        "passkey_signup": "authtuna_passkey_signup.finish",
+        "join_organization": "authtuna_ui.join_organization", "join_team": "authtuna_ui.join_team",
     }
 
     def __init__(self, app: Quart, base_url: str) -> None:

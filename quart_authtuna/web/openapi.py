@@ -46,11 +46,15 @@ from .schemas.json_schema import description, model_schema
 AREAS: dict[str, tuple[str, str]] = {
     "authtuna_auth": ("auth", "Sign-in, sign-up, email verification, passwords, magic links."),
     "authtuna_mfa": ("mfa", "TOTP, recovery codes and the second step of a sign-in."),
+    "authtuna_sso": ("sso", "Social sign-in: to the provider and back, and a new person's "
+                     "username."),
     "authtuna_passkeys": ("passkeys", "WebAuthn registration and sign-in (JSON only)."),
+    "authtuna_passkey_signup": ("passkeys", ""),
     "authtuna_ui": ("account", "The signed-in user's own account: dashboard, profile, "
                     "sessions, API keys, activity, deletion."),
     "authtuna_account": ("account", ""),
     "authtuna_admin": ("admin", "User administration; needs admin:access:panel."),
+    "authtuna_health": ("health", "For load balancers, no sign-in (HEALTHZ_ENABLED)."),
 }
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _HTML = {"text/html": {"schema": {"type": "string"}}}

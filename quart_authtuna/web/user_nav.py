@@ -32,6 +32,8 @@ class NavLink:
 USER_NAV: tuple[NavEntry, ...] = (
     NavEntry("Dashboard", "authtuna_ui.dashboard"),
     NavEntry("Profile", "authtuna_ui.profile", also=("authtuna_ui.confirm_email",)),
+    NavEntry("Organizations", "authtuna_ui.organizations",
+             also=("authtuna_ui.organization", "authtuna_ui.team")),
     NavEntry("Settings", "authtuna_ui.settings"),
 )
 

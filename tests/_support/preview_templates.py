@@ -197,6 +197,7 @@ EMAIL_CONTEXT: dict[str, dict[str, Any]] = {
                             "new_email": "alice.new@example.org"},
     "email_changed": {"new_email": "alice.new@example.org", "changed_at": "2025-03-12 09:41 UTC",
                       "ip_address": "203.0.113.42"},
+    "new_social_account_connected": {"provider_name": "GitHub"},
     "api_key_created": {"key_name": "Deploy bot", "key_type": "Secret key",
                         "scopes": "ProjectViewer:project:apollo",
                         "expires_at": "2026-03-12 09:41 UTC",

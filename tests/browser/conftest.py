@@ -125,8 +125,15 @@ async def _drop_schema(url: str, schema: str) -> None:
     await engine.dispose()
 
 
+@pytest.fixture(name="live_server_settings")
+def _live_server_settings() -> dict[str, Any]:
+    """Extra settings of the live app (a test module may override this fixture)."""
+    return {}
+
+
 @pytest.fixture(name="live_server")
-def _live_server(tmp_path: Path, smtp_server: SmtpServer, backend: str) -> Iterator[LiveServer]:
+def _live_server(tmp_path: Path, smtp_server: SmtpServer, backend: str,
+                 live_server_settings: dict[str, Any]) -> Iterator[LiveServer]:
     """build_app on a fresh database (SQLite file or PostgreSQL schema), served by Hypercorn
     in a background thread."""
     import secrets
@@ -155,6 +162,7 @@ def _live_server(tmp_path: Path, smtp_server: SmtpServer, backend: str) -> Itera
         "SMTP_PORT": smtp_server.port,
         "MAIL_STARTTLS": False,
         "USE_CREDENTIALS": False,
+        **live_server_settings,
     })
     config = Config()
     config.bind = [f"{HOST}:{port}"]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from playwright.async_api import expect
 
 from tests.browser.conftest import sign_in_with_password
 from tests.conftest import PASSWORD
@@ -85,7 +86,8 @@ async def test_end_a_session_and_an_api_key_round_trip(browser: Any, live_server
     copy = page.locator("[data-authtuna-copy]")
     assert await copy.is_visible()
     await copy.click()
-    await page.wait_for_function("document.getElementById('copy-status').textContent !== ''")
+    # Not wait_for_function: its string is evaluated, and the page's CSP forbids eval.
+    await expect(page.locator("#copy-status")).not_to_have_text("")
     await shoot(page, "api-key-created", 1280)
 
     # The key works on a permission-protected route, from a client without cookies.

@@ -6,19 +6,17 @@ tests/artifacts/screenshots/ (ignored by git), and neither width scrolls sideway
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser.conftest import new_page, screenshots, sign_in_with_password
+from tests.browser.admin_pages import admin_and_user, shots
 from tests.conftest import PASSWORD
 
 if TYPE_CHECKING:
     from tests.browser.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
-SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 MARKUP = "<img src=x onerror=alert(1)>"
 
 
@@ -43,30 +41,21 @@ async def _setup(server: LiveServer) -> None:
     await server.call(seed())
 
 
-async def _shots(page: Any, name: str) -> None:
-    await screenshots(page, f"admin-{name}", SHOTS)
-
-
 async def test_admin_searches_assigns_a_scoped_role_then_suspends(
         browser: Any, live_server: LiveServer) -> None:
     origin = live_server.origin
     await _setup(live_server)
-    alerts: list[str] = []
-    user_ctx, user_page = await new_page(browser)
-    admin_ctx, admin_page = await new_page(browser)
-    for page in (user_page, admin_page):
-        page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
-    await sign_in_with_password(user_page, origin, "tara", PASSWORD, "/protected")
+    pages = await admin_and_user(browser, origin, "boss", "tara")
+    admin_page, user_page = pages.admin, pages.user
     assert (await user_page.goto(f"{origin}/projects/p1")).status == 403
 
-    await sign_in_with_password(admin_page, origin, "boss", PASSWORD, "/protected")
     await admin_page.goto(f"{origin}/admin/users")
-    await _shots(admin_page, "users")
+    await shots(admin_page, "users")
     await admin_page.fill("#q", "ta")
     await admin_page.click('button:has-text("Search")')
     await admin_page.click('a.at-strong-link:has-text("tara")')
     assert "/admin/users/" in admin_page.url
-    await _shots(admin_page, "user-detail")
+    await shots(admin_page, "user-detail")
 
     await admin_page.fill("#pick-scope", "project:p1")
     await admin_page.click('button:has-text("Show roles")')
@@ -79,14 +68,13 @@ async def test_admin_searches_assigns_a_scoped_role_then_suspends(
     await admin_page.fill("#reason", "Reported for spam")
     await admin_page.click('button:has-text("Suspend account")')
     assert "every one of its sessions has ended" in await admin_page.inner_text("main")
-    await _shots(admin_page, "user-suspended")
+    await shots(admin_page, "user-suspended")
     await user_page.goto(f"{origin}/protected")
     assert "/auth/login" in user_page.url
 
     await admin_page.click('a:has-text("Full audit log")')
-    await _shots(admin_page, "user-audit-log")
+    await shots(admin_page, "user-audit-log")
     await admin_page.goto(f"{origin}/admin/users?q=zzz")
-    await _shots(admin_page, "users-empty")
-    assert alerts == []
-    await user_ctx.close()
-    await admin_ctx.close()
+    await shots(admin_page, "users-empty")
+    assert pages.alerts == []
+    await pages.close()

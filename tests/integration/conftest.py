@@ -49,6 +49,11 @@ def build_app(overrides: dict[str, Any]) -> Quart:
         return {"id": current_user.id, "username": current_user.username,
                 "email": current_user.email, "project": project_id}
 
+    @app.get("/orgs/<org_id>/teams/<team_id>/board")
+    @role_required("TeamLead", "TeamMember", scope="org:{org_id}/team:{team_id}")
+    async def team_board(org_id: str, team_id: str) -> dict[str, Any]:
+        return {"username": current_user.username, "org": org_id, "team": team_id}
+
     @app.get("/admin-area")
     @role_required("Admin", "Moderator")
     async def admin_area() -> str:

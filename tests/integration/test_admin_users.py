@@ -30,7 +30,8 @@ async def test_every_admin_route_refuses_a_user_without_panel_access(
     await login("plain")
     rules = _admin_rules(app)
     assert len(rules) >= 14
-    values = {"user_id": target.id, "session_id": "s", "key_id": "k"}
+    values = {"user_id": target.id, "session_id": "s", "key_id": "k", "role_name": "User",
+              "permission_name": "org:create"}
     for rule in rules:
         path = rule.build(values, append_unknown=False)[1]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):

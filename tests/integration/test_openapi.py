@@ -18,12 +18,15 @@ from quart import Quart
 from quart_schema import QuartSchema
 
 from quart_authtuna import AuthTuna
+from quart_authtuna.testing.webauthn import SoftAuthenticator
 from quart_authtuna.web.schemas import ROUTES
 from tests._support.clock import FakeClock
 from tests._support.openapi import WRITES, AnswerChecker, gaps, operations, stale
-from tests._support.soft_webauthn import SoftAuthenticator
 from tests._support.web import ORIGIN
 from tests.conftest import PASSWORD, TEST_SETTINGS
+
+#: Every optional area on, so every authtuna route is in the document.
+pytestmark = pytest.mark.settings(HEALTHZ_ENABLED=True)
 
 JSON = {"Accept": "application/json", "Origin": ORIGIN}
 DOC = "/auth/openapi.json"

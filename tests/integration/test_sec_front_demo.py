@@ -12,8 +12,8 @@ from quart.typing import TestAppProtocol as DemoApp
 
 from example_app.app import create_app
 from quart_authtuna.core import AuthService
+from quart_authtuna.testing.webauthn import SoftAuthenticator
 from tests._support.databases import database_overrides
-from tests._support.soft_webauthn import SoftAuthenticator
 from tests._support.web import submit, token_from_link
 from tests.conftest import PASSWORD, TEST_SETTINGS
 

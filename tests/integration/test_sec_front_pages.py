@@ -13,8 +13,8 @@ import pytest
 from quart import render_template
 
 from quart_authtuna.core import AuthService
+from quart_authtuna.testing.webauthn import SoftAuthenticator
 from tests._support.clock import FakeClock
-from tests._support.soft_webauthn import SoftAuthenticator
 from tests._support.web import submit
 from tests.conftest import PASSWORD
 from tests.integration.conftest import app_on_same_database

@@ -209,8 +209,10 @@ async def test_database_integration(seed_env: None, backend: str) -> None:
         assert await svc.users.get_by_username("admin") is not None  # tables made, defaults in
 
 
-async def test_sso_configuration_is_accepted_routes_not_built(seed_env: None) -> None:
-    """000 "SSO (Social Login)": the settings exist; the routes come with the SSO issue."""
+async def test_sso_configuration_shows_the_configured_providers(seed_env: None) -> None:
+    """000 "SSO (Social Login)": a client id turns a provider on; its routes are upstream's
+    ``/auth/<provider>/login`` and ``/callback`` (GitHub has no client id here, so no button).
+    The round trip itself runs against the dev provider in tests/integration/test_sso_*.py."""
     app = Quart(__name__)
     configured = AuthTuna(app, GOOGLE_CLIENT_ID="your_google_client_id",
                           GITHUB_REDIRECT_URI="https://yourapp.com/auth/social/github/callback")
@@ -218,5 +220,7 @@ async def test_sso_configuration_is_accepted_routes_not_built(seed_env: None) ->
     assert configured.settings.google_client_id == "your_google_client_id"
     assert configured.settings.github_redirect_uri.endswith("/auth/social/github/callback")
     async with serving(app) as (test_app, _):
-        response = await test_app.test_client().get("/auth/social/google/login")
-        assert response.status_code == 404
+        client = test_app.test_client()
+        page = await (await client.get("/auth/login")).get_data(as_text=True)
+        assert "Continue with Google" in page and "GitHub" not in page
+        assert (await client.get("/auth/github/login")).status_code == 404

@@ -1,13 +1,16 @@
 """Revocation: at once in the process that made the change, within one interval elsewhere.
 
 Process A is the ``app`` fixture; process B is a second app on the same database, with its
-own engine, session cache and grant cache (as a second worker would have).
+own engine, session cache and grant cache (as a second worker would have). These tests pin the
+interval bound, so no broadcaster runs (``local``); tests/unit/test_revocation_broadcast.py
+shows the broadcast bringing it under a second.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from quart_authtuna.core import AuthService
@@ -16,6 +19,8 @@ from tests._support.clock import FakeClock
 from tests._support.web import ORIGIN, submit
 from tests.conftest import PASSWORD
 from tests.integration.conftest import app_on_same_database
+
+pytestmark = pytest.mark.settings(REVOCATION_BROADCASTER="local")
 
 COOKIE = "session_token"
 INTERVAL = 10.0

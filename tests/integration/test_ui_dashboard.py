@@ -73,7 +73,8 @@ async def test_dashboard_page_shows_status_events_shortcuts_and_marks_the_nav(
     assert nav is not None
     links = re.findall(r'<a href="([^"]+)"( aria-current="page")?>([^<]+)</a>', nav.group(0))
     assert [(href, label) for href, _, label in links] == [
-        ("/ui/dashboard", "Dashboard"), ("/ui/profile", "Profile"), ("/ui/settings", "Settings")]
+        ("/ui/dashboard", "Dashboard"), ("/ui/profile", "Profile"),
+        ("/ui/organizations", "Organizations"), ("/ui/settings", "Settings")]
     assert [label for _, current, label in links if current] == ["Dashboard"]
 
 

@@ -23,8 +23,6 @@ PARTLY_BUILT = {"pii_encryption_enabled"}
 UNREAD = {
     "dkim_private_key_path", "dkim_domain", "dkim_selector",  # DKIM signing
     "pii_hmac_key", "encrypt_audit_ip",  # GDPR/PII mode
-    "google_client_id", "google_client_secret", "google_redirect_uri",  # social login
-    "github_client_id", "github_client_secret", "github_redirect_uri",
     "rpc_enabled", "rpc_autostart", "rpc_token", "rpc_tls_cert_file", "rpc_tls_key_file",
     "rpc_address",  # RPC server
     "database_use_async_engine", "tokens_max_count_per_day_per_user_per_action",  # ignored

@@ -2,37 +2,22 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import subprocess
-import sys
-import sysconfig
 import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests._support.wheel import ROOT, build_wheel, install_in_fresh_venv
+from tests._support.wheel import run as _run
+
 ARTIFACTS = ROOT / "tests" / "artifacts"
-
-
-def _run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(
-        [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
-    return result.stdout
 
 
 @pytest.mark.slow
 def test_wheel_contents_and_installed_asset_paths(tmp_path: Path) -> None:
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    dist = tmp_path / "dist"
-    # With hatchling in the venv (`make venv` installs it) the build needs no network.
-    isolation = [] if importlib.util.find_spec("hatchling") is None else ["--no-isolation"]
-    _run(sys.executable, "-m", "build", "--wheel", *isolation, "--outdir", dist, cwd=ROOT)
-    (wheel,) = dist.glob("quart_authtuna-*.whl")
+    wheel = build_wheel(tmp_path / "dist")
 
     size = wheel.stat().st_size
     print(f"\nwheel {wheel.name}: {size} bytes")
@@ -46,32 +31,15 @@ def test_wheel_contents_and_installed_asset_paths(tmp_path: Path) -> None:
     assert "quart_authtuna/templates/authtuna/placeholder.html" in names
     assert "quart_authtuna/core/crypto/data/common-passwords.txt.gz" in names
     assert "quart_authtuna/py.typed" in names
+    assert {"quart_authtuna/testing/__init__.py", "quart_authtuna/testing/client.py",
+            "quart_authtuna/testing/mail.py", "quart_authtuna/testing/passkeys.py",
+            "quart_authtuna/testing/webauthn.py"} <= set(names)
     top_level = {n.split("/")[0] for n in names}
     assert top_level == {"quart_authtuna", f"quart_authtuna-{version}.dist-info"}, top_level
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
+    python, env = install_in_fresh_venv(wheel, tmp_path / "venv")
     venv = tmp_path / "venv"
-    _run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=tmp_path)
-    python = venv / "bin" / "python"
-    _run(
-        sys.executable,
-        "-m",
-        "pip",
-        "--python",
-        python,
-        "install",
-        "--no-deps",
-        "--no-index",
-        "--quiet",
-        wheel,
-        cwd=tmp_path,
-    )
-
-    # The dependencies come from this venv's site-packages (offline); the package itself
-    # only from the wheel: an editable install's .pth is not read from PYTHONPATH entries.
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(
-        sysconfig.get_paths()[k] for k in ("purelib", "platlib")))
     out = _run(
         python,
         "-c",
@@ -89,3 +57,9 @@ def test_wheel_contents_and_installed_asset_paths(tmp_path: Path) -> None:
     assert inside in static.parents, static
     assert (templates / "authtuna" / "placeholder.html").is_file()
     assert (static / "authtuna" / "css" / "authtuna.css").is_file()
+
+    kit = _run(python, "-c", "import quart_authtuna.testing as t; print(t.__file__);"
+               "print(t.SoftAuthenticator.__module__, t.login_as.__module__)",
+               cwd=tmp_path, env=env).split()
+    assert inside in Path(kit[0]).resolve().parents, kit
+    assert kit[1:] == ["quart_authtuna.testing.webauthn", "quart_authtuna.testing.client"]

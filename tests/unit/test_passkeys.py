@@ -25,8 +25,7 @@ from quart_authtuna.core.errors import (
     TokenInvalid,
 )
 from quart_authtuna.core.managers.passkeys import LOGIN, MFA
-from tests._support.clock import FakeClock
-from tests._support.soft_webauthn import (
+from quart_authtuna.testing.webauthn import (
     AT,
     ED,
     UP,
@@ -36,6 +35,7 @@ from tests._support.soft_webauthn import (
     malformed_attestation,
     with_field,
 )
+from tests._support.clock import FakeClock
 
 SETTINGS: dict[str, Any] = {"WEBAUTHN_RP_ID": "localhost",
                             "WEBAUTHN_ORIGIN": ["http://localhost:8000"]}

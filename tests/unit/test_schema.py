@@ -14,7 +14,7 @@ TABLES = {
     "role_assign_permissions", "role_grant_permissions", "sessions", "tokens", "audit_events",
     "mfa_methods", "mfa_recovery_codes", "passkey_credentials", "social_accounts", "api_keys",
     "api_key_scopes", "encryption_keys", "deleted_users", "organizations", "teams",
-    "organization_members", "team_members", "auth_challenges", "throttle_counters",
+    "invitations", "auth_challenges", "throttle_counters",
     "pending_signups",
 }
 #: Columns that hold secrets, and the only way each may be stored.
@@ -26,6 +26,7 @@ SECRET_COLUMNS = {
     ("social_accounts", "refresh_token_encrypted"): "fernet",
     ("users", "password_hash"): "bcrypt", ("auth_challenges", "id"): "sha256",
     ("pending_signups", "id"): "sha256", ("pending_signups", "password_hash"): "bcrypt",
+    ("invitations", "token_hash"): "sha256",
 }
 PLAINTEXT_NAMES = ("secret", "access_token", "refresh_token", "code", "password", "api_key")
 

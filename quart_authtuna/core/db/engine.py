@@ -15,6 +15,9 @@ from sqlalchemy.ext.asyncio import (
 
 from ..settings import Settings
 
+#: Execution option of a connection that only reads (SQLite then skips BEGIN IMMEDIATE).
+READ_ONLY = "authtuna_read_only"
+
 
 def normalise_url(url: str) -> str:
     """Accept plain ``sqlite://`` and ``postgresql://`` URLs and pick the async driver."""
@@ -63,7 +66,8 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if not connection.get_execution_options().get(READ_ONLY):  # a probe takes no lock
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

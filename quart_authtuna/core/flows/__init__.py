@@ -15,21 +15,28 @@ from dataclasses import dataclass
 
 from .account_deletion import AccountDeletion
 from .admin_permissions import AdminPermissions
+from .admin_roles import AdminRoles
 from .admin_users import AdminUsers
 from .api_keys import ApiKeys
 from .email_change import EmailChange
 from .email_verification import EmailVerification
 from .first_factor import FirstFactor
+from .invitations import Invitations
 from .login import PasswordLogin, Reauthentication
 from .logout import Logout
 from .magic_link import MagicLink
 from .mfa_challenge import MfaChallenge
+from .orgs import Organizations
 from .overview import AccountOverview
 from .passkey_login import PasskeyLogin
+from .passkey_signup import PasskeySignup
 from .passwords import Passwords
 from .profile import Profile
+from .recovery_login import RecoveryLogin
 from .security_activity import SecurityActivity
 from .signup import Signup
+from .sso_login import SocialSignIn
+from .teams import Teams
 from .user_sessions import UserSessions
 
 
@@ -56,6 +63,13 @@ class Flows:
     email_change: EmailChange
     admin_users: AdminUsers
     admin_permissions: AdminPermissions
+    passkey_signup: PasskeySignup
+    recovery_login: RecoveryLogin
+    admin_roles: AdminRoles
+    sso: SocialSignIn
+    organizations: Organizations
+    teams: Teams
+    invitations: Invitations
 
 
 __all__ = ["Flows"]

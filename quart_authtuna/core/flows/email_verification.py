@@ -13,7 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import User
 from ..db.unit_of_work import UnitOfWork
-from ..errors import AccountExists, IdentifierTaken, UsernameTaken
+from ..errors import (
+    AccountExists,
+    ConflictError,
+    IdentifierTaken,
+    TokenInvalid,
+    UsernameTaken,
+)
+from ..links import Page
 from ..mail import Mailer
 from ..mail_quota import MailQuota
 from ..managers.audit import AuditManager
@@ -27,6 +34,15 @@ from ..types import RequestMeta
 from .results import EmailVerified
 
 PURPOSE = EMAIL_VERIFICATION
+_PASSKEY_LINK = ("This link finishes a passkey sign-up: open it from the email to create "
+                 "the passkey.")
+
+
+async def taken_since(users: UserManager, held: HeldSignup) -> ConflictError:
+    """Why a held sign-up cannot become an account: its address or its username got one."""
+    if await users.get_by_email(held.email) is not None:
+        return AccountExists()
+    return UsernameTaken()
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +68,12 @@ class EmailVerification:
 
     async def mail_link(self, link: VerificationLink, session: AsyncSession | None = None
                         ) -> None:
-        """Put the mail carrying ``link`` in the outbox, in ``session``'s transaction."""
+        """Put the mail carrying ``link`` in the outbox, in ``session``'s transaction (a
+        passkey-first sign-up's link opens its ceremony)."""
+        page: Page = "passkey_signup" if link.passkey else "verify_email"
         await self._mail.enqueue(
             "verification", link.email, session=session, username=link.username,
-            verification_link=self._mail.link("verify_email", token=link.raw),
+            verification_link=self._mail.link(page, token=link.raw),
             expires_minutes=self._settings.tokens_expiry_seconds // 60)
 
     async def verify(self, token: str, meta: RequestMeta) -> EmailVerified:
@@ -69,6 +87,8 @@ class EmailVerification:
         try:
             async with self._db.transaction() as tx:
                 held = await self._pending.take(token, tx)
+                if held is not None and held.password_hash is None:
+                    raise TokenInvalid(_PASSKEY_LINK)  # rolled back: the link still works
                 if held is None:
                     user = await self._verify_address(tx, token, meta)
                 else:
@@ -79,9 +99,7 @@ class EmailVerification:
         except IdentifierTaken:
             if held is None:
                 raise
-            if await self._users.get_by_email(held.email) is not None:
-                raise AccountExists() from None
-            raise UsernameTaken() from None
+            raise await taken_since(self._users, held) from None
         return EmailVerified(user)
 
     async def resend(self, email: str, meta: RequestMeta) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import update
 
@@ -12,11 +13,12 @@ from ..db.unit_of_work import UnitOfWork
 from ..errors import EmailNotVerified, InvalidCredentials
 from ..lockout import LoginGate
 from ..managers.audit import AuditManager
+from ..managers.passkeys import REAUTH, PasskeyManager
 from ..managers.users import UserManager
 from ..revocation import Revocation
 from ..settings import Settings
 from ..signals import login_failed
-from ..throttle import Throttle, account_key, session_key
+from ..throttle import Reservation, Throttle, account_key, session_key
 from ..types import Clock, RequestMeta
 from .email_verification import EmailVerification
 from .first_factor import FirstFactor
@@ -83,7 +85,8 @@ class PasswordLogin:
 
 @dataclass(frozen=True, slots=True)
 class Reauthentication:
-    """Confirm the password again; the session counts as freshly signed in from now."""
+    """Confirm the password (or one of the user's passkeys) again; the session counts as
+    freshly signed in from now."""
 
     _db: UnitOfWork
     _clock: Clock
@@ -92,6 +95,7 @@ class Reauthentication:
     _throttle: Throttle
     _audit: AuditManager
     _revocation: Revocation
+    _passkeys: PasskeyManager
 
     async def __call__(self, user_id: str, session_id: str, password: str, meta: RequestMeta
                        ) -> Reauthenticated:
@@ -101,12 +105,25 @@ class Reauthentication:
         if user is None or not await self._passwords.verify(password, user.password_hash):
             await self._audit.log_event("REAUTHENTICATION_FAILED", user_id, meta.ip_address)
             raise InvalidCredentials("The password is not correct.")
+        return await self._fresh(user_id, session_id, meta, reservation, "password")
+
+    async def with_passkey(self, user_id: str, session_id: str,
+                           credential: dict[str, Any] | str, binding: str, meta: RequestMeta
+                           ) -> Reauthenticated:
+        """The same with an assertion of one of this user's passkeys (counted alike)."""
+        reservation = await self._throttle.reserve([session_key(session_id)])
+        await self._passkeys.authenticate(credential, binding, REAUTH, user_id,
+                                          meta.ip_address)
+        return await self._fresh(user_id, session_id, meta, reservation, "passkey")
+
+    async def _fresh(self, user_id: str, session_id: str, meta: RequestMeta,
+                     reservation: Reservation, method: str) -> Reauthenticated:
         now = self._clock()
         async with self._db.transaction() as tx:
             await self._throttle.release(reservation, session=tx)
             await tx.execute(update(UserSession).where(UserSession.session_id == session_id)
                              .values(authenticated_at=now))
             self._audit.record(tx, "REAUTHENTICATED", user_id=user_id,
-                               ip_address=meta.ip_address)
+                               ip_address=meta.ip_address, details={"method": method})
             self._revocation.user_changed(tx, user_id)
         return Reauthenticated(now)

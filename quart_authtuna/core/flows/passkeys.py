@@ -10,11 +10,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import func, select
+
 from ..db.models import PasskeyCredential, User
 from ..db.unit_of_work import UnitOfWork
+from ..errors import ConflictError
 from ..mail import Mailer
 from ..managers.audit import AuditManager
 from ..managers.passkeys import LOGIN, PasskeyLogin, PasskeyManager
+
+_LAST_WAY_IN = ("This passkey is your account's only way in: set a password or add another "
+                "passkey before removing it.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +70,17 @@ class Passkeys:
 
     async def delete(self, user_id: str, credential_id: bytes, ip_address: str | None = None
                      ) -> None:
-        """Remove the passkey and tell the user by email."""
+        """Remove the passkey and tell the user by email. An account without a password
+        keeps its last passkey (ConflictError): set a password or add another first."""
         async with self._db.transaction() as tx:
+            user = await tx.get(User, user_id)
+            if user is not None and user.password_hash is None:
+                left = await tx.scalar(select(func.count()).select_from(PasskeyCredential)
+                                       .where(PasskeyCredential.user_id == user_id))
+                if (left or 0) <= 1:
+                    raise ConflictError(_LAST_WAY_IN)
             await self.store.remove(tx, user_id, credential_id)
             self._audit.record(tx, "PASSKEY_REMOVED", user_id=user_id, ip_address=ip_address)
-            user = await tx.get(User, user_id)
             if user is not None:
                 await self._mail.enqueue("passkey_removed", user.email, session=tx,
                                          username=user.username)

@@ -10,7 +10,7 @@ from ..crypto.passwords import PasswordHasher
 from ..db.models import User
 from ..db.unit_of_work import UnitOfWork
 from ..emailed_links import EmailedLinks
-from ..errors import InvalidCredentials, NotFound
+from ..errors import ConflictError, InvalidCredentials, NotFound
 from ..mail import Mailer
 from ..mail_quota import MailQuota
 from ..managers.audit import AuditManager
@@ -24,6 +24,8 @@ from ..types import Clock, RequestMeta
 from .results import PasswordChanged, PasswordReset
 
 RESET = PASSWORD_RESET
+_NO_PASSWORD = "This account has no password yet: set one instead."
+_HAS_PASSWORD = "This account already has a password: change it instead."
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,8 @@ class Passwords:
         found = await self._users.get_by_id(user_id)
         if found is None:
             raise NotFound("User not found.")
+        if found.password_hash is None:
+            raise ConflictError(_NO_PASSWORD)
         key = session_key(keep_session_id) if keep_session_id else account_key("", user_id)
         reservation = await self._throttle.reserve([key])
         if not await self._passwords.verify(current_password, found.password_hash):
@@ -72,6 +76,31 @@ class Passwords:
             await self._throttle.release(reservation, session=tx)
             self._audit.record(tx, "PASSWORD_CHANGED", user_id=user_id,
                                ip_address=meta.ip_address)
+            self._db.emit(tx, password_changed, user=row)
+            await self._notify_changed(tx, row)
+        return PasswordChanged(row, ended)
+
+    async def set_first(self, user_id: str, new_password: str, meta: RequestMeta,
+                        keep_session_id: str | None = None) -> PasswordChanged:
+        """Give an account without a password (passkey-first) its first one; callers require
+        a fresh sign-in instead of a current password. ConflictError if it has one."""
+        found = await self._users.get_by_id(user_id)
+        if found is None:
+            raise NotFound("User not found.")
+        if found.password_hash is not None:
+            raise ConflictError(_HAS_PASSWORD)
+        self._passwords.policy.enforce(new_password, username=found.username, email=found.email)
+        new_hash = await self._passwords.hash(new_password)
+        async with self._db.transaction() as tx:
+            row = await tx.get(User, user_id, populate_existing=True)
+            assert row is not None
+            if row.password_hash is not None:  # set by a concurrent request
+                raise ConflictError(_HAS_PASSWORD)
+            row.password_hash, row.password_changed_at = new_hash, self._clock()
+            ended = await self._sessions.terminate_all_for_user(
+                user_id, except_session_id=keep_session_id, reason="password_changed",
+                session=tx)
+            self._audit.record(tx, "PASSWORD_SET", user_id=user_id, ip_address=meta.ip_address)
             self._db.emit(tx, password_changed, user=row)
             await self._notify_changed(tx, row)
         return PasswordChanged(row, ended)

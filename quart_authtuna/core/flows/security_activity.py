@@ -33,6 +33,7 @@ DESCRIPTIONS: dict[str, str] = {
     "SESSION_TERMINATED": "A session ended",
     "SESSIONS_TERMINATED_ALL": "Your other sessions were signed out",
     "PASSWORD_CHANGED": "Your password was changed",
+    "PASSWORD_SET": "A password was set for your account",
     "PASSWORD_CHANGE_FAILED": "A password change failed: wrong current password",
     "PASSWORD_RESET_REQUESTED": "A password reset was requested",
     "PASSWORD_RESET_COMPLETED": "Your password was reset",

@@ -31,6 +31,11 @@ class Signup:
     one a notice to its owner; both hash the password once and count one mail against the
     address's hourly cap. A taken username is refused first, whatever the email. Created at
     once, the answer is the same but whether the address was registered shows by nature.
+
+    Without a password (passkey-first) the sign-up is always held: nothing is hashed on any
+    path, and the link opens the passkey ceremony that creates the account
+    (:mod:`.passkey_signup`). With verification off the link is handed back instead of mailed,
+    so this browser runs the ceremony at once.
     """
 
     _db: UnitOfWork
@@ -43,27 +48,34 @@ class Signup:
     _quota: MailQuota
     _verification: EmailVerification
 
-    async def __call__(self, username: str, email: str, password: str, meta: RequestMeta
-                       ) -> SignupAccepted:
-        """``SignupAccepted(user)`` when an account was created at once, else ``(None)``."""
+    async def __call__(self, username: str, email: str, password: str | None,
+                       meta: RequestMeta) -> SignupAccepted:
+        """``SignupAccepted(user)`` when an account was created at once, else ``(None)``;
+        ``password=None`` starts a passkey-first sign-up."""
         email = clean_email(email, self._settings.email_domains)
         username = clean_username(username)
-        self._passwords.policy.enforce(password, username=username, email=email)
+        if password is not None:
+            self._passwords.policy.enforce(password, username=username, email=email)
         async with self._db.transaction() as tx:  # one read for both identifiers
             if await self._users.get_by_username(username, tx) is not None:
                 raise IdentifierTaken(_USERNAME_TAKEN)
             existing = await self._users.get_by_email(email, tx)
-        password_hash = await self._passwords.hash(password)  # the same cost on every path
+        # the same cost on every path
+        password_hash = None if password is None else await self._passwords.hash(password)
         if existing is not None:
             await self._account_exists(existing.email, existing.username, meta, existing.id)
             return SignupAccepted(None)
-        if self._settings.require_email_verification:
-            mail = await self._quota.allow(email, meta.ip_address)
+        mailed = self._settings.require_email_verification
+        if mailed or password_hash is None:
+            mail = mailed and await self._quota.allow(email, meta.ip_address)
             async with self._db.transaction() as tx:  # the sign-up, its audit row, its mail
                 link = await self._pending.hold(username, email, password_hash, session=tx)
-                self._audit.record(tx, "USER_SIGNUP_PENDING", ip_address=meta.ip_address)
+                self._audit.record(tx, "USER_SIGNUP_PENDING", ip_address=meta.ip_address,
+                                   details={"passkey": link.passkey})
                 if mail:
                     await self._verification.mail_link(link, tx)
+            if not mailed:
+                return SignupAccepted(None, passkey_token=link.raw)
             return SignupAccepted(None)
         return await self._create(username, email, password_hash, meta)
 

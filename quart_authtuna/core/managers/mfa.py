@@ -95,15 +95,22 @@ class MFAManager:
         method = await self._method(tx, user_id, verified=True)
         if await self._accept(tx, method, code):
             return "totp"
-        return "recovery" if await self._use_recovery(tx, user_id, code) else None
+        return "recovery" if await self.use_recovery_code(tx, user_id, code) else None
 
     async def require_enrolled(self, tx: AsyncSession, user_id: str) -> None:
+        """NotFound unless TOTP is on, or the account has no password (a passkey-first
+        account's recovery codes back its passkeys)."""
+        user = await self.user(tx, user_id)
+        if user.password_hash is None and not user.mfa_enabled:
+            return
         await self._method(tx, user_id, verified=True)
 
     async def remove_all(self, tx: AsyncSession, user: User) -> None:
+        """TOTP off; the recovery codes go too, unless they back a passwordless account."""
         user.mfa_enabled = False
         await tx.execute(delete(MFAMethod).where(MFAMethod.user_id == user.id))
-        await tx.execute(delete(MFARecoveryCode).where(MFARecoveryCode.user_id == user.id))
+        if user.password_hash is not None:
+            await tx.execute(delete(MFARecoveryCode).where(MFARecoveryCode.user_id == user.id))
 
     async def replace_codes(self, tx: AsyncSession, user_id: str) -> list[str]:
         """A new set of recovery codes (returned once, stored as HMAC); old ones stop working."""
@@ -144,7 +151,8 @@ class MFAManager:
                 return bool(affected(claimed))
         return False
 
-    async def _use_recovery(self, tx: AsyncSession, user_id: str, code: str) -> bool:
+    async def use_recovery_code(self, tx: AsyncSession, user_id: str, code: str) -> bool:
+        """Use one unused recovery code of the user (atomic); False if none matches."""
         cleaned = normalize_code(code)
         if len(cleaned) != 12:
             return False

@@ -35,7 +35,7 @@ from webauthn.helpers.structs import (
 from webauthn.registration.verify_registration_response import VerifiedRegistration
 
 from ..challenges import ChallengeStore
-from ..db.models import PasskeyCredential, User
+from ..db.models import AuthChallenge, PasskeyCredential, User
 from ..db.unit_of_work import UnitOfWork, affected
 from ..errors import InputError, InvalidCredentials, NotFound, TokenInvalid
 from ..settings import Settings
@@ -43,6 +43,8 @@ from ..types import Clock, FieldError
 from .audit import AuditManager
 
 REGISTER, LOGIN, MFA = "webauthn_register", "webauthn_login", "webauthn_mfa"
+#: A passkey-first sign-up's ceremony (no account yet); REAUTH confirms a signed-in user.
+SIGNUP, REAUTH = "webauthn_signup", "webauthn_reauth"
 CHALLENGE_TTL = 120.0
 
 
@@ -74,24 +76,49 @@ class PasskeyManager:
 
     async def registration_options(self, user: User, binding: str) -> dict[str, Any]:
         """Options for ``navigator.credentials.create()`` (needs a fresh login upstream)."""
-        s = self._settings
-        existing = await self.list(user.id)
-        options = generate_registration_options(
-            rp_id=s.webauthn_rp_id, rp_name=s.webauthn_rp_name, user_name=user.email,
-            user_id=user.id.encode(), user_display_name=user.username,
-            timeout=int(CHALLENGE_TTL * 1000),
-            authenticator_selection=AuthenticatorSelectionCriteria(
-                resident_key=ResidentKeyRequirement.REQUIRED, user_verification=self._uv),
-            exclude_credentials=[PublicKeyCredentialDescriptor(id=c.id) for c in existing])
-        await self._remember(options.challenge, REGISTER, user.id, binding)
-        options_json: dict[str, Any] = json.loads(options_to_json(options))
-        return options_json
+        existing = [c.id for c in await self.list(user.id)]
+        return await self._creation_options(user.id, user.email, user.username, existing,
+                                            REGISTER, binding, user.id)
+
+    async def signup_options(self, user_id: str, email: str, username: str, binding: str,
+                             signup: str) -> dict[str, Any]:
+        """Options for an account that does not exist yet: ``user_id`` is the id it will get
+        (the passkey's user handle) and ``signup`` names the pending sign-up; both ride on
+        the challenge, which :meth:`verify_signup` gives back."""
+        return await self._creation_options(user_id, email, username, [], SIGNUP, binding,
+                                            None, {"user_id": user_id, "signup": signup})
 
     async def verify_registration(self, user_id: str, response: dict[str, Any] | str,
                                   binding: str) -> VerifiedRegistration:
         """Verify an attestation for the challenge issued to this user and browser."""
+        challenge, _ = await self._consume(response, REGISTER, binding, user_id)
+        return self._verified_attestation(response, challenge)
+
+    async def verify_signup(self, response: dict[str, Any] | str, binding: str
+                            ) -> tuple[VerifiedRegistration, dict[str, Any]]:
+        """Verify a sign-up's attestation; the challenge's data (``user_id``, ``signup``)."""
+        challenge, row = await self._consume(response, SIGNUP, binding, None)
+        return self._verified_attestation(response, challenge), dict(row.data)
+
+    async def _creation_options(self, user_id: str, email: str, username: str,
+                                existing: list[bytes], ceremony: str, binding: str,
+                                owner: str | None, data: dict[str, Any] | None = None
+                                ) -> dict[str, Any]:
         s = self._settings
-        challenge = await self._consume(response, REGISTER, binding, user_id)
+        options = generate_registration_options(
+            rp_id=s.webauthn_rp_id, rp_name=s.webauthn_rp_name, user_name=email,
+            user_id=user_id.encode(), user_display_name=username,
+            timeout=int(CHALLENGE_TTL * 1000),
+            authenticator_selection=AuthenticatorSelectionCriteria(
+                resident_key=ResidentKeyRequirement.REQUIRED, user_verification=self._uv),
+            exclude_credentials=[PublicKeyCredentialDescriptor(id=i) for i in existing])
+        await self._remember(options.challenge, ceremony, owner, binding, data)
+        options_json: dict[str, Any] = json.loads(options_to_json(options))
+        return options_json
+
+    def _verified_attestation(self, response: dict[str, Any] | str, challenge: bytes
+                              ) -> VerifiedRegistration:
+        s = self._settings
         try:
             return verify_registration_response(
                 credential=response, expected_challenge=challenge, expected_rp_id=s.webauthn_rp_id,
@@ -134,7 +161,7 @@ class PasskeyManager:
                            ip_address: str | None = None) -> PasskeyLogin:
         """Verify an assertion; the credential must belong to ``expected_user_id`` when set."""
         s = self._settings
-        challenge = await self._consume(response, ceremony, binding, expected_user_id)
+        challenge, _ = await self._consume(response, ceremony, binding, expected_user_id)
         raw_id = _credential_id(response)
         async with self._db.transaction() as tx:
             cred = await tx.get(PasskeyCredential, raw_id)
@@ -200,12 +227,13 @@ class PasskeyManager:
     # ---- challenges ----------------------------------------------------------------------
 
     async def _remember(self, challenge: bytes, ceremony: str, user_id: str | None,
-                        binding: str) -> None:
+                        binding: str, data: dict[str, Any] | None = None) -> None:
         await self._challenges.create(ceremony, user_id=user_id, ttl=CHALLENGE_TTL,
-                                          binding=binding, handle=bytes_to_base64url(challenge))
+                                      binding=binding, handle=bytes_to_base64url(challenge),
+                                      data=data)
 
     async def _consume(self, response: dict[str, Any] | str, ceremony: str, binding: str,
-                       user_id: str | None) -> bytes:
+                       user_id: str | None) -> tuple[bytes, AuthChallenge]:
         """The challenge this response answers, used up now (any mismatch: TokenInvalid)."""
         try:
             data = json.loads(response) if isinstance(response, str) else response
@@ -217,7 +245,7 @@ class PasskeyManager:
         row = await self._challenges.consume(handle, ceremony, binding=binding)
         if user_id is not None and row.user_id != user_id:
             raise TokenInvalid("This passkey challenge was issued to someone else.")
-        return client_data.challenge
+        return client_data.challenge, row
 
 
 def _credential_id(response: dict[str, Any] | str) -> bytes:

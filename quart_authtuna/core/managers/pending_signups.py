@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..crypto.tokens import digest, random_token
 from ..db.models import PendingSignup
 from ..db.unit_of_work import UnitOfWork
-from ..errors import TokenExpired
+from ..errors import TokenExpired, TokenInvalid
 from ..identifiers import canonical_email
 from ..settings import Settings
 from ..types import Clock
@@ -23,11 +23,12 @@ from ..types import Clock
 
 @dataclass(frozen=True, slots=True)
 class HeldSignup:
-    """What a confirmed link turns into an account (the password only as its hash)."""
+    """What a confirmed link turns into an account (the password only as its hash; None for
+    a passkey-first sign-up)."""
 
     username: str
     email: str
-    password_hash: str
+    password_hash: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ class VerificationLink:
     username: str
     email: str
     raw: str
+    passkey: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +50,7 @@ class PendingSignups:
     _clock: Clock
     _settings: Settings
 
-    async def hold(self, username: str, email: str, password_hash: str, *,
+    async def hold(self, username: str, email: str, password_hash: str | None, *,
                    session: AsyncSession | None = None) -> VerificationLink:
         """Store a sign-up (purging expired ones) and return its link."""
         now = self._clock()
@@ -59,7 +61,17 @@ class PendingSignups:
                                  email_canonical=canonical_email(email),
                                  password_hash=password_hash, created_at=now,
                                  expires_at=now + self._settings.tokens_expiry_seconds))
-        return VerificationLink(username, email, raw)
+        return VerificationLink(username, email, raw, password_hash is None)
+
+    async def peek(self, raw: str) -> HeldSignup:
+        """The live sign-up of link ``raw``, left in place: TokenInvalid or TokenExpired."""
+        async with self._db.transaction() as tx:
+            row = await tx.get(PendingSignup, digest(raw))
+        if row is None:
+            raise TokenInvalid()
+        if row.expires_at <= self._clock():
+            raise TokenExpired()
+        return HeldSignup(row.username, row.email, row.password_hash)
 
     async def waiting(self, email: str) -> bool:
         """Whether a live sign-up is waiting for ``email``."""
@@ -84,11 +96,13 @@ class PendingSignups:
             renewed = (await tx.execute(
                 update(PendingSignup).where(PendingSignup.id == newest)
                 .values(id=digest(raw), expires_at=now + self._settings.tokens_expiry_seconds)
-                .returning(PendingSignup.username, PendingSignup.email)
+                .returning(PendingSignup.username, PendingSignup.email,
+                           PendingSignup.password_hash)
                 .execution_options(synchronize_session=False))).one_or_none()
         if renewed is None:  # a concurrent renewal or confirmation got it first
             return None
-        return VerificationLink(renewed.username, renewed.email, raw)
+        return VerificationLink(renewed.username, renewed.email, raw,
+                                renewed.password_hash is None)
 
     async def take(self, raw: str, tx: AsyncSession) -> HeldSignup | None:
         """Delete and return the live sign-up of link ``raw``, inside ``tx``: of concurrent

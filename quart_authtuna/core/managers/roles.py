@@ -18,7 +18,7 @@ from ..db.models import (
     RolePermission,
     UserRole,
 )
-from ..db.unit_of_work import UnitOfWork
+from ..db.unit_of_work import UnitOfWork, affected
 from ..errors import ConflictError, EscalationDenied, NotFound
 from ..rbac import assignment
 from ..rbac.checker import RbacChecker
@@ -41,7 +41,8 @@ class RoleManager:
     _revocation: Revocation
 
     async def create(self, name: str, description: str | None = None, level: int | None = None,
-                     system: bool = False, creator_id: str = SYSTEM_ACTOR) -> Role:
+                     system: bool = False, creator_id: str = SYSTEM_ACTOR, *,
+                     ip_address: str | None = None) -> Role:
         """A new role; its level must be below the creator's, and only system makes it protected."""
         async with self._db.transaction() as tx:
             if creator_id != SYSTEM_ACTOR:
@@ -54,8 +55,8 @@ class RoleManager:
                 raise ConflictError(f"Role {name!r} already exists.")
             role = Role(name=name, description=description, level=level, system=system)
             tx.add(role)
-            self._audit.record(tx, "ROLE_CREATED", actor_id=creator_id,
-                                   details={"role": name, "level": level})
+            self._audit.record(tx, "ROLE_CREATED", actor_id=creator_id, ip_address=ip_address,
+                               details={"role": name, "level": level})
         return role
 
     async def get_by_name(self, name: str, session: AsyncSession | None = None) -> Role | None:
@@ -66,71 +67,95 @@ class RoleManager:
         async with self._db.transaction() as tx:
             return (await tx.scalars(select(Role).order_by(Role.level.desc(), Role.name))).all()
 
-    async def delete_role(self, role_name: str, deleter_id: str = SYSTEM_ACTOR) -> None:
-        """Delete a role below the deleter's level; protected roles cannot be deleted."""
+    async def delete_role(self, role_name: str, deleter_id: str = SYSTEM_ACTOR, *,
+                          ip_address: str | None = None) -> int:
+        """Delete a role below the deleter's level; protected roles cannot be deleted.
+
+        Its assignments go with it (the holders' cached grants are dropped after commit);
+        returns how many users held it.
+        """
         async with self._db.transaction() as tx:
             role = await self._role(tx, role_name)
             if role.system:
                 raise EscalationDenied("Protected roles cannot be deleted.")
             await self._authorize_role_change(tx, deleter_id, role)
+            holders = list((await tx.scalars(select(UserRole.user_id).distinct().where(
+                UserRole.role_id == role.id))).all())
+            await tx.execute(delete(UserRole).where(UserRole.role_id == role.id))
             await tx.delete(role)
-            self._audit.record(tx, "ROLE_DELETED", actor_id=deleter_id,
-                                   details={"role": role_name})
+            self._audit.record(tx, "ROLE_DELETED", actor_id=deleter_id, ip_address=ip_address,
+                               details={"role": role_name, "holders": len(holders)})
             self._revocation.grants_changed(tx)
+        return len(holders)
 
     async def add_permission_to_role(self, role_name: str, permission_name: str,
-                                     adder_id: str = SYSTEM_ACTOR) -> None:
-        """Needs a held role that may grant the permission (``role_grant_permissions``)."""
+                                     adder_id: str = SYSTEM_ACTOR, *,
+                                     ip_address: str | None = None) -> bool:
+        """Needs a held role that may grant the permission (``role_grant_permissions``);
+        False when the role already had it."""
         async with self._db.transaction() as tx:
             role = await self._role(tx, role_name)
             perm = await self._permission(tx, permission_name)
             await self._authorize_grant(tx, adder_id, role, perm)
-            if await tx.get(RolePermission, (role.id, perm.id)) is None:
-                added_by = None if adder_id == SYSTEM_ACTOR else adder_id
-                tx.add(RolePermission(role_id=role.id, permission_id=perm.id,
-                                      added_by_id=added_by, added_at=self._clock()))
-                self._audit.record(tx, "ROLE_PERMISSION_ADDED", actor_id=adder_id,
-                                       details={"role": role_name, "permission": permission_name})
-                self._revocation.grants_changed(tx)
+            if await tx.get(RolePermission, (role.id, perm.id)) is not None:
+                return False
+            added_by = None if adder_id == SYSTEM_ACTOR else adder_id
+            tx.add(RolePermission(role_id=role.id, permission_id=perm.id,
+                                  added_by_id=added_by, added_at=self._clock()))
+            self._audit.record(tx, "ROLE_PERMISSION_ADDED", actor_id=adder_id,
+                               ip_address=ip_address,
+                               details={"role": role_name, "permission": permission_name})
+            self._revocation.grants_changed(tx)
+            return True
 
     async def remove_permission_from_role(self, role_name: str, permission_name: str,
-                                          remover_id: str = SYSTEM_ACTOR) -> None:
+                                          remover_id: str = SYSTEM_ACTOR, *,
+                                          ip_address: str | None = None) -> bool:
+        """Under the same rule as adding; False when the role did not have it."""
         async with self._db.transaction() as tx:
             role = await self._role(tx, role_name)
             perm = await self._permission(tx, permission_name)
             await self._authorize_grant(tx, remover_id, role, perm)
-            await tx.execute(delete(RolePermission).where(
-                RolePermission.role_id == role.id, RolePermission.permission_id == perm.id))
+            if not affected(await tx.execute(delete(RolePermission).where(
+                    RolePermission.role_id == role.id, RolePermission.permission_id == perm.id))):
+                return False
             self._audit.record(tx, "ROLE_PERMISSION_REMOVED", actor_id=remover_id,
-                                   details={"role": role_name, "permission": permission_name})
+                               ip_address=ip_address,
+                               details={"role": role_name, "permission": permission_name})
             self._revocation.grants_changed(tx)
+            return True
 
     async def grant_relationship(self, granter_role: str, target: str, admin_id: str = SYSTEM_ACTOR,
-                                 *, kind: str = "role") -> None:
+                                 *, kind: str = "role", ip_address: str | None = None) -> bool:
         """Let holders of ``granter_role`` assign role ``target`` (kind="role") or grant
-        permission ``target`` (kind="permission"). The admin must outrank both sides."""
+        permission ``target`` (kind="permission"). The admin must outrank both sides and
+        hold the right being handed on. False when the grant existed."""
         async with self._db.transaction() as tx:
-            granter = await self._role(tx, granter_role)
-            await self._authorize_role_change(tx, admin_id, granter)
-            if kind == "role":
-                other = await self._role(tx, target)
-                await self._authorize_role_change(tx, admin_id, other)
-                # only hand on assignment rights the admin holds itself
-                await self._authorize_assignment(tx, admin_id, other, "global")
-                row: object = RoleAssignPermission(assigner_role_id=granter.id,
-                                                   assignable_role_id=other.id)
-                key: tuple[int, int] = (granter.id, other.id)
-                model: type[Base] = RoleAssignPermission
+            model, key = await self._grant_key(tx, granter_role, target, admin_id, kind)
+            if await tx.get(model, key) is not None:
+                return False
+            if model is RoleAssignPermission:
+                tx.add(RoleAssignPermission(assigner_role_id=key[0], assignable_role_id=key[1]))
             else:
-                perm = await self._permission(tx, target)
-                await self._authorize_grant(tx, admin_id, granter, perm)
-                row = RoleGrantPermission(granter_role_id=granter.id,
-                                          grantable_permission_id=perm.id)
-                key, model = (granter.id, perm.id), RoleGrantPermission
-            if await tx.get(model, key) is None:
-                tx.add(row)
-            self._audit.record(tx, "ROLE_GRANT_ADDED", actor_id=admin_id,
-                                   details={"granter": granter_role, kind: target})
+                tx.add(RoleGrantPermission(granter_role_id=key[0], grantable_permission_id=key[1]))
+            self._audit.record(tx, "ROLE_GRANT_ADDED", actor_id=admin_id, ip_address=ip_address,
+                               details={"granter": granter_role, kind: target})
+            return True
+
+    async def revoke_relationship(self, granter_role: str, target: str,
+                                  admin_id: str = SYSTEM_ACTOR, *, kind: str = "role",
+                                  ip_address: str | None = None) -> bool:
+        """Undo :meth:`grant_relationship`, under the same rule; False when there was none."""
+        async with self._db.transaction() as tx:
+            model, key = await self._grant_key(tx, granter_role, target, admin_id, kind)
+            row = await tx.get(model, key)
+            if row is None:
+                return False
+            await tx.delete(row)
+            self._audit.record(tx, "ROLE_GRANT_REMOVED", actor_id=admin_id,
+                               ip_address=ip_address,
+                               details={"granter": granter_role, kind: target})
+            return True
 
     async def assign_to_user(self, user_id: str, role_name: str, assigner_id: str,
                              scope: str = "none", session: AsyncSession | None = None, *,
@@ -241,6 +266,23 @@ class RoleManager:
             RoleGrantPermission.grantable_permission_id == perm.id))).all()
         if not assignment.can_grant(actor, perm.name, granters):
             raise EscalationDenied(f"You may not grant {perm.name}.")
+
+    async def _grant_key(self, tx: AsyncSession, granter_role: str, target: str, admin_id: str,
+                         kind: str) -> tuple[type[Base], tuple[int, int]]:
+        """The grant table and row key, once the admin may change that grant."""
+        granter = await self._role(tx, granter_role)
+        await self._authorize_role_change(tx, admin_id, granter)
+        if kind == "role":
+            other = await self._role(tx, target)
+            await self._authorize_role_change(tx, admin_id, other)
+            # only hand on assignment rights the admin holds itself
+            await self._authorize_assignment(tx, admin_id, other, "global")
+            return RoleAssignPermission, (granter.id, other.id)
+        if kind != "permission":
+            raise ValueError(f"kind must be 'role' or 'permission', not {kind!r}")
+        perm = await self._permission(tx, target)
+        await self._authorize_grant(tx, admin_id, granter, perm)
+        return RoleGrantPermission, (granter.id, perm.id)
 
     async def _actor(self, tx: AsyncSession, actor_id: str) -> Grants:
         return await self._rbac.grants_for(actor_id, tx, fresh=True)

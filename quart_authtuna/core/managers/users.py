@@ -65,10 +65,13 @@ class UserManager:
         first_name: str | None = None,
         last_name: str | None = None,
         session: AsyncSession | None = None,
+        user_id: str | None = None,
     ) -> User:
         """Create an account holding ``User`` in ``global``; the password must meet policy.
 
-        ``password_hash`` instead of ``password``: a hash made earlier (a confirmed sign-up).
+        ``password_hash`` instead of ``password``: a hash made earlier (a confirmed sign-up);
+        neither: an account without a password (passkey-first). ``user_id``: an id chosen
+        earlier (a passkey's user handle), else a new one.
         """
         settings = self._settings
         email = clean_email(email, settings.email_domains)
@@ -80,6 +83,7 @@ class UserManager:
             password_hash = await self._passwords.hash(password)
         now = self._clock()
         user = User(
+            **({"id": user_id} if user_id else {}),
             username=username, username_canonical=canonical_username(username), email=email,
             email_canonical=canonical_email(email), password_hash=password_hash,
             is_active=is_active, email_verified=email_verified, first_name=first_name,

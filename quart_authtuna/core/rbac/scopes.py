@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import string
+from collections.abc import Mapping
 from functools import lru_cache
 
 GLOBAL = "global"
@@ -85,6 +87,38 @@ def scope_from_path(param: str, value: str, prefix: str | None = None) -> str:
     if "/" in scope:
         raise ValueError(f"scope prefix for {param!r} must not contain '/'")
     return validate_scope(scope)
+
+
+def template_fields(template: str) -> tuple[str, ...]:
+    """The ``{name}`` fields of a scope template such as ``org:{org_id}/team:{team_id}``.
+
+    Raises ``ValueError`` when the template is malformed (no field, a format spec, an
+    unbalanced brace) or could never fill to a valid scope.
+    """
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise ValueError(f"scope template {template!r}: {exc}") from None
+    fields = tuple(name for _, name, _, _ in parts if name is not None)
+    if not fields or any(not name.isidentifier() for name in fields) or any(
+            spec or conv for _, name, spec, conv in parts if name is not None):
+        raise ValueError(f"scope template {template!r} needs plain {{name}} fields")
+    validate_scope(template.format(**dict.fromkeys(fields, "x")))
+    return fields
+
+
+def fill_scope_template(template: str, values: Mapping[str, object]) -> str:
+    """``template`` with each ``{name}`` replaced by ``values[name]``, validated as
+    :func:`scope_from_path` validates one value: each must be non-empty and free of ``/``
+    (so a crafted id cannot reach another scope). Raises ``KeyError`` for a missing value
+    and ``ValueError`` for a bad one."""
+    filled: dict[str, str] = {}
+    for name in template_fields(template):
+        value = str(values[name])
+        if not value or "/" in value:
+            raise ValueError(f"path value {value!r} for {name!r} must be non-empty, no '/'")
+        filled[name] = value
+    return validate_scope(template.format(**filled))
 
 
 def validate_permission_name(name: str) -> str:

@@ -12,6 +12,9 @@ def register_blueprints(app: Quart, settings: Settings) -> None:
     from .auth import auth
 
     app.register_blueprint(auth, url_prefix=settings.auth_prefix)
+    from .sso import sso
+
+    app.register_blueprint(sso, url_prefix=settings.auth_prefix)
     if settings.mfa_enabled:
         from .mfa import mfa
 
@@ -20,8 +23,17 @@ def register_blueprints(app: Quart, settings: Settings) -> None:
         from .passkeys import passkeys
 
         app.register_blueprint(passkeys, url_prefix=settings.passkeys_prefix)
+        from .passkey_signup import passkey_signup
+
+        app.register_blueprint(passkey_signup, url_prefix=settings.passkeys_prefix)
     if settings.ui_enabled:
-        from . import ui_profile  # noqa: F401 - its pages join the ui blueprint
+        from . import (  # noqa: F401 - their pages join the ui and account blueprints
+            account_connections,
+            ui_invitations,
+            ui_orgs,
+            ui_profile,
+            ui_teams,
+        )
         from .ui import ui
 
         app.register_blueprint(ui, url_prefix=settings.ui_prefix)

@@ -6,13 +6,14 @@ from quart import redirect, request, url_for
 from quart.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound
 
-from ...decorators import login_required, require_user
+from ...decorators import fresh_login_required, login_required, require_user
 from ..forms.auth import (
     ChangePasswordForm,
     EmailForm,
     LoginForm,
     ReauthenticateForm,
     ResetPasswordForm,
+    SetPasswordForm,
     SignupForm,
     TokenForm,
 )
@@ -26,7 +27,8 @@ from ..respond import finished, json_response
 from ..session_hook import clear_session_cookie
 
 auth = authtuna_blueprint("authtuna_auth", __name__,
-                          account_management={"change_password", "reauthenticate"})
+                          account_management={"change_password", "reauthenticate",
+                                              "set_password"})
 _NEW_PASSWORD = {"password": "new_password"}
 _CHECK_EMAIL = {"message": "check_email"}
 
@@ -121,6 +123,21 @@ async def change_password() -> ResponseReturnValue:
         rename=_NEW_PASSWORD)
 
 
+@auth.route("/set-password", methods=["GET", "POST"])
+@fresh_login_required
+async def set_password() -> ResponseReturnValue:
+    """A first password for an account that has none (passkey-first)."""
+    state = request_state()
+    return await serve(
+        await SetPasswordForm.from_request(), "auth/set_password.html",
+        lambda f: service().flows.passwords.set_first(
+            state.signed_in_user(), text(f.new_password), meta(), state.signed_in_session()),
+        lambda f, _: message(f, {"password_set": True}, "Password set",
+                             "You can now also sign in with your password. Your other "
+                             "sessions were signed out.", link=("/", "Continue")),
+        rename=_NEW_PASSWORD)
+
+
 def _require_passwordless() -> None:
     """PASSWORDLESS_LOGIN_ENABLED off: the magic-link pages do not exist."""
     if not service().settings.passwordless_login_enabled:
@@ -162,11 +179,12 @@ async def user_info() -> ResponseReturnValue:
 async def reauthenticate() -> ResponseReturnValue:
     form = await ReauthenticateForm.from_request(next=request.args.get("next", ""))
     state = request_state()
+    user = await service().users.get_by_id(state.signed_in_user())
     return await serve(
         form, "auth/reauthenticate.html",
         lambda f: service().flows.reauthenticate(
             state.signed_in_user(), state.signed_in_session(), text(f.password), meta()),
-        _back_to_target)
+        _back_to_target, has_password=user is not None and user.password_hash is not None)
 
 
 async def _back_to_target(form: ReauthenticateForm, _: object) -> ResponseReturnValue:

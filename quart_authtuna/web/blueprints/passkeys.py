@@ -10,12 +10,13 @@ from quart.typing import ResponseReturnValue
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 
 from ...core.errors import NotFound
-from ...core.managers.passkeys import MFA
+from ...core.managers.passkeys import MFA, REAUTH
 from ...decorators import fresh_login_required, login_required
 from .. import csrf
 from ..guards import EVERY_ROUTE, authtuna_blueprint
 from ..journey import meta, service
 from ..login_outcome import answer_sign_in, pending_handle
+from ..redirects import safe_next
 from ..request_body import json_object
 from ..request_state import request_state
 from ..respond import json_response, wants_json
@@ -88,6 +89,27 @@ async def mfa_login() -> ResponseReturnValue:
     result = await service().flows.mfa_challenge.with_passkey(
         handle, body.get("credential") or {}, _binding(), meta())
     return await answer_sign_in(result, _JsonForm(), "/")
+
+
+@passkeys.post("/reauth-options")
+@login_required
+async def reauth_options() -> ResponseReturnValue:
+    """Options to confirm it's you with one of your passkeys (fresh_login_required)."""
+    user_id = request_state().signed_in_user()
+    options = await service().passkeys.authentication_options(_binding(), user_id, REAUTH)
+    return json_response(200, data=options)
+
+
+@passkeys.post("/reauth")
+@login_required
+async def reauth() -> ResponseReturnValue:
+    """The session counts as freshly signed in; ``next`` as given, if on this site."""
+    body = await _body()
+    state = request_state()
+    await service().flows.reauthenticate.with_passkey(
+        state.signed_in_user(), state.signed_in_session(), body.get("credential") or {},
+        _binding(), meta())
+    return json_response(200, data={"next": safe_next(str(body.get("next") or ""))})
 
 
 @passkeys.get("/")

@@ -32,13 +32,15 @@ def svc() -> AuthService:
 @ui.get("/settings")
 @login_required
 async def settings() -> ResponseReturnValue:
-    """Password, two-factor authentication and passkeys."""
+    """The ways in (password, passkeys, authenticator app, recovery codes) and the rest."""
     service, config = svc(), current.settings()
     user = await service.users.get_by_id(request_state().signed_in_user())
     assert user is not None
     keys = [passkey_json(row) for row in await service.passkeys.list(user.id)] \
         if config.passkeys_enabled else []
-    left = await service.mfa.remaining_recovery_codes(user.id) if user.mfa_enabled else 0
+    has_password = user.password_hash is not None
+    left = await service.mfa.remaining_recovery_codes(user.id) \
+        if user.mfa_enabled or not has_password else 0
     return await render_page("account/settings.html", mfa_available=config.mfa_enabled,
                              mfa_enabled=user.mfa_enabled, recovery_codes_left=left,
-                             passkeys=keys)
+                             passkeys=keys, has_password=has_password)

@@ -54,3 +54,23 @@ class ReauthenticateForm(AuthTunaForm):
     password = PasswordField("Password", _PASSWORD,
                              render_kw={"autocomplete": "current-password", "autofocus": True})
     next = HiddenField()
+
+
+class PasskeySignupForm(AuthTunaForm):
+    """Sign-up with a passkey instead of a password: the ceremony follows."""
+
+    username = StringField("Username", [_REQUIRED, Length(max=64)],
+                           render_kw={"autocomplete": "username", "autofocus": True})
+    email = EmailField("Email", _EMAIL, render_kw={"autocomplete": "email"})
+
+
+class SetPasswordForm(AuthTunaForm):
+    new_password = PasswordField("New password", _PASSWORD,
+                                 render_kw={"autocomplete": "new-password", "autofocus": True})
+
+
+class RecoveryLoginForm(AuthTunaForm):
+    username_or_email = StringField("Username or email", [_REQUIRED, Length(max=320)],
+                                    render_kw={"autocomplete": "username", "autofocus": True})
+    code = StringField("Recovery code", [_REQUIRED, Length(max=64)],
+                       render_kw={"autocomplete": "one-time-code", "spellcheck": "false"})

@@ -6,7 +6,8 @@ their error envelope stays as it is). :data:`ROUTES` maps ``"METHOD endpoint"`` 
 quart-schema's ``document_*`` decorators when the app starts.
 
 Adding a route? Add one line to the ``ROUTES`` of its area module (``auth``, ``mfa``,
-``passkeys``, ``account``, ``admin``, ``admin_access``, ``audit``), one per method, for example::
+``passkeys``, ``account``, ``admin``, ``admin_access``, ``audit``, ``sso``, ``orgs``), one per
+method, for example::
 
     "POST authtuna_admin.role_create": answers(RoleCreated, 201, request=RoleCreateIn),
     "GET authtuna_admin.roles": answers(list[RoleOut], query=RoleQuery, page=True),
@@ -19,13 +20,27 @@ every route that has no entry yet, and every entry whose route is gone.
 
 from __future__ import annotations
 
-from . import account, admin, admin_access, admin_overview, audit, auth, mfa, passkeys
+from . import (
+    account,
+    admin,
+    admin_access,
+    admin_overview,
+    admin_roles,
+    audit,
+    auth,
+    health,
+    mfa,
+    orgs,
+    passkeys,
+    sso,
+)
 from .envelope import Failed, NoInput, Ok, Paged
 from .operations import PAGE, Op, answers
 
 #: Every authtuna route and method: ``"POST authtuna_auth.login"`` → its :class:`Op`.
 ROUTES: dict[str, Op] = {**auth.ROUTES, **mfa.ROUTES, **passkeys.ROUTES, **account.ROUTES,
                          **admin.ROUTES, **admin_access.ROUTES, **admin_overview.ROUTES,
-                         **audit.ROUTES}
+                         **admin_roles.ROUTES, **audit.ROUTES, **health.ROUTES,
+                         **sso.ROUTES, **orgs.ROUTES}
 
 __all__ = ["PAGE", "ROUTES", "Failed", "NoInput", "Ok", "Op", "Paged", "answers"]

@@ -113,6 +113,18 @@ class PasswordChanged:
 
 
 @dataclass
+class PasswordSet:
+    """A first password (the account had none); the other sessions were ended."""
+
+    password_set: bool
+
+
+@dataclass
+class SetPasswordIn:
+    new_password: str
+
+
+@dataclass
 class RoleAt:
     role: str
     scope: str
@@ -156,6 +168,8 @@ ROUTES: dict[str, Op] = {
     "GET authtuna_auth.passwordless_login": Op(page=True, query=TokenQuery),
     "POST authtuna_auth.passwordless_login": answers(SignIn, request=TokenIn),
     "GET authtuna_auth.user_info": answers(UserInfo),
+    "GET authtuna_auth.set_password": PAGE,
+    "POST authtuna_auth.set_password": answers(PasswordSet, request=SetPasswordIn),
     "GET authtuna_auth.reauthenticate": PAGE,
     "POST authtuna_auth.reauthenticate": answers(NextTarget, request=ReauthenticateIn),
 }

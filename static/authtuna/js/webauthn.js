@@ -4,6 +4,9 @@
  *   data-authtuna-passkey="register"   (settings page; reads #passkey-nickname if present)
  *   data-authtuna-passkey="login"      (sign-in page; also offers autofill when supported)
  *   data-authtuna-passkey="mfa"        (second-factor page)
+ *   data-authtuna-passkey="reauth"     (confirm-it's-you page: one of the user's passkeys)
+ *   data-authtuna-passkey="signup"     (passkey-first sign-up; reads data-token and
+ *                                       #passkey-nickname, then shows the recovery codes)
  * Each button may carry data-prefix (default "/passkeys") and data-next (where to go after;
  * only a path on this origin is followed, anything else goes to "/").
  * Requests are JSON from this origin; the server checks the origin and keeps the challenges.
@@ -126,12 +129,46 @@
     }).then(function () { window.location.reload(); });
   }
 
+  function signup(button, prefix) {
+    var input = document.getElementById("passkey-nickname");
+    var token = button.getAttribute("data-token");
+    return post(prefix + "/signup/options", {token: token}).then(function (options) {
+      return navigator.credentials.create({publicKey: creationOptions(options)});
+    }).then(function (credential) {
+      return post(prefix + "/signup/complete", {
+        token: token, credential: attestationJSON(credential),
+        nickname: input && input.value ? input.value : "Passkey"
+      });
+    }).then(function (data) { showCodes(data); });
+  }
+
+  // The account exists and this browser is signed in: the codes, shown this once.
+  function showCodes(data) {
+    var list = document.getElementById("passkey-signup-codes");
+    (data.recovery_codes || []).forEach(function (code) {
+      var item = document.createElement("li"), text = document.createElement("code");
+      text.textContent = code;
+      item.appendChild(text);
+      list.appendChild(item);
+    });
+    var download = document.getElementById("passkey-signup-download");
+    if (download) {
+      download.setAttribute("href", "data:text/plain;charset=utf-8," +
+        encodeURIComponent((data.recovery_codes || []).join("\n")));
+    }
+    var next = document.getElementById("passkey-signup-next");
+    next.setAttribute("href", sameOriginPath(data.next) || "/");
+    document.getElementById("passkey-signup").hidden = true;
+    document.getElementById("passkey-signup-done").hidden = false;
+    next.focus();
+  }
+
   var conditional = null;
 
   function authenticate(button, prefix, kind, mediation) {
     if (conditional && !mediation) { conditional.abort(); conditional = null; }
-    var optionsUrl = prefix + (kind === "mfa" ? "/mfa-login-options" : "/login-options");
-    var verifyUrl = prefix + (kind === "mfa" ? "/mfa-login" : "/login");
+    var path = {mfa: "/mfa-login", reauth: "/reauth"}[kind] || "/login";
+    var optionsUrl = prefix + path + "-options", verifyUrl = prefix + path;
     return post(optionsUrl).then(function (options) {
       var request = {publicKey: requestOptions(options)};
       if (mediation) {
@@ -141,7 +178,8 @@
       }
       return navigator.credentials.get(request);
     }).then(function (credential) {
-      return post(verifyUrl, {credential: assertionJSON(credential)});
+      return post(verifyUrl, {credential: assertionJSON(credential),
+                              next: button.getAttribute("data-next") || ""});
     }).then(function (data) { go(button, data); });
   }
 
@@ -155,6 +193,7 @@
       if (conditional) { conditional.abort(); conditional = null; }
       button.disabled = true;
       var run = kind === "register" ? register(button, prefix)
+        : kind === "signup" ? signup(button, prefix)
         : authenticate(button, prefix, kind, null);
       run.catch(function (error) { report(button, error); }).then(function () {
         button.disabled = false;

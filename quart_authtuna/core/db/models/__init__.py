@@ -6,7 +6,7 @@ from .api_keys import ApiKey, ApiKeyScope
 from .audit import AuditEvent
 from .auth_state import AuthChallenge, ThrottleCounter
 from .mfa import MFAMethod, MFARecoveryCode
-from .orgs import Organization, OrganizationMember, Team, TeamMember
+from .orgs import Invitation, Organization, Team
 from .outbox import OutboxMail
 from .passkeys import PasskeyCredential
 from .privacy import DeletedUser, EncryptionKey
@@ -32,8 +32,8 @@ __all__ = [
     "EncryptionKey",
     "MFAMethod",
     "MFARecoveryCode",
+    "Invitation",
     "Organization",
-    "OrganizationMember",
     "OutboxMail",
     "PasskeyCredential",
     "PendingSignup",
@@ -44,7 +44,6 @@ __all__ = [
     "RolePermission",
     "SocialAccount",
     "Team",
-    "TeamMember",
     "ThrottleCounter",
     "Token",
     "User",

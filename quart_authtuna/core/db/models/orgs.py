@@ -1,4 +1,9 @@
-"""Organizations, teams and their memberships."""
+"""Organizations, teams and invitations to them.
+
+Membership has one source of truth: the role rows in ``user_roles``. A user belongs to
+organization O while holding a role at scope ``org:<O>``, and to team T of O while holding one
+at ``org:<O>/team:<T>``; no table here repeats who is a member or who owns what.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +14,17 @@ from ..base import Base
 
 
 class Organization(Base):
-    """A tenant; roles held in ``org:<id>`` apply inside it."""
+    """A tenant; roles held in ``org:<id>`` apply inside it and in its teams."""
 
     __tablename__ = "organizations"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[float] = mapped_column(Float)
 
 
 class Team(Base):
-    """A team inside an organization."""
+    """A team inside an organization (scope ``org:<organization_id>/team:<id>``)."""
 
     __tablename__ = "teams"
 
@@ -31,25 +35,28 @@ class Team(Base):
     created_at: Mapped[float] = mapped_column(Float)
 
 
-class OrganizationMember(Base):
-    """Membership of a user in an organization."""
+class Invitation(Base):
+    """An emailed invitation to join an organization (or one of its teams) with a role.
 
-    __tablename__ = "organization_members"
+    ``token_hash`` is the SHA-256 of the link's secret; ``email_canonical`` binds it to one
+    address. Pending while not accepted, not revoked and not expired.
+    """
 
-    user_id: Mapped[str] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    __tablename__ = "invitations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
-    joined_at: Mapped[float] = mapped_column(Float)
-
-
-class TeamMember(Base):
-    """Membership of a user in a team."""
-
-    __tablename__ = "team_members"
-
-    user_id: Mapped[str] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    team_id: Mapped[str] = mapped_column(
-        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
-    joined_at: Mapped[float] = mapped_column(Float)
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[str | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    email_canonical: Mapped[str] = mapped_column(String(320), index=True)
+    role_name: Mapped[str] = mapped_column(String(80))
+    invited_by_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+    accepted_at: Mapped[float | None] = mapped_column(Float)
+    accepted_by_id: Mapped[str | None] = mapped_column(String(64))
+    revoked_at: Mapped[float | None] = mapped_column(Float)

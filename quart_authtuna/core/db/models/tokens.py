@@ -28,8 +28,9 @@ class Token(Base):
 class PendingSignup(Base):
     """A sign-up waiting for its emailed link: no account exists until the link is confirmed.
 
-    ``id`` is the hash of the link's secret; the password is kept only as its bcrypt hash. The
-    row is deleted when confirmed; expired rows are purged by later sign-ups.
+    ``id`` is the hash of the link's secret; the password is kept only as its bcrypt hash (None:
+    a passkey-first sign-up, whose link opens the passkey ceremony). The row is deleted when
+    confirmed; expired rows are purged by later sign-ups.
     """
 
     __tablename__ = "pending_signups"
@@ -38,6 +39,6 @@ class PendingSignup(Base):
     username: Mapped[str] = mapped_column(String(80))
     email: Mapped[str] = mapped_column(String(320))
     email_canonical: Mapped[str] = mapped_column(String(320), index=True)
-    password_hash: Mapped[str] = mapped_column(String(256))
+    password_hash: Mapped[str | None] = mapped_column(String(256))
     created_at: Mapped[float] = mapped_column(Float)
     expires_at: Mapped[float] = mapped_column(Float, index=True)

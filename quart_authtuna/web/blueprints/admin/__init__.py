@@ -6,8 +6,18 @@ below, and add one :class:`.area.NavItem` to :data:`.area.ADMIN_NAV`.
 
 from __future__ import annotations
 
-from . import audit, dashboard, permissions, user_actions, users, why_denied
+from . import (
+    audit,
+    dashboard,
+    orgs,
+    permissions,
+    role_actions,
+    roles,
+    user_actions,
+    users,
+    why_denied,
+)
 from .area import ADMIN_NAV, NavItem, admin
 
-__all__ = ["ADMIN_NAV", "NavItem", "admin", "audit", "dashboard", "permissions", "user_actions",
-           "users", "why_denied"]
+__all__ = ["ADMIN_NAV", "NavItem", "admin", "audit", "dashboard", "orgs", "permissions",
+           "role_actions", "roles", "user_actions", "users", "why_denied"]

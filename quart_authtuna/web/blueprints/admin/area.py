@@ -41,7 +41,9 @@ class NavItem:
 ADMIN_NAV: list[NavItem] = [
     NavItem("authtuna_admin.dashboard", "Dashboard", PANEL, "dashboard"),
     NavItem("authtuna_admin.users", "Users", MANAGE_USERS, "user"),
+    NavItem("authtuna_admin.roles", "Roles", MANAGE_ROLES, "role"),
     NavItem("authtuna_admin.audit_log", "Audit log", MANAGE_USERS, "audit"),
+    NavItem("authtuna_admin.organizations", "Organizations", MANAGE_USERS, "organization"),
     NavItem("authtuna_admin.permissions", "Permissions", MANAGE_ROLES, "permission"),
     NavItem("authtuna_admin.why_denied", "Why denied?", MANAGE_USERS, "why_denied"),
 ]

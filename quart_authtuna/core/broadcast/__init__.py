@@ -1,0 +1,1 @@
+"""Revocations across processes: PostgreSQL LISTEN/NOTIFY or Redis pub/sub (see ``choice``)."""

@@ -1,0 +1,1 @@
+"""Social sign-in: provider settings, the OAuth/OIDC client and id_token checks."""
