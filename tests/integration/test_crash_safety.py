@@ -101,6 +101,18 @@ async def client(base: str, run: Run, stop: asyncio.Event, n: int,
                 run.server_errors.append(response.status_code)
 
 
+async def busy_for_a_while(run: Run) -> None:
+    """Until 10 to 40 more actions were acknowledged (at most 20 s: a loaded machine), then
+    up to 0.3 s more, so the kill lands at a random moment of a busy server."""
+    def total() -> int:
+        return sum(len(v) for v in run.acked.values())
+
+    target, deadline = total() + random.randint(10, 40), time.monotonic() + 20
+    while total() < target and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(random.uniform(0, 0.3))
+
+
 async def settle(svc: AuthService, smtp: SmtpServer, timeout: float) -> None:
     """Wait until the outbox is empty (the server's sender delivered everything)."""
     deadline = time.monotonic() + timeout
@@ -173,10 +185,10 @@ async def test_nothing_acknowledged_is_lost_when_the_server_is_killed(
                    for n in range(CLIENTS)]
         try:
             for _ in range(KILLS):
-                await asyncio.sleep(random.uniform(0.5, 2.5))
+                await busy_for_a_while(run)
                 await server.kill()
                 await server.start()
-            await asyncio.sleep(random.uniform(0.5, 2.5))
+            await busy_for_a_while(run)
             stop.set()
             await asyncio.gather(*clients)
             async with AuthService(Settings.from_sources(overrides={
@@ -193,7 +205,7 @@ async def test_nothing_acknowledged_is_lost_when_the_server_is_killed(
           f"({sum(acked.values())} in all), {run.unanswered} requests cut off, "
           f"{len(run.server_errors)} 5xx, {len(smtp_server.messages)} mails delivered, "
           f"losses: {sum(len(v) for v in lost.values())}")
-    assert sum(acked.values()) > 100, acked
+    assert sum(acked.values()) >= 60, acked
     assert acked["signup"] and acked["reset_request"] and acked["reset"], acked
     assert lost == {}, lost
     assert run.server_errors == [], run.server_errors
