@@ -18,7 +18,7 @@ from .core.cleanup import CleanupReport
 from .core.dev_secrets import fresh_secrets
 from .core.errors import AuthTunaError
 from .core.service import AuthService
-from .core.types import SYSTEM_ACTOR
+from .core.types import SYSTEM_ACTOR, RequestMeta
 
 
 def _run(work: Callable[[AuthService], Awaitable[Any]]) -> Any:
@@ -229,6 +229,26 @@ def end_sessions(username: str) -> None:
         return done.count
 
     click.echo(f"Ended {_run(work)} session(s) of {username}.")
+
+
+@cli.command("erase-user")
+@click.argument("username")
+@click.confirmation_option(prompt="Erase this account for good (GDPR)?")
+def erase_user(username: str) -> None:
+    """Erase USERNAME (GDPR): the admin page's erase, as the system."""
+
+    async def work(svc: AuthService) -> None:
+        await svc.flows.account_deletion.erase(SYSTEM_ACTOR, await _user_id(svc, username),
+                                               RequestMeta())
+
+    _run(work)
+    click.echo(f"Erased {username}: sessions and keys ended, data key shredded.")
+
+
+@cli.command("rewrap-keys")
+def rewrap_keys() -> None:
+    """After prepending a new FERNET_KEY: re-wrap every user's PII data key under it."""
+    click.echo(f"Re-wrapped {_run(lambda svc: svc.rewrap_pii_keys())} data key(s).")
 
 
 @cli.command("cleanup")

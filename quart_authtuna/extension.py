@@ -14,7 +14,7 @@ from .core.broadcast.choice import make_broadcaster
 from .core.revocation import Broadcaster
 from .core.service import AuthService
 from .core.settings import Settings
-from .web import handlers, security_headers, session_hook
+from .web import handlers, security_headers, session_hook, step_up
 from .web.blueprints.assets import assets
 from .web.links import UrlMapLinks
 from .web.request_state import existing_request_state
@@ -121,6 +121,7 @@ def _register_hooks(app: Quart, settings: Settings, service: AuthService) -> Non
         return security_headers.secure_response(response, req, state, settings)
 
     app.before_request(authtuna_load_session)
+    app.before_request(step_up.require_step_up)
     if settings.mfa_required_roles and settings.mfa_enabled:
         from .web.mfa_policy import enforce_enrolment
 

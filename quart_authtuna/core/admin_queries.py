@@ -169,8 +169,11 @@ class AdminQueries:
         needle = query.q.strip()
         if needle:
             pattern = _prefix(canonical_email(needle))
+            # In PII mode the email column holds a keyed HMAC: the prefix finds no email
+            # there, the exact address still does (the column type HMACs both).
             where.append(or_(User.username_canonical.like(pattern, escape="\\"),
-                             User.email_canonical.like(pattern, escape="\\")))
+                             User.email_canonical.like(pattern, escape="\\"),
+                             User.email_canonical == canonical_email(needle)))
         if query.role:
             held = (select(UserRole.user_id).join(Role, Role.id == UserRole.role_id)
                     .where(UserRole.user_id == User.id, Role.name == query.role))

@@ -52,6 +52,8 @@ class Cleanup:
     _db: UnitOfWork
     _clock: Clock
     _settings: Settings
+    #: Rows removed per transaction, so no table stays locked for long.
+    batch_size: int = 500
 
     def _targets(self, now: float
                  ) -> list[tuple[str, InstrumentedAttribute[str] | InstrumentedAttribute[int],
@@ -76,8 +78,8 @@ class Cleanup:
         return targets
 
     async def run(self) -> CleanupReport:
-        """Remove what has expired, CLEANUP_BATCH_SIZE rows per transaction."""
-        now, batch = self._clock(), max(1, self._settings.cleanup_batch_size)
+        """Remove what has expired, :attr:`batch_size` rows per transaction."""
+        now, batch = self._clock(), max(1, self.batch_size)
         removed: dict[str, int] = {}
         for table, key, expired in self._targets(now):
             removed[table] = 0

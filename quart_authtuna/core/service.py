@@ -22,6 +22,8 @@ from .cleanup import Cleanup
 from .crypto.cookie_codec import CookieCodec
 from .crypto.fernet import Encryptor
 from .crypto.passwords import PasswordHasher
+from .crypto.pii import PiiCipher
+from .db import pii_events
 from .db.models import User
 from .db.unit_of_work import AfterCommit, UnitOfWork
 from .defaults import provision_defaults
@@ -34,6 +36,7 @@ from .flows.admin_permissions import AdminPermissions
 from .flows.admin_roles import AdminRoles
 from .flows.admin_users import AdminUsers
 from .flows.api_keys import ApiKeys
+from .flows.data_export import DataExport
 from .flows.email_change import EmailChange
 from .flows.email_verification import EmailVerification
 from .flows.first_factor import FirstFactor
@@ -112,6 +115,7 @@ class AuthService:
         db = self.db = UnitOfWork(s, sender=self)
         self.passwords = PasswordHasher(s)
         self.encryptor = Encryptor(s)
+        self.pii = PiiCipher(s, self.encryptor)
         self.audit = AuditManager(db, clock, s)
         self.rbac = RbacChecker(db, clock, s)
         self.session_cache = SessionCache()
@@ -142,7 +146,7 @@ class AuthService:
                                       self.revocation, self.api_key_cache)
         self.session_validator = SessionValidator(
             db, clock, s, self.audit, self.rbac, self.revocation, self.session_cache,
-            CookieCodec(s, self.encryptor))
+            CookieCodec(s, self.encryptor), self.mail)
         self.admin_queries = AdminQueries(db, clock)
         self.why_denied = WhyDenied(db)
         self.admin_stats = AdminStats(db, clock)
@@ -173,7 +177,7 @@ class AuthService:
                                          verification, first),
             reauthenticate=Reauthentication(db, self.now, self.users, self.passwords,
                                             self.throttle, self.audit, self.revocation,
-                                            self.passkeys.store),
+                                            self.passkeys.store, self.sessions),
             magic_link=MagicLink(db, s, self.users, self.tokens, self.audit, self.mail,
                                  self.mail_quota, first),
             passkey_login=PasskeyLogin(self.passkeys.store, self.throttle, first),
@@ -187,7 +191,7 @@ class AuthService:
             api_keys=ApiKeys(s, self.api_keys, self.users, self.mail, db),
             security_activity=SecurityActivity(self.audit),
             account_deletion=AccountDeletion(db, self.users, self.sessions, self.revocation,
-                                             self.mail),
+                                             self.mail, self.pii, self.now),
             account_overview=AccountOverview(db, self.now),
             profile=Profile(db, self.throttle, self.audit, self.revocation),
             email_change=EmailChange(db, s, self.users, self.tokens, self.emailed_links,
@@ -203,6 +207,7 @@ class AuthService:
                                          LoginGate(self.throttle, self.devices), self.audit,
                                          first),
             admin_roles=AdminRoles(db, self.rbac, self.roles),
+            data_export=DataExport(db, self.now, self.throttle, self.audit),
             sso=SocialSignIn(db, s, configured_providers(s),
                              SocialClient(s.sso_http_timeout, self.now),
                              SocialAccountManager(self.now, self.encryptor), self.users,
@@ -222,6 +227,7 @@ class AuthService:
         if self.db.started:
             return
         self.db.open()
+        pii_events.attach(self.db.engine, self.pii)
         try:
             if self.settings.auto_create_database:
                 await self.create_all()
@@ -247,6 +253,11 @@ class AuthService:
         """Seed upstream's roles, permissions and system users (idempotent)."""
         return await provision_defaults(self.db, self.now, self.settings, self.passwords,
                                         self.audit, self.revocation)
+
+    async def rewrap_pii_keys(self) -> int:
+        """After prepending a new FERNET_KEY: re-wrap every user's data key under it, so the
+        old key can then be dropped (PII mode). Returns how many keys were re-wrapped."""
+        return await pii_events.rewrap_keys(self.db, self.pii)
 
     async def close(self) -> None:
         """Stop the cleanup schedule and the mail sender (unsent mail stays in the outbox),

@@ -87,7 +87,6 @@ class Settings:
     database_retry_after: int = _f(5, "Retry-After seconds of a 503 while the database is down.")
     cleanup_enabled: bool = _f(False, "Prune expired rows from a background task while serving.")
     cleanup_interval_seconds: float = _f(3600.0, "Mean seconds between cleanup runs (±25% jitter).")
-    cleanup_batch_size: int = _f(500, "Rows removed per statement, so no table stays locked.")
     audit_retention_days: int = _f(365, "Cleanup removes audit rows older than this; 0 keeps all.")
     revocation_broadcaster: str = _f(
         "auto", "How revocations reach the other processes within a second: postgres "
@@ -137,13 +136,14 @@ class Settings:
     default_sender_email: str = _f("noreply@example.com", "From address of outgoing mail.")
     email_domains: tuple[str, ...] = _f(("*",), "Allowed sign-up email domains; * allows any.")
     pii_encryption_enabled: bool = _f(
-        False, "GDPR mode: no plain IP in audit rows, no email in deletion archives. Not yet "
-        "built (GDPR/PII mode): per-user encryption of email addresses.", inert=True)
+        False, "GDPR mode: emails sealed with a per-user key (crypto-shredded on erase) "
+        "behind a keyed HMAC index; no email in deletion archives.")
     pii_hmac_key: Secret | None = _f(
-        None, "HMAC key for PII lookups (production needs it in PII mode). Not yet built "
-        "(GDPR/PII mode).", "secret", True, inert=True)
+        None, "HMAC key of the PII lookup index (production needs it in PII mode; changing "
+        "it loses lookups by email).", "secret", True)
     encrypt_audit_ip: bool = _f(
-        True, "Encrypt audit IPs in PII mode. Not yet built (GDPR/PII mode).", inert=True)
+        True, "In PII mode, seal audit IPs with FERNET_KEYS (off: keep only their keyed "
+        "digest).")
     tokens_expiry_seconds: int = _f(3600, "Lifetime of emailed single-use tokens.")
     invitation_expiry_seconds: int = _f(
         7 * 24 * 3600, "Lifetime of an emailed invitation to an organization or team.")

@@ -36,6 +36,8 @@ BASE_DELAY = 30.0
 HOUR = 3600.0
 #: Username changes and email-change requests one account may attempt per hour.
 PROFILE_CHANGES_PER_HOUR = 10
+#: GDPR data exports of one account per hour (by the owner and admins together).
+EXPORTS_PER_HOUR = 5
 
 
 def account_key(identifier: str, user_id: str | None = None) -> str:
@@ -61,6 +63,11 @@ def session_key(session_id: str) -> str:
 def request_key(ip_address: str | None) -> str | None:
     """Requests for emailed tokens (reset, magic link, verification) from one address."""
     return f"ipreq:{ip_address}" if ip_address else None
+
+
+def export_key(user_id: str) -> str:
+    """GDPR exports of the account ``user_id`` (whoever asks)."""
+    return f"export:{user_id}"
 
 
 def profile_key(user_id: str) -> str:
@@ -124,6 +131,7 @@ class Throttle:
             "mail": (s.mail_max_per_address_per_hour, HOUR, False, False, False),
             "mailip": (s.mail_max_per_ip_per_hour, HOUR, False, False, True),
             "profile": (PROFILE_CHANGES_PER_HOUR, HOUR, False, False, True),
+            "export": (EXPORTS_PER_HOUR, HOUR, False, False, True),
         }
         found = policies.get(key.partition(":")[0])
         if found is None:

@@ -189,6 +189,8 @@ EMAIL_CONTEXT: dict[str, dict[str, Any]] = {
     "password_change": {"login_url": "https://tuna.example/auth/forgot-password"},
     "new_login": {"ip_address": "203.0.113.42", "device": "Firefox on macOS",
                   "region": "Lisbon, Portugal", "login_time": "12 March 2025, 09:41 UTC"},
+    "session_flagged": {"ip_address": "203.0.113.42", "device": "Chrome on Windows",
+                        "when": "2025-03-12 09:41 UTC"},
     "passwordless_login": {"login_link": "https://tuna.example/auth/passwordless/confirm?token=q1w2e3",
                            "expires_minutes": 15},
     "email_change_confirm": {"confirm_link": "https://tuna.example/ui/profile/email/confirm?token=c0nf1rm",

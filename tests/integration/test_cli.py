@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from quart_authtuna.core import AuthService, Settings
-from tests.conftest import TEST_SETTINGS
+from tests.conftest import PASSWORD, TEST_SETTINGS
 from tests.integration.conftest import build_app
 
 
@@ -70,5 +70,32 @@ def test_list_suspend_unsuspend_revoke_and_end_sessions_as_the_system(tmp_path: 
                      for e in await svc.audit.get_events_for_user(user.id)}
             assert {("USER_SUSPENDED", "system"), ("USER_UNSUSPENDED", "system"),
                     ("ROLE_REMOVED", "system"), ("SESSIONS_TERMINATED_ALL", "system")} <= kinds
+
+    asyncio.run(check())
+
+
+def test_erase_user_and_rewrap_keys_in_pii_mode(tmp_path: Path) -> None:
+    from cryptography.fernet import Fernet
+
+    old = {**TEST_SETTINGS, "DEFAULT_DATABASE_URI": f"sqlite+aiosqlite:///{tmp_path}/c.db",
+           "PII_ENCRYPTION_ENABLED": True, "PII_HMAC_KEY": "h" * 48}
+    runner = build_app(old).test_cli_runner()
+    for name in ("dora", "eve"):
+        created = runner.invoke(args=["authtuna", "create-user", "--username", name, "--email",
+                                      f"{name}@example.com", "--password", PASSWORD])
+        assert created.exit_code == 0, created.output
+    erased = runner.invoke(args=["authtuna", "erase-user", "dora", "--yes"])
+    assert erased.exit_code == 0 and "data key shredded" in erased.output
+    new_key = Fernet.generate_key().decode()
+    rotated = {**old, "FERNET_KEYS": [new_key, *old["FERNET_KEYS"]]}
+    rewrapped = build_app(rotated).test_cli_runner().invoke(args=["authtuna", "rewrap-keys"])
+    assert rewrapped.exit_code == 0 and "Re-wrapped" in rewrapped.output
+
+    async def check() -> None:
+        only_new = {**old, "FERNET_KEYS": [new_key]}
+        async with AuthService(Settings.from_sources(overrides=only_new)) as svc:
+            assert await svc.users.get_by_username("dora") is None
+            eve = await svc.users.get_by_email("EVE@example.com")
+            assert eve is not None and eve.email == "eve@example.com"
 
     asyncio.run(check())

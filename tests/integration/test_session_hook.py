@@ -321,8 +321,10 @@ async def test_region_change_from_the_creating_ip_keeps_the_session(
     assert await invalidations(svc) == []
 
 
-async def test_other_user_agent_is_refused_and_ends_the_session(
+async def test_other_user_agent_is_refused_and_flags_the_session(
         app: Any, client: Any, svc: AuthService, make_user: Any, login: Any) -> None:
+    """Another device is refused, but the session is not ended: it is flagged, and the owner
+    must sign in again (the step-up rule; see test_session_step_up.py for the whole story)."""
     user = await make_user("pat")
     await login("pat")
     cookie = jar_cookie(client)
@@ -332,10 +334,12 @@ async def test_other_user_agent_is_refused_and_ends_the_session(
     assert refused(response)
     assert cookie_value(response) == ""
     [row] = await session_rows(svc, user.id)
-    assert not row.active
-    assert await invalidations(svc) == ["device_mismatch"]
-    # Ended means ended: the original device is refused too, without waiting for the interval.
-    assert refused(await client.get("/protected"))
+    assert row.active and row.flagged_at is not None
+    assert await invalidations(svc) == []
+    # The owner is not logged out, but is sent to confirm their password first.
+    step_up = await client.get("/protected")
+    assert step_up.status_code == 302
+    assert "/auth/reauthenticate" in step_up.headers["Location"]
 
 
 async def test_other_user_agent_racing_a_verification_is_refused(
@@ -353,8 +357,8 @@ async def test_other_user_agent_racing_a_verification_is_refused(
     assert evil.status_code != 200
     assert good.status_code in (200, 302)
     [row] = await session_rows(svc, user.id)
-    assert not row.active
-    assert await invalidations(svc) == ["device_mismatch"]
+    assert row.active and row.flagged_at is not None
+    assert await invalidations(svc) == []
 
 
 def _whoami_route(quart_app: Any) -> None:

@@ -19,10 +19,9 @@ HOLDER = re.compile(r"(^|[._])settings(\(\))?$|^s$|^config$")
 #: Read only by the settings module, where the setting is the check itself.
 READ_BY_SETTINGS = {"production": "Settings.checked refuses problems in production"}
 #: Read, but partly built: the doc says which part is not yet built, and it warns when set.
-PARTLY_BUILT = {"pii_encryption_enabled"}
+PARTLY_BUILT: set[str] = set()
 UNREAD = {
     "dkim_private_key_path", "dkim_domain", "dkim_selector",  # DKIM signing
-    "pii_hmac_key", "encrypt_audit_ip",  # GDPR/PII mode
     "rpc_enabled", "rpc_autostart", "rpc_token", "rpc_tls_cert_file", "rpc_tls_key_file",
     "rpc_address",  # RPC server
     "database_use_async_engine", "tokens_max_count_per_day_per_user_per_action",  # ignored

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from quart_authtuna.core import AuthService
+from quart_authtuna.core.cleanup import Cleanup
 from quart_authtuna.core.db.models import (
     AuditEvent,
     AuthChallenge,
@@ -84,7 +85,7 @@ async def test_cleanup_removes_expired_rows_and_keeps_live_ones(
                                      "audit_events": 1}
 
 
-@pytest.mark.settings(CLEANUP_BATCH_SIZE=3, AUDIT_RETENTION_DAYS=1)
+@pytest.mark.settings(AUDIT_RETENTION_DAYS=1)
 async def test_cleanup_deletes_in_small_batches(service: AuthService, clock: FakeClock) -> None:
     for n in range(10):
         await service.audit.log_event("OLD_EVENT", None, f"198.51.100.{n}")
@@ -93,7 +94,7 @@ async def test_cleanup_deletes_in_small_batches(service: AuthService, clock: Fak
     from tests._support.queries import count_queries
 
     with count_queries(service.engine) as log:
-        report = await service.cleanup.run()
+        report = await Cleanup(service.db, clock, service.settings, batch_size=3).run()
         statements = [s for s in log.data if s.lstrip().upper().startswith("DELETE")
                       and "audit_events" in s]
     assert report.removed["audit_events"] >= 10

@@ -13,7 +13,9 @@ class Encryptor:
     def __init__(self, settings: Settings) -> None:
         if not settings.fernet_keys:
             raise ValueError("fernet_keys is required")
-        self._fernet = MultiFernet([Fernet(k.reveal().encode()) for k in settings.fernet_keys])
+        keys = [Fernet(k.reveal().encode()) for k in settings.fernet_keys]
+        self._first = keys[0]
+        self._fernet = MultiFernet(keys)
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")
@@ -22,5 +24,18 @@ class Encryptor:
         """Plaintext, or ValueError when no key opens the token (or it is older than ttl)."""
         try:
             return self._fernet.decrypt(token.encode("ascii"), ttl=ttl).decode("utf-8")
+        except InvalidToken as exc:
+            raise ValueError("cannot decrypt: wrong key or tampered data") from exc
+
+    def rotate(self, token: str) -> str:
+        """``token`` re-encrypted under the first key, unchanged when it already is
+        (ValueError when no key opens it)."""
+        try:
+            self._first.decrypt(token.encode("ascii"))
+            return token
+        except InvalidToken:
+            pass
+        try:
+            return self._fernet.rotate(token.encode("ascii")).decode("ascii")
         except InvalidToken as exc:
             raise ValueError("cannot decrypt: wrong key or tampered data") from exc

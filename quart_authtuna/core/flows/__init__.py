@@ -18,6 +18,7 @@ from .admin_permissions import AdminPermissions
 from .admin_roles import AdminRoles
 from .admin_users import AdminUsers
 from .api_keys import ApiKeys
+from .data_export import DataExport
 from .email_change import EmailChange
 from .email_verification import EmailVerification
 from .first_factor import FirstFactor
@@ -66,6 +67,7 @@ class Flows:
     passkey_signup: PasskeySignup
     recovery_login: RecoveryLogin
     admin_roles: AdminRoles
+    data_export: DataExport
     sso: SocialSignIn
     organizations: Organizations
     teams: Teams

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..crypto.passwords import PasswordHasher
 from ..db.models import User, UserSession
@@ -14,7 +15,9 @@ from ..errors import EmailNotVerified, InvalidCredentials
 from ..lockout import LoginGate
 from ..managers.audit import AuditManager
 from ..managers.passkeys import REAUTH, PasskeyManager
+from ..managers.sessions import SessionManager
 from ..managers.users import UserManager
+from ..rbac.checker import load_grants
 from ..revocation import Revocation
 from ..settings import Settings
 from ..signals import login_failed
@@ -22,7 +25,7 @@ from ..throttle import Reservation, Throttle, account_key, session_key
 from ..types import Clock, RequestMeta
 from .email_verification import EmailVerification
 from .first_factor import FirstFactor
-from .results import Reauthenticated, SignInResult
+from .results import Reauthenticated, SignedIn, SignInResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,7 @@ class Reauthentication:
     _audit: AuditManager
     _revocation: Revocation
     _passkeys: PasskeyManager
+    _sessions: SessionManager
 
     async def __call__(self, user_id: str, session_id: str, password: str, meta: RequestMeta
                        ) -> Reauthenticated:
@@ -119,11 +123,29 @@ class Reauthentication:
     async def _fresh(self, user_id: str, session_id: str, meta: RequestMeta,
                      reservation: Reservation, method: str) -> Reauthenticated:
         now = self._clock()
+        renewed = None
         async with self._db.transaction() as tx:
             await self._throttle.release(reservation, session=tx)
-            await tx.execute(update(UserSession).where(UserSession.session_id == session_id)
-                             .values(authenticated_at=now))
+            row = await tx.get(UserSession, session_id)
+            user = await tx.get(User, user_id)
+            if row is not None and user is not None and row.flagged_at is not None and row.active:
+                renewed = await self._renew(tx, row, user, meta)
+            else:
+                await tx.execute(update(UserSession).where(UserSession.session_id == session_id)
+                                 .values(authenticated_at=now))
             self._audit.record(tx, "REAUTHENTICATED", user_id=user_id,
                                ip_address=meta.ip_address, details={"method": method})
             self._revocation.user_changed(tx, user_id)
-        return Reauthenticated(now)
+        return Reauthenticated(now, renewed)
+
+    async def _renew(self, tx: AsyncSession, row: UserSession, user: User, meta: RequestMeta
+                     ) -> SignedIn:
+        """Step-up of a flagged session: end it (the copied cookie dies with it) and give
+        this browser a new one on the same device."""
+        row.active = False
+        self._revocation.sessions_ended(tx, [row.session_id])
+        issued = await self._sessions.create(
+            user.id, meta.ip_address, row.region, row.device, fingerprint=row.fingerprint,
+            method=row.auth_method, session=tx)
+        self._audit.record(tx, "SESSION_STEPPED_UP", user_id=user.id, ip_address=meta.ip_address)
+        return SignedIn(user, issued, await load_grants(tx, user.id), row.auth_method)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..db.models import Invitation, Organization, Permission, Team, User
 from ..managers.sessions import IssuedSession
@@ -73,7 +74,11 @@ class SignedOut:
 
 @dataclass(frozen=True, slots=True)
 class Reauthenticated:
+    """The password was confirmed. A flagged session (its cookie was used from another device)
+    is replaced: ``renewed`` carries the new session for the cookie."""
+
     authenticated_at: float
+    renewed: SignedIn | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,3 +345,12 @@ class RoleGrantChanged:
     kind: str
     granted: bool
     changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DataExported:
+    """Everything stored about one account, as JSON-ready data (no secret, no hash)."""
+
+    user_id: str
+    username: str
+    data: dict[str, Any]

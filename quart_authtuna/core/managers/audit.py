@@ -41,7 +41,8 @@ class AuditManager:
             actor_id=actor_id,
             event_type=event_type,
             timestamp=self._clock(),
-            ip_address=None if self._settings.pii_encryption_enabled else ip_address,
+            ip_address=ip_address if not self._settings.pii_encryption_enabled
+            or self._settings.encrypt_audit_ip else None,  # sealed on insert (db.pii_events)
             ip_address_hash=keyed_digest(pepper.reveal().encode(), ip_address)
             if ip_address and pepper else None,
             details=dict(details or {}),

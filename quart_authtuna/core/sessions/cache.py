@@ -26,6 +26,8 @@ class SessionState:
     e_abs_time: float
     auth_method: str = "password"
     fingerprint: str = ""
+    #: Another device used this session's cookie: re-authentication is required.
+    flagged: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     def with_user(self, **changes: object) -> SessionState:

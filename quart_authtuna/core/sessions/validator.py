@@ -5,21 +5,31 @@ database query. At the interval the session row is re-read with its user, its ra
 rotates by compare-and-swap (concurrent verifiers never log each other out), and the user's
 grants are reloaded, all in one transaction. Concurrent requests of one session share that
 verification.
+
+Stolen-cookie step-up (the rule; docs/security.md): a request whose device fingerprint is not
+the session's is refused, whatever random string it carries (current or rotated). The session
+is not ended: it is flagged (once: one ``SESSION_FLAGGED`` audit row and one mail to the
+owner), and every request of it then needs a fresh sign-in (``flagged`` in the state), which
+replaces the session by a new one, so the copied cookie is dead. A random string that is not
+accepted from the session's *own* device still ends the session (no way to tell who is who).
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..crypto.cookie_codec import CookieCodec
 from ..crypto.tokens import digest, random_token
 from ..db.models import User, UserSession
 from ..db.unit_of_work import UnitOfWork, affected
+from ..mail import Mailer
 from ..managers.audit import AuditManager
 from ..managers.sessions import IssuedSession
 from ..rbac.checker import RbacChecker, load_grants
@@ -30,7 +40,9 @@ from ..types import Clock, RequestMeta
 from .cache import SessionCache, SessionState
 
 #: Reasons that end the session for good (the others only refuse this request).
-_TERMINATING = frozenset({"device_mismatch", "region_mismatch", "random_string_mismatch"})
+_TERMINATING = frozenset({"region_mismatch", "random_string_mismatch"})
+#: Another device holds the cookie: refuse it, flag the session, tell the owner.
+_SUSPECT = "device_mismatch"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +60,7 @@ class SessionValidator:
     def __init__(
         self, db: UnitOfWork, clock: Clock, settings: Settings, audit: AuditManager,
         rbac: RbacChecker, revocation: Revocation, cache: SessionCache, codec: CookieCodec,
+        mail: Mailer | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -57,6 +70,7 @@ class SessionValidator:
         self._revocation = revocation
         self.cache = cache
         self.codec = codec
+        self._mail = mail
         self._inflight: dict[str, asyncio.Future[SessionState | None]] = {}
 
     def issue(self, issued: IssuedSession, user: User, grants: Grants
@@ -138,6 +152,9 @@ class SessionValidator:
                 return None
             row, user = found
             reason = self._problem(row, user, claims, meta, now)
+            if reason == _SUSPECT and row.active:
+                self._flag(tx, row, user, claims, meta, now)
+                return None
             if reason is not None:
                 self._revocation.forget_sessions([session_id])
                 if reason in _TERMINATING and row.active:
@@ -182,6 +199,28 @@ class SessionValidator:
         self.cache.put(state)
         return state
 
+    def _flag(self, tx: AsyncSession, row: UserSession, user: User, claims: dict[str, Any],
+              meta: RequestMeta, now: float) -> None:
+        """Refuse the other device; the first time, flag the session and tell the owner."""
+        if row.flagged_at is not None:
+            return
+        row.flagged_at = now
+        rotated = claims.get("rs") != row.random_string
+        self._audit.record(tx, "SESSION_FLAGGED", user_id=row.user_id,
+                           ip_address=meta.ip_address,
+                           details={"reason": "other_device", "rotated_string": rotated})
+        self._revocation.user_changed(tx, row.user_id)  # the owner's cached state is stale
+        if self._mail is not None:
+            mail, email, username = self._mail, user.email, user.username
+            device, ip_address = meta.device, meta.ip_address
+            when = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+            async def tell_owner() -> None:
+                mail.send_later("session_flagged", email, username=username, device=device,
+                                ip_address=ip_address or "unknown", when=when)
+
+            self._db.after_commit(tx, tell_owner)
+
     def _problem(self, row: UserSession, user: User, claims: dict[str, Any], meta: RequestMeta,
                  now: float) -> str | None:
         """Why this session cannot be used now, or None."""
@@ -212,4 +251,5 @@ def _state(row: UserSession, user: User, current: str, accepted: frozenset[str],
         random_string=current, accepted_strings=accepted, verified_at=verified_at,
         authenticated_at=row.authenticated_at, etime=row.etime, e_abs_time=row.e_abs_time,
         auth_method=row.auth_method, fingerprint=row.fingerprint,
+        flagged=row.flagged_at is not None,
     )

@@ -1,5 +1,6 @@
-"""The account's own settings under ``/ui/settings``: sessions, API keys, security activity
-and deleting the account. Each action has a form face (CSRF) and upstream's JSON face."""
+"""The account's own settings under ``/ui/settings``: sessions, API keys, security activity,
+the data export and deleting the account. Each action has a form face (CSRF) and upstream's
+JSON face."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from ..request_body import json_object
 from ..request_state import request_state
 from ..respond import finished, json_response, render_page, wants_json
 from ..session_hook import clear_session_cookie
+from .data_export import download
 
 account = authtuna_blueprint("authtuna_account", __name__, account_management=EVERY_ROUTE)
 REFUSED = "account/refused.html"
@@ -192,7 +194,17 @@ async def activity() -> ResponseReturnValue:
     return await render_page("account/activity.html", page=page, first=before is None)
 
 
-# ---- deleting the account -----------------------------------------------------------------
+# ---- exporting and deleting the account ---------------------------------------------------
+
+
+@account.route("/export", methods=["GET", "POST"])
+@fresh_login_required
+async def export_data() -> ResponseReturnValue:
+    """Everything stored about the account, as a JSON download (five per hour)."""
+    return await serve(
+        await ActionForm.from_request(), "account/export.html",
+        lambda f: flows().data_export.export(_user(), _user(), meta()), download)
+
 
 
 @account.route("/delete", methods=["GET", "POST"])

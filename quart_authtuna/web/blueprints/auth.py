@@ -6,6 +6,7 @@ from quart import redirect, request, url_for
 from quart.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound
 
+from ...core.flows.results import Reauthenticated
 from ...decorators import fresh_login_required, login_required, require_user
 from ..forms.auth import (
     ChangePasswordForm,
@@ -20,7 +21,7 @@ from ..forms.auth import (
 from ..forms.base import ActionForm, text
 from ..guards import authtuna_blueprint
 from ..journey import message, meta, serve, service
-from ..login_outcome import answer_sign_in, user_json
+from ..login_outcome import answer_sign_in, start_session, user_json
 from ..redirects import safe_next
 from ..request_state import request_state
 from ..respond import finished, json_response
@@ -187,6 +188,10 @@ async def reauthenticate() -> ResponseReturnValue:
         _back_to_target, has_password=user is not None and user.password_hash is not None)
 
 
-async def _back_to_target(form: ReauthenticateForm, _: object) -> ResponseReturnValue:
+async def _back_to_target(form: ReauthenticateForm, done: Reauthenticated
+                          ) -> ResponseReturnValue:
+    """Back to the target; a flagged session was replaced, so the browser gets its cookie."""
+    if done.renewed is not None:
+        await start_session(done.renewed)
     target = safe_next(form.next.data)
     return finished(form, redirect(target), {"next": target})

@@ -15,7 +15,7 @@ from ...decorators import fresh_login_required, login_required
 from .. import csrf
 from ..guards import EVERY_ROUTE, authtuna_blueprint
 from ..journey import meta, service
-from ..login_outcome import answer_sign_in, pending_handle
+from ..login_outcome import answer_sign_in, pending_handle, start_session
 from ..redirects import safe_next
 from ..request_body import json_object
 from ..request_state import request_state
@@ -106,9 +106,11 @@ async def reauth() -> ResponseReturnValue:
     """The session counts as freshly signed in; ``next`` as given, if on this site."""
     body = await _body()
     state = request_state()
-    await service().flows.reauthenticate.with_passkey(
+    done = await service().flows.reauthenticate.with_passkey(
         state.signed_in_user(), state.signed_in_session(), body.get("credential") or {},
         _binding(), meta())
+    if done.renewed is not None:  # a flagged session was replaced (step-up): its cookie
+        await start_session(done.renewed)
     return json_response(200, data={"next": safe_next(str(body.get("next") or ""))})
 
 

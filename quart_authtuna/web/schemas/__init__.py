@@ -6,8 +6,8 @@ their error envelope stays as it is). :data:`ROUTES` maps ``"METHOD endpoint"`` 
 quart-schema's ``document_*`` decorators when the app starts.
 
 Adding a route? Add one line to the ``ROUTES`` of its area module (``auth``, ``mfa``,
-``passkeys``, ``account``, ``admin``, ``admin_access``, ``audit``, ``sso``, ``orgs``), one per
-method, for example::
+``passkeys``, ``account``, ``admin``, ``admin_access``, ``audit``, ``privacy``, ``sso``,
+``orgs``), one per method, for example::
 
     "POST authtuna_admin.role_create": answers(RoleCreated, 201, request=RoleCreateIn),
     "GET authtuna_admin.roles": answers(list[RoleOut], query=RoleQuery, page=True),
@@ -32,6 +32,7 @@ from . import (
     mfa,
     orgs,
     passkeys,
+    privacy,
     sso,
 )
 from .envelope import Failed, NoInput, Ok, Paged
@@ -41,6 +42,6 @@ from .operations import PAGE, Op, answers
 ROUTES: dict[str, Op] = {**auth.ROUTES, **mfa.ROUTES, **passkeys.ROUTES, **account.ROUTES,
                          **admin.ROUTES, **admin_access.ROUTES, **admin_overview.ROUTES,
                          **admin_roles.ROUTES, **audit.ROUTES, **health.ROUTES,
-                         **sso.ROUTES, **orgs.ROUTES}
+                         **privacy.ROUTES, **sso.ROUTES, **orgs.ROUTES}
 
 __all__ = ["PAGE", "ROUTES", "Failed", "NoInput", "Ok", "Op", "Paged", "answers"]

@@ -32,3 +32,6 @@ class UserSession(Base):
     random_string: Mapped[str] = mapped_column(String(64))
     previous_random_strings: Mapped[list[Any]] = mapped_column(default=list)
     version: Mapped[int] = mapped_column(Integer, default=0)
+    #: When a request from another device presented this session's cookie: the owner must
+    #: sign in again (step-up) before the session serves anything else.
+    flagged_at: Mapped[float | None] = mapped_column(Float)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, LargeBinary, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, Float, ForeignKey, Index, LargeBinary, String, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from ..base import Base, new_id
+from ..pii_index import EmailIndex
+from .privacy import EncryptionKey
 
 
 class User(Base):
@@ -19,10 +21,14 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(80))
     username_canonical: Mapped[str] = mapped_column(String(80), unique=True)
     email: Mapped[str] = mapped_column(String(320))
-    email_canonical: Mapped[str] = mapped_column(String(320), unique=True)
+    email_canonical: Mapped[str] = mapped_column(EmailIndex(320), unique=True)
     email_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     email_key_id: Mapped[str | None] = mapped_column(
         ForeignKey("encryption_keys.id", ondelete="SET NULL"))
+    #: PII mode: the wrapped data key, read with the row so the email opens without a query.
+    email_key_wrapped: Mapped[str | None] = column_property(
+        select(EncryptionKey.key_ciphertext).where(EncryptionKey.id == email_key_id)
+        .scalar_subquery())
     first_name: Mapped[str | None] = mapped_column(String(100))
     last_name: Mapped[str | None] = mapped_column(String(100))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)

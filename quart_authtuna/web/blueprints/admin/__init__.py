@@ -11,6 +11,7 @@ from . import (
     dashboard,
     orgs,
     permissions,
+    privacy,
     role_actions,
     roles,
     user_actions,
@@ -20,4 +21,4 @@ from . import (
 from .area import ADMIN_NAV, NavItem, admin
 
 __all__ = ["ADMIN_NAV", "NavItem", "admin", "audit", "dashboard", "orgs", "permissions",
-           "role_actions", "roles", "user_actions", "users", "why_denied"]
+           "privacy", "role_actions", "roles", "user_actions", "users", "why_denied"]

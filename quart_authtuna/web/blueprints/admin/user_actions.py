@@ -37,6 +37,8 @@ NOTICES: Final = {
     "mfa_reset": "Two-factor authentication is off and the recovery codes are deleted.",
     "verification_sent": "A new verification link is on its way.",
     "reset_sent": "A password reset link is on its way.",
+    "erased": "The account was erased: signed out everywhere, its keys revoked, its data key "
+              "shredded and its audit rows stripped of personal data.",
 }
 
 

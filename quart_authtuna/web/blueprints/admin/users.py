@@ -92,7 +92,8 @@ async def users() -> ResponseReturnValue:
     roles = [role.name for role in await service().roles.list()]
     return await render_page("admin/users.html", 400 if error else 200, page=page,
                              query=query, roles=roles, sorts=list(SORTS), error=error,
-                             args=request.args)
+                             args=request.args, notice=notice_for(request.args.get("done")),
+                             pii_mode=service().settings.pii_encryption_enabled)
 
 
 @admin.get("/users/search")
