@@ -61,6 +61,7 @@ class MailQueue:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._dirty = False  # mail was added (or a try failed) since the last drain
+        self._stopping = False
 
     async def put(self, message: Message, session: AsyncSession | None = None) -> None:
         """Write ``message`` in ``session``'s transaction (or its own); sent after commit."""
@@ -93,8 +94,11 @@ class MailQueue:
         """Stop the sender after the message in hand; undelivered rows wait for a restart."""
         task, self._task = self._task, None
         if task is not None:
+            self._stopping = True  # wait_for may swallow a cancel that races a wake-up
+            self._wake.set()
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+            self._stopping = False
 
     async def _run(self) -> None:
         """Sleep until a commit adds mail, a retry falls due, or IDLE_POLL passes (rows a
@@ -107,6 +111,8 @@ class MailQueue:
                 await asyncio.wait_for(self._wake.wait(), wait)
             except TimeoutError:
                 poked = False
+            if self._stopping:
+                return
             self._wake.clear()
             wait = self.idle_poll
             try:
