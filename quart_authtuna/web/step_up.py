@@ -23,7 +23,9 @@ _ALLOWED = frozenset({"authtuna_auth.logout", "authtuna_auth.reauthenticate", "s
 async def require_step_up() -> ResponseReturnValue | None:
     """``before_request``: send a flagged session to re-authentication."""
     state = existing_request_state()
-    session = state.session if state is not None else None
+    if state is None or state.unavailable is not None:  # unverified: 503 once asked
+        return None
+    session = state.session
     if session is None or not session.flagged:
         return None
     endpoint = request.endpoint or ""
