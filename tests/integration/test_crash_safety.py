@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 from sqlalchemy import func, select
 
 from quart_authtuna.core import AuthService, Settings
@@ -62,7 +62,7 @@ async def client(base: str, run: Run, stop: asyncio.Event, n: int,
                  requesters: list[str], resetters: list[tuple[str, str]]) -> None:
     headers = {"Origin": base, "Accept": "application/json"}
     counter = 0
-    async with httpx.AsyncClient(base_url=base, timeout=20) as http:
+    async with httpx2.AsyncClient(base_url=base, timeout=20) as http:
         while not stop.is_set():
             counter += 1
             roll = random.random()
@@ -84,14 +84,14 @@ async def client(base: str, run: Run, stop: asyncio.Event, n: int,
             token = body.get("token", "")
             try:
                 response = await http.post(path, json=body, headers=headers)
-            except httpx.ConnectError:  # never reached the server: the item is still unused
+            except httpx2.ConnectError:  # never reached the server: the item is still unused
                 if kind == "reset_request":
                     requesters.append(key)
                 elif kind == "reset":
                     resetters.append((key, token))
                 await asyncio.sleep(0.05)
                 continue
-            except httpx.HTTPError:  # sent, and cut off with the server: not acknowledged
+            except httpx2.HTTPError:  # sent, and cut off with the server: not acknowledged
                 run.unanswered += 1
                 await asyncio.sleep(0.05)
                 continue
