@@ -47,6 +47,10 @@ async def _nothing() -> None:
 def state_backend(settings: Settings) -> str:
     """``database`` or ``redis``, resolving ``auto`` (redis when REDIS_URL is set)."""
     chosen = settings.state_backend.lower()
+    if chosen not in ("auto", "database", "redis"):
+        raise ConfigurationError(["AUTHTUNA_STATE_BACKEND must be one of AUTO, DATABASE, REDIS"])
+    if chosen == "redis" and settings.redis_url is None:
+        raise ConfigurationError(["AUTHTUNA_STATE_BACKEND=redis needs AUTHTUNA_REDIS_URL"])
     if chosen == "auto":
         return "redis" if settings.redis_url is not None else "database"
     return chosen
@@ -68,7 +72,7 @@ def make_state(db: UnitOfWork, settings: Settings, clock: Clock, prefix: str | N
                                   "pip install quart-authtuna[redis]"]) from exc
     from .broadcast.wire import channel_for
 
-    assert settings.redis_url is not None  # Settings.checked refuses redis without a URL
+    assert settings.redis_url is not None  # state_backend refuses redis without a URL
     client = Client.from_pool(BlockingConnectionPool.from_url(  # bursts wait for a connection
         settings.redis_url.reveal(), decode_responses=True, max_connections=POOL,
         timeout=POOL_WAIT, socket_connect_timeout=POOL_WAIT, socket_timeout=POOL_WAIT))

@@ -26,9 +26,8 @@ logger = logging.getLogger("quart_authtuna")
 def _f(default: Any, doc: str, kind: str | None = None, secret: bool = False,
        inert: bool = False) -> Any:
     """A field; ``inert``: accepted but does nothing (its doc says why; setting it warns)."""
-    kind = kind or {bool: "bool", int: "int", float: "float", str: "str", tuple: "list"}[
-        type(default)
-    ]
+    kind = kind or {bool: "bool", int: "int", float: "float", str: "str",
+                    tuple: "list"}[type(default)]
     meta = {"doc": doc, "kind": kind, "secret": secret, "inert": inert}
     return field(default=default, metadata=meta)
 
@@ -89,12 +88,10 @@ class Settings:
         "(LISTEN/NOTIFY), redis (pub/sub on REDIS_URL) or local (none: they wait for the next "
         "verification); auto: redis when REDIS_URL is set, else postgres on PostgreSQL.")
     redis_url: Secret | None = _f(
-        None, "Redis URL (redis://host:6379/0) for revocations across processes.", "secret",
-        True)
-    state_backend: str = _f(
-        "auto", "Where attempt counters and pending sign-in challenges live: database, redis "
-        "(REDIS_URL; shared by every worker, expiring by TTL) or auto: redis when REDIS_URL "
-        "is set, else database.")
+        None, "Redis URL (redis://host:6379/0): revocations across processes, STATE_BACKEND.",
+        "secret", True)
+    state_backend: str = _f("auto", "Where attempt counters and pending sign-in challenges "
+                            "live: database, redis, or auto (redis when REDIS_URL is set).")
     healthz_enabled: bool = _f(
         False, "Serve GET HEALTHZ_PATH, no sign-in: 200 when the database answers and the "
         "revocation channel is connected, else 503 (JSON).")
@@ -319,7 +316,6 @@ class Settings:
             "session_lifetime_from": ("last_activity", "creation"),
             "webauthn_user_verification": ("REQUIRED", "PREFERRED", "DISCOURAGED"),
             "revocation_broadcaster": ("AUTO", "POSTGRES", "REDIS", "LOCAL"),
-            "state_backend": ("AUTO", "DATABASE", "REDIS"),
         }
         for name, allowed in choices.items():
             value = getattr(self, name)
@@ -330,8 +326,6 @@ class Settings:
                 found.append(f"AUTHTUNA_{name.upper()} must start with /")
         if self.revocation_broadcaster.upper() == "REDIS" and self.redis_url is None:
             found.append("AUTHTUNA_REVOCATION_BROADCASTER=redis needs AUTHTUNA_REDIS_URL")
-        if self.state_backend.upper() == "REDIS" and self.redis_url is None:
-            found.append("AUTHTUNA_STATE_BACKEND=redis needs AUTHTUNA_REDIS_URL")
         if (self.revocation_broadcaster.upper() == "POSTGRES"
                 and not self.default_database_uri.reveal().startswith("postgres")):
             found.append("AUTHTUNA_REVOCATION_BROADCASTER=postgres needs a PostgreSQL database")

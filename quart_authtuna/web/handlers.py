@@ -47,7 +47,8 @@ async def on_core_error(exc: AuthTunaError) -> ResponseReturnValue:
     return with_headers(page, headers)
 
 
-async def on_database_error(exc: SQLAlchemyError) -> ResponseReturnValue:
+async def on_database_error(exc: Exception) -> ResponseReturnValue:
+    """The database, or Redis holding the attempt counters (STATE_BACKEND), is down: 503."""
     if wants_json():
         return json_response(503, errors=[{"code": "unavailable", "param": None,
                                            "message": "Please try again in a moment."}])
@@ -60,3 +61,8 @@ def register(app: Quart) -> None:
     app.register_error_handler(Forbidden, on_forbidden)
     app.register_error_handler(AuthTunaError, on_core_error)
     app.register_error_handler(SQLAlchemyError, on_database_error)
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:  # pragma: no cover - the optional extra is missing
+        return
+    app.register_error_handler(RedisError, on_database_error)

@@ -12,7 +12,7 @@ import pytest
 from quart_authtuna.core import AuthService
 from quart_authtuna.core.crypto.tokens import digest
 from quart_authtuna.core.db.models import AuthChallenge, User
-from quart_authtuna.core.errors import RateLimited, TokenExpired, TokenInvalid
+from quart_authtuna.core.errors import ConfigurationError, RateLimited, TokenExpired, TokenInvalid
 from quart_authtuna.core.redis_state import (
     GRACE,
     RedisChallengeStore,
@@ -81,6 +81,10 @@ def test_auto_picks_redis_when_a_url_is_set_and_the_database_otherwise(
     assert state_backend(settings_for(STATE_BACKEND="auto")) == "redis"
     assert state_backend(settings_for(STATE_BACKEND="database")) == "database"
     assert state_backend(Settings.from_sources(overrides=TEST_SETTINGS)) == "database"
+    for wrong, message in (({"STATE_BACKEND": "memcached"}, "must be one of"),
+                           ({"STATE_BACKEND": "redis"}, "needs AUTHTUNA_REDIS_URL")):
+        with pytest.raises(ConfigurationError, match=message):
+            state_backend(Settings.from_sources(overrides={**TEST_SETTINGS, **wrong}))
 
 
 # ---- throttle -----------------------------------------------------------------------------
