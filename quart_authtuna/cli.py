@@ -14,6 +14,7 @@ import click
 from quart.cli import ScriptInfo
 
 from .core.admin_queries import UserPage, UserQuery
+from .core.cleanup import CleanupReport
 from .core.dev_secrets import fresh_secrets
 from .core.errors import AuthTunaError
 from .core.service import AuthService
@@ -252,3 +253,17 @@ def erase_user(username: str) -> None:
 def rewrap_keys() -> None:
     """After prepending a new FERNET_KEY: re-wrap every user's PII data key under it."""
     click.echo(f"Re-wrapped {_run(lambda svc: svc.rewrap_pii_keys())} data key(s).")
+
+
+@cli.command("cleanup")
+def cleanup() -> None:
+    """Remove expired sessions, tokens, sign-ups, challenges and throttle counters, and audit
+    rows older than AUDIT_RETENTION_DAYS (in small batches; safe while serving)."""
+
+    async def work(svc: AuthService) -> CleanupReport:
+        return await svc.cleanup.run()
+
+    report = _run(work)
+    for table, count in report.removed.items():
+        click.echo(f"{table}\t{count}")
+    click.echo(f"Removed {report.total} row(s).")

@@ -51,7 +51,7 @@ class AuthTuna:
         self.service = AuthService(settings, links=links,
                                    broadcaster=self.make_broadcaster(settings))
         app.extensions["authtuna"] = self
-        app.before_serving(self.service.start)
+        app.before_serving(self._start)
         app.after_serving(self.service.close)
         _register_hooks(app, settings, self.service)
         i18n.install(app, settings)
@@ -83,6 +83,11 @@ class AuthTuna:
         for app in self._apps:
             i18n.use_selector(app, func)
         return func
+
+    async def _start(self) -> None:
+        assert self.service is not None
+        await self.service.start()
+        self.service.serve_background()
 
     def make_broadcaster(self, settings: Settings) -> Broadcaster:
         """What carries revocations to the other processes (REVOCATION_BROADCASTER's choice);
@@ -118,8 +123,9 @@ def _register_hooks(app: Quart, settings: Settings, service: AuthService) -> Non
         if unfrozen and unfrozen.pop():  # start-up is over when the first request arrives
             _freeze_startup_heap()
         state = await session_hook.load_session(settings, service)
-        if state is not None and state.session is not None and state.session.flagged:
-            return step_up.require_step_up()  # another device presented this cookie
+        if state is not None and state.unavailable is None and state.session is not None \
+                and state.session.flagged:  # another device presented this cookie
+            return step_up.require_step_up()
         return None
 
     async def authtuna_finish_response(response: Response) -> Response:

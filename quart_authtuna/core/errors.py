@@ -23,6 +23,7 @@
     │   ├── TokenExpired
     │   └── TokenAlreadyUsed
     ├── RateLimited(retry_after)
+    ├── DatabaseUnavailable(retry_after)  unreachable, refusing, or no free connection
     ├── NotFound
     └── ConflictError
         ├── UsernameTaken            sign-up link: the username was taken meanwhile
@@ -205,6 +206,18 @@ class RateLimited(AuthTunaError):
     def __init__(self, retry_after: float, message: str | None = None) -> None:
         self.retry_after = max(0.0, float(retry_after))
         super().__init__(message or N_("Too many attempts. Please try again later."))
+
+
+class DatabaseUnavailable(AuthTunaError):
+    """The database cannot be reached now (down, refusing connections, or every pooled
+    connection busy past DATABASE_POOL_TIMEOUT); nothing was changed. Try again later."""
+
+    code = "unavailable"
+
+    def __init__(self, retry_after: float, message: str | None = None) -> None:
+        self.retry_after = max(0.0, float(retry_after))
+        super().__init__(message or "The service is temporarily unavailable. Please try "
+                         "again in a moment.")
 
 
 class NotFound(AuthTunaError):

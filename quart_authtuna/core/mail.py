@@ -1,5 +1,7 @@
-"""Email: render a named message (text + HTML) and send it in the background.
+"""Email: render a named message (text + HTML) and send it through the persisted outbox.
 
+A flow calls :meth:`Mailer.enqueue` inside its transaction, so its rows, its audit row and
+its mail commit together; the outbox's sender delivers after commit (see core/mail_queue.py).
 With EMAIL_ENABLED off, messages go to an in-memory outbox instead of SMTP and, in
 development, to the console in full (a WARNING, which a plain app shows on stderr), so a
 newcomer can follow the links. Links are built from API_BASE_URL, never the request.
@@ -9,36 +11,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
-from typing import Any, Protocol
+from typing import Any
 
-import aiosmtplib
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from .assets import templates_dir
+from .crypto.fernet import Encryptor
+from .db.unit_of_work import UnitOfWork
 from .i18n import current_locale, format_datetime, gettext, ngettext, translate
 from .links import LinkBuilder
+from .mail_queue import MailQueue
+from .mail_transport import Message, Outbox, SmtpTransport, Transport
 from .settings import Settings
+from .types import Clock
+
+__all__ = ["Mailer", "Message", "Outbox", "Renderer", "SmtpTransport", "Transport",
+           "default_renderer"]
 
 logger = logging.getLogger("quart_authtuna.mail")
 
 #: Renders ``email/<name>.<part>`` (part: subject.txt, txt, html) with a context.
 Renderer = Callable[[str, dict[str, Any]], Awaitable[str]]
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """One rendered email."""
-
-    kind: str
-    to: str
-    subject: str
-    text: str
-    html: str
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def default_renderer(extra_dir: str | None = None) -> Renderer:
@@ -63,73 +57,21 @@ def default_renderer(extra_dir: str | None = None) -> Renderer:
     return render
 
 
-class Transport(Protocol):
-    async def deliver(self, message: Message) -> None: ...
-
-
-class Outbox:
-    """Keeps the last messages in memory and logs them (development and tests).
+class Mailer:
+    """Renders messages and sends them through the outbox, never making the caller wait
+    for SMTP.
 
     Arguments:
-        show_bodies: print each whole message, links included (development); otherwise
-            only that a message of that kind was not sent (production keeps tokens out of
-            its logs).
+        settings: sender, SMTP and retry settings.
+        links: builds the absolute links put in messages.
+        transport: where messages go (default: SMTP when EMAIL_ENABLED, else :attr:`outbox`).
+        db, clock, encryptor: with all three, mail is persisted (:attr:`queue`) and survives
+            restarts; without, :meth:`enqueue` only sends in the background.
     """
 
-    def __init__(self, size: int = 200, show_bodies: bool = True) -> None:
-        self.messages: deque[Message] = deque(maxlen=size)
-        self._show_bodies = show_bodies
-
-    async def deliver(self, message: Message) -> None:
-        self.messages.append(message)
-        if not self._show_bodies:
-            logger.warning("the %s email was not sent: EMAIL_ENABLED is off", message.kind)
-            return
-        rule = "-" * 78
-        logger.warning("\n%s\nDevelopment email (not sent: EMAIL_ENABLED is off)\nTo: %s\n"
-                       "Subject: %s\n\n%s\n%s", rule, message.to, message.subject,
-                       message.text.strip(), rule)
-
-    def last(self, kind: str | None = None, to: str | None = None) -> Message | None:
-        for message in reversed(self.messages):
-            if (kind is None or message.kind == kind) and (to is None or message.to == to):
-                return message
-        return None
-
-
-class SmtpTransport:
-    """aiosmtplib with STARTTLS or implicit TLS, as the settings say."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-
-    async def deliver(self, message: Message) -> None:
-        s = self._settings
-        email = EmailMessage()
-        email["From"] = s.default_sender_email
-        email["To"] = message.to
-        email["Subject"] = message.subject
-        email["Date"] = formatdate(localtime=False)
-        email["Message-ID"] = make_msgid(domain=s.default_sender_email.rpartition("@")[2])
-        for name, value in message.headers.items():
-            email[name] = value
-        email.set_content(message.text)
-        email.add_alternative(message.html, subtype="html")
-        username = password = None
-        if s.use_credentials and s.smtp_username:
-            username = s.smtp_username
-            password = s.smtp_password.reveal() if s.smtp_password else ""
-        await aiosmtplib.send(
-            email, hostname=s.smtp_host or "localhost", port=s.smtp_port,
-            use_tls=s.mail_ssl_tls, start_tls=False if s.mail_ssl_tls else s.mail_starttls,
-            validate_certs=s.validate_certs, timeout=30, username=username, password=password)
-
-
-class Mailer:
-    """Renders and sends messages without making the caller wait for SMTP."""
-
     def __init__(self, settings: Settings, links: LinkBuilder,
-                 transport: Transport | None = None) -> None:
+                 transport: Transport | None = None, *, db: UnitOfWork | None = None,
+                 clock: Clock | None = None, encryptor: Encryptor | None = None) -> None:
         self._settings = settings
         self.link = links
         self.outbox = Outbox(show_bodies=not settings.production)
@@ -137,6 +79,12 @@ class Mailer:
             SmtpTransport(settings) if settings.email_enabled else self.outbox)
         self.renderer: Renderer = default_renderer(settings.email_template_dir)
         self._tasks: set[asyncio.Task[None]] = set()
+        self.queue: MailQueue | None = None
+        if db is not None and clock is not None and encryptor is not None:
+            self.queue = MailQueue(db, clock, settings, encryptor, self._deliver)
+
+    async def _deliver(self, message: Message) -> None:
+        await self.transport.deliver(message)
 
     async def render(self, kind: str, to: str, context: dict[str, Any]) -> Message:
         ctx = {"app_name": self._settings.app_name, "authtuna_locale": current_locale(),
@@ -149,21 +97,63 @@ class Mailer:
         html = await self.renderer(f"email/{kind}.html", ctx)
         return Message(kind, to, " ".join(subject.split()), text, html)
 
+    async def enqueue(self, kind: str, to: str, *, session: AsyncSession | None = None,
+                      **context: Any) -> None:
+        """Render the message and write it to the outbox in ``session``'s transaction (or
+        its own): it is sent once that commits, and retried until the server takes it.
+
+        This is how a flow sends mail: call it inside the flow's transaction.
+        """
+        message = await self.render(kind, to, context)
+        if self.queue is None:
+            self._spawn(self._send_logged(message))
+            return
+        await self.queue.put(message, session)
+
     async def send(self, kind: str, to: str, **context: Any) -> None:
-        """Render and deliver now (awaits SMTP); failures are logged, never raised."""
+        """Render and deliver now (awaits SMTP, no outbox); failures are logged, not raised."""
+        await self._send_logged(await self.render(kind, to, context))
+
+    async def _send_logged(self, message: Message) -> None:
         try:
-            await self.transport.deliver(await self.render(kind, to, context))
+            await self.transport.deliver(message)
         except Exception:  # noqa: BLE001 - mail must never break the flow that sent it
-            logger.exception("sending the %s email failed", kind)
+            logger.exception("sending the %s email failed", message.kind)
 
     def send_later(self, kind: str, to: str, **context: Any) -> None:
-        """Send in the background: the response never waits for, or times, the mail."""
+        """:meth:`enqueue` in a unit of its own, in the background (not tied to any
+        transaction: flows use ``enqueue``)."""
         current_locale()  # picked now, in the request's context, which the task copies
-        task = asyncio.get_running_loop().create_task(self.send(kind, to, **context))
+        self._spawn(self.enqueue(kind, to, **context))
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.get_running_loop().create_task(_logged(work))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def start(self) -> None:
+        """Start the outbox's sender (it first delivers what an earlier process left)."""
+        if self.queue is not None:
+            await self.queue.start()
+
     async def drain(self) -> None:
-        """Wait for background sends (shutdown and tests)."""
+        """Wait for background work, then deliver every outbox message due now (shutdown
+        and tests)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        if self.queue is not None:
+            await self.queue.drain()
+
+    async def close(self) -> None:
+        """Finish background work and stop the sender; unsent mail stays in the outbox."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        if self.queue is not None:
+            await self.queue.stop()
+
+
+async def _logged(work: Awaitable[None]) -> None:
+    try:
+        await work
+    except Exception:  # noqa: BLE001 - background mail must never crash the loop
+        logger.exception("queueing an email failed")

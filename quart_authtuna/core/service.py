@@ -6,6 +6,7 @@ receives the service itself.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from .admin_queries import AdminQueries
 from .admin_stats import AdminStats
 from .audit_queries import AuditQueries
 from .broadcast.choice import make_broadcaster
+from .cleanup import Cleanup
 from .crypto.cookie_codec import CookieCodec
 from .crypto.fernet import Encryptor
 from .crypto.passwords import PasswordHasher
@@ -120,7 +122,8 @@ class AuthService:
         self.revocation = Revocation(db, self.session_cache, self.rbac, self.api_key_cache,
                                      broadcaster or make_broadcaster(s))
         self.health = HealthCheck(db, self.revocation.broadcaster)
-        self.mail = Mailer(s, links or PrefixLinks(s))
+        self.mail = Mailer(s, links or PrefixLinks(s), db=db, clock=clock,
+                           encryptor=self.encryptor)
         state = make_state(db, s, clock)  # STATE_BACKEND: the database or Redis
         self.throttle, self.challenges, self._close_state = (state.throttle, state.challenges,
                                                              state.close)
@@ -153,6 +156,8 @@ class AuthService:
         #: Upstream's OrganizationManager names over the organization, team and invitation flows.
         self.organizations = OrganizationManager(self.flows.organizations, self.flows.teams,
                                                  self.flows.invitations)
+        self.cleanup = Cleanup(db, clock, s)
+        self._background: asyncio.Task[None] | None = None
 
     def _build_flows(self) -> Flows:
         db, s = self.db, self.settings
@@ -183,7 +188,7 @@ class AuthService:
             email_verification=verification,
             passwords=passwords,
             user_sessions=UserSessions(db, self.sessions),
-            api_keys=ApiKeys(s, self.api_keys, self.users, self.mail),
+            api_keys=ApiKeys(s, self.api_keys, self.users, self.mail, db),
             security_activity=SecurityActivity(self.audit),
             account_deletion=AccountDeletion(db, self.users, self.sessions, self.revocation,
                                              self.mail, self.pii, self.now),
@@ -228,9 +233,17 @@ class AuthService:
                 await self.create_all()
                 await self.provision_defaults()
             await self.revocation.broadcaster.start()
+            await self.mail.start()
         except BaseException:
             await self.close()
             raise
+
+    def serve_background(self) -> None:
+        """Start what a serving app runs beside its requests: the cleanup schedule, when
+        CLEANUP_ENABLED (the mail sender runs from :meth:`start`)."""
+        if self.settings.cleanup_enabled and self._background is None:
+            self._background = asyncio.get_running_loop().create_task(
+                self.cleanup.run_forever())
 
     async def create_all(self) -> None:
         """Create missing tables (and the schema, when DATABASE_SCHEMA is set)."""
@@ -247,8 +260,13 @@ class AuthService:
         return await pii_events.rewrap_keys(self.db, self.pii)
 
     async def close(self) -> None:
-        """Finish background mail, stop listening, then dispose of the engine's connections."""
-        await self.mail.drain()
+        """Stop the cleanup schedule and the mail sender (unsent mail stays in the outbox),
+        stop listening, then dispose of the engine's connections."""
+        task, self._background = self._background, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await self.mail.close()
         await self.revocation.broadcaster.close()
         await self._close_state()
         await self.db.close()

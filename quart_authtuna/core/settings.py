@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from .dev_secrets import fresh_secrets, stand_in_secrets
 from .errors import ConfigurationError
 from .relying_party import relying_party
 from .settings_values import Secret, coerce, is_fernet_key
+from .settings_values import setting as _f
 from .sso.provider_settings import OidcProviderSetting
 from .theme import Theme
 
@@ -21,15 +22,6 @@ DEV_JWT_SECRET = "dev-secret-key-change-in-production"
 DEV_ENCRYPTION_KEY = "dev-encryption-key-change-in-production"
 JWT_ALGORITHMS = ("HS256", "HS384", "HS512")
 logger = logging.getLogger("quart_authtuna")
-
-
-def _f(default: Any, doc: str, kind: str | None = None, secret: bool = False,
-       inert: bool = False) -> Any:
-    """A field; ``inert``: accepted but does nothing (its doc says why; setting it warns)."""
-    kind = kind or {bool: "bool", int: "int", float: "float", str: "str",
-                    tuple: "list"}[type(default)]
-    meta = {"doc": doc, "kind": kind, "secret": secret, "inert": inert}
-    return field(default=default, metadata=meta)
 
 
 _RPC = "Not yet built (RPC server; upstream removed its own)."
@@ -83,6 +75,11 @@ class Settings:
     database_pool_recycle: int = _f(1800, "Recycle connections older than this many seconds.")
     database_pool_pre_ping: bool = _f(True, "Test connections before use.")
     database_schema: str | None = _f(None, "PostgreSQL schema holding the tables.", "optstr")
+    database_connect_timeout: float = _f(5.0, "Seconds to wait for a new database connection.")
+    database_retry_after: int = _f(5, "Retry-After seconds of a 503 while the database is down.")
+    cleanup_enabled: bool = _f(False, "Prune expired rows from a background task while serving.")
+    cleanup_interval_seconds: float = _f(3600.0, "Mean seconds between cleanup runs (±25% jitter).")
+    audit_retention_days: int = _f(365, "Cleanup removes audit rows older than this; 0 keeps all.")
     revocation_broadcaster: str = _f(
         "auto", "How revocations reach the other processes within a second: postgres "
         "(LISTEN/NOTIFY), redis (pub/sub on REDIS_URL) or local (none: they wait for the next "
@@ -118,6 +115,8 @@ class Settings:
     trusted_proxies: tuple[str, ...] = _f(
         (), "Proxy IPs or CIDRs whose forwarded headers are believed.")
     email_enabled: bool = _f(False, "Send email over SMTP; otherwise log it to the outbox.")
+    mail_retry_backoff_seconds: int = _f(10, "First retry delay of an outbox mail; then doubles.")
+    mail_retry_max_seconds: int = _f(3600, "Longest delay between two tries of an outbox mail.")
     smtp_host: str | None = _f(None, "SMTP server host.", "optstr")
     smtp_port: int = _f(587, "SMTP server port.")
     smtp_username: str | None = _f(None, "SMTP user name.", "optstr")

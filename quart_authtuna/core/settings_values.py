@@ -6,7 +6,7 @@ import base64
 import json
 import logging
 import secrets
-from dataclasses import fields
+from dataclasses import field, fields
 from typing import TYPE_CHECKING, Any
 
 from .sso.provider_settings import parse_providers
@@ -14,6 +14,17 @@ from .theme import Theme
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
+
+def setting(default: Any, doc: str, kind: str | None = None, secret: bool = False,
+            inert: bool = False) -> Any:
+    """A Settings field; ``inert``: accepted but does nothing (its doc says why; setting it
+    warns)."""
+    kind = kind or {bool: "bool", int: "int", float: "float", str: "str", tuple: "list"}[
+        type(default)
+    ]
+    meta = {"doc": doc, "kind": kind, "secret": secret, "inert": inert}
+    return field(default=default, metadata=meta)
+
 
 #: Doc markers of a setting that is accepted but does nothing (``inert`` in its metadata).
 INERT_MARKERS = ("Not yet built", "Ignored")

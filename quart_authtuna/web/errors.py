@@ -44,6 +44,7 @@ STATUS: dict[type[core.AuthTunaError], int] = {
     core.InputError: 400,
     core.TokenError: 400,
     core.RateLimited: 429,
+    core.DatabaseUnavailable: 503,
     core.NotFound: 404,
     core.ConflictError: 409,
     core.ConfigurationError: 500,
@@ -59,7 +60,7 @@ def status_for(exc: core.AuthTunaError) -> int:
 
 def headers_for(exc: Exception) -> dict[str, str]:
     """Headers an error answer carries: ``Retry-After`` in whole seconds (at least 1)."""
-    if isinstance(exc, core.RateLimited):
+    if isinstance(exc, core.RateLimited | core.DatabaseUnavailable):
         return {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
     return {}
 

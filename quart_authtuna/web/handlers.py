@@ -6,10 +6,12 @@ from quart import Quart, redirect, request, url_for
 from quart.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..core.errors import AuthTunaError
+from ..core.errors import AuthTunaError, DatabaseUnavailable
 from ..core.i18n import N_
+from . import current
 from .errors import Forbidden, Unauthorized, error_list, headers_for, status_for
 from .redirects import safe_next
+from .request_state import existing_request_state
 from .respond import json_response, render_page, wants_json, with_headers
 
 
@@ -39,21 +41,22 @@ async def on_forbidden(exc: Forbidden) -> ResponseReturnValue:
 
 
 async def on_core_error(exc: AuthTunaError) -> ResponseReturnValue:
+    if isinstance(exc, DatabaseUnavailable) and (state := existing_request_state()):
+        state.unavailable_answered = True  # the error page itself shows nobody signed in
     status, headers = status_for(exc), headers_for(exc)
     if wants_json():
         return with_headers(json_response(status, errors=error_list(exc)), headers)
-    page = await render_page("errors/error.html", status, status=status,
-                             title=N_("Something needs your attention"), message=exc.message)
+    title = (N_("Temporarily unavailable") if isinstance(exc, DatabaseUnavailable)
+             else N_("Something needs your attention"))
+    page = await render_page("errors/error.html", status, status=status, title=title,
+                             message=exc.message)
     return with_headers(page, headers)
 
 
 async def on_database_error(exc: Exception) -> ResponseReturnValue:
-    """The database, or Redis holding the attempt counters (STATE_BACKEND), is down: 503."""
-    if wants_json():
-        return json_response(503, errors=[{"code": "unavailable", "param": None,
-                                           "message": "Please try again in a moment."}])
-    return await render_page("errors/error.html", 503, status=503, title=N_("Unavailable"),
-                             message=N_("Please try again in a moment."))
+    """A database error the core did not name (it names unavailability), or Redis holding
+    the attempt counters (STATE_BACKEND) down: 503, retry soon."""
+    return await on_core_error(DatabaseUnavailable(current.settings().database_retry_after))
 
 
 def register(app: Quart) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from quart import Request, g, has_request_context, request
 
+from ..core.errors import DatabaseUnavailable
 from ..core.settings import Settings
 from ..core.types import RequestMeta
 from . import current
@@ -42,12 +43,15 @@ class RequestState:
     #: ``"COOKIE"`` for a valid session cookie, ``"BEARER"`` for any bearer header (valid
     #: or not: guarded routes then answer 401 in JSON), else None.
     token_method: Literal["COOKIE", "BEARER"] | None = None
-    #: The signed-in user's id (session or API key), else None.
-    user_id: str | None = None
-    #: The session's stored id (the digest of the cookie's id), else None.
-    session_id: str | None = None
-    #: The verified session (no database access to read it).
-    session: SessionState | None = None
+    #: Who is asking could not be checked (the database is unavailable): reading
+    #: :attr:`user_id`, :attr:`session_id` or :attr:`session` raises it (503), so nothing
+    #: treats this request as anonymous; a page that never asks still renders.
+    unavailable: DatabaseUnavailable | None = None
+    #: The 503 for :attr:`unavailable` is being rendered: the identity then reads as empty.
+    unavailable_answered: bool = False
+    _user_id: str | None = None
+    _session_id: str | None = None
+    _session: SessionState | None = None
     #: The validator's answer for the session cookie, which may rotate or clear it.
     verdict: Verdict | None = None
     #: The API key this request presented, when valid.
@@ -91,6 +95,46 @@ class RequestState:
             device = cookie_value(req.cookies, cookie_name(settings.device_cookie_name, settings))
             meta = self._meta = request_meta(req, settings, device_token=device)
         return meta
+
+    def _identity(self) -> None:
+        found = self.unavailable
+        if found is not None and not self.unavailable_answered:
+            raise DatabaseUnavailable(found.retry_after, found.message)
+
+    @property
+    def user_id(self) -> str | None:
+        """The signed-in user's id (session or API key), else None."""
+        self._identity()
+        return self._user_id
+
+    @user_id.setter
+    def user_id(self, value: str | None) -> None:
+        self._user_id = value
+
+    @property
+    def session_id(self) -> str | None:
+        """The session's stored id (the digest of the cookie's id), else None."""
+        self._identity()
+        return self._session_id
+
+    @session_id.setter
+    def session_id(self, value: str | None) -> None:
+        self._session_id = value
+
+    @property
+    def session(self) -> SessionState | None:
+        """The verified session (no database access to read it)."""
+        self._identity()
+        return self._session
+
+    @session.setter
+    def session(self, value: SessionState | None) -> None:
+        self._session = value
+
+    @property
+    def maybe_signed_in(self) -> bool:
+        """Signed in, or perhaps (unverified): never raises (response headers use it)."""
+        return self._user_id is not None or self.unavailable is not None
 
     @property
     def api_key_id(self) -> str | None:

@@ -96,5 +96,5 @@ def secure_response(response: Response, req: Request, state: RequestState | None
     if is_authtuna_route(req, settings):
         return apply(response, req, settings)
     if settings.secure_app_responses:
-        return apply_app(response, req, state is not None and state.user_id is not None)
+        return apply_app(response, req, state is not None and state.maybe_signed_in)
     return response

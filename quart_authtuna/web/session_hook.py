@@ -12,8 +12,8 @@ from typing import Any
 
 from quart import Response, request
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import ServiceUnavailable
 
+from ..core.errors import DatabaseUnavailable
 from ..core.sessions.cache import SessionState
 from ..core.settings import Settings
 from .cookies import CSRF_COOKIE, MFA_PENDING_COOKIE, cookie_name, cookie_value, parsed_cookies
@@ -38,7 +38,10 @@ def _credential_headers(headers: Iterable[tuple[bytes, bytes]]) -> tuple[bytes |
 async def load_session(settings: Settings, service: Any) -> RequestState | None:
     """Fill in who is asking: a valid bearer API key, or a valid session cookie (verified
     against the database only once per interval). A request without a Cookie or
-    Authorization header gets no state here (None); one is made if something asks."""
+    Authorization header gets no state here (None); one is made if something asks.
+
+    With the database unavailable, a bearer request answers 503 at once; a cookie's state
+    answers 503 when something reads who is asking (a page that never asks renders)."""
     req = request._get_current_object()  # type: ignore[attr-defined]
     raw_cookies, authorization = _credential_headers(req.scope.get("headers", ()))
     if raw_cookies is None and not authorization:
@@ -58,9 +61,9 @@ async def load_session(settings: Settings, service: Any) -> RequestState | None:
         return state
     try:
         verdict = await service.session_validator.validate(cookie, state.meta)
-    except (SQLAlchemyError, OSError) as exc:
-        logger.error("session verification failed: %s", type(exc).__name__)
-        raise ServiceUnavailable("Authentication is temporarily unavailable.") from exc
+    except (SQLAlchemyError, OSError, DatabaseUnavailable) as exc:
+        state.unavailable = _unavailable(settings, "session", exc)  # 503 once asked
+        return state
     state.verdict = verdict
     if verdict.state is not None:
         state.session = verdict.state
@@ -68,6 +71,15 @@ async def load_session(settings: Settings, service: Any) -> RequestState | None:
         state.session_id = verdict.state.session_id
         state.token_method = "COOKIE"
     return state
+
+
+def _unavailable(settings: Settings, what: str, exc: BaseException) -> DatabaseUnavailable:
+    """The request cannot be identified: answer 503 (never as if it were anonymous)."""
+    cause = exc.__cause__ if isinstance(exc, DatabaseUnavailable) and exc.__cause__ else exc
+    logger.error("%s verification failed: %s", what, type(cause).__name__)
+    return DatabaseUnavailable(settings.database_retry_after,
+                               "We could not check your sign-in just now. You are still "
+                               "signed in: please try again in a moment.")
 
 
 def bearer_token() -> str | None:
@@ -86,9 +98,8 @@ async def _load_api_key(service: Any, state: RequestState, plaintext: str) -> No
     state.token_method = "BEARER"
     try:
         principal = await service.api_keys.validate_key(plaintext)
-    except (SQLAlchemyError, OSError) as exc:
-        logger.error("api key verification failed: %s", type(exc).__name__)
-        raise ServiceUnavailable("Authentication is temporarily unavailable.") from exc
+    except (SQLAlchemyError, OSError, DatabaseUnavailable) as exc:
+        raise _unavailable(service.settings, "api key", exc) from exc
     if principal is None:
         state.invalid_api_key = True
         return

@@ -48,4 +48,6 @@ async def signed_in_client(app: Any, username: str, password: str | None = None)
                                                     "password": password or PASSWORD},
                             face="json")
     assert response.status_code == 200, await response.get_data(as_text=True)
+    quart_app = getattr(app, "app", app)  # a TestApp or the Quart app itself
+    await quart_app.extensions["authtuna"].service.mail.drain()  # the sign-in notice
     return client

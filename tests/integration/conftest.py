@@ -136,14 +136,16 @@ def _make_user(svc: AuthService) -> Callable[..., Awaitable[User]]:
 
 
 @pytest.fixture(name="login")
-def _login(client: Any) -> Callable[..., Awaitable[Any]]:
-    """Sign ``client`` in through the real login form (or JSON)."""
+def _login(client: Any, svc: AuthService) -> Callable[..., Awaitable[Any]]:
+    """Sign ``client`` in through the real login form (or JSON); the sign-in notice is
+    delivered before this returns, so the outbox's sender is idle afterwards."""
 
     async def do(identifier: str, password: str = PASSWORD, face: str = "html") -> Any:
         response = await submit(client, "/auth/login",
                                 {"username_or_email": identifier, "password": password},
                                 face=face)
         assert response.status_code in (200, 302), await response.get_data(as_text=True)
+        await svc.mail.drain()
         return response
 
     return do

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from quart_authtuna.core import AuthService
-from quart_authtuna.core.db.models import PendingSignup
+from quart_authtuna.core.db.models import OutboxMail, PendingSignup
 from tests._support.clock import FakeClock
 from tests._support.databases import database_overrides
 from tests._support.smtp import SmtpServer, free_port, smtp_server, text_and_html  # noqa: F401
@@ -207,7 +207,7 @@ async def test_a_slow_mail_server_does_not_delay_the_response(
 async def test_a_mail_server_that_is_down_does_not_break_signup(
         backend: str, tmp_path: Path, clock: FakeClock, face: str,
         caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.ERROR, logger="quart_authtuna.mail")
+    caplog.set_level(logging.WARNING, logger="quart_authtuna.mail")
     async for test_app in running_app(backend, tmp_path, clock, free_port()):
         service = test_app.app.extensions["authtuna"].service
         response = await sign_up(test_app.test_client(), face, "offline", "offline@example.com")
@@ -217,4 +217,7 @@ async def test_a_mail_server_that_is_down_does_not_break_signup(
             held = await tx.scalar(select(PendingSignup.username).where(
                 PendingSignup.email == "offline@example.com"))
         assert held == "offline"
+        async with service.transaction() as tx:  # and its mail waits in the outbox
+            waiting = await tx.scalar(select(OutboxMail.kind))
+        assert waiting == "verification"
     assert any("verification" in r.getMessage() for r in caplog.records)

@@ -32,7 +32,8 @@ def normalise_url(url: str) -> str:
 def make_engine(settings: Settings) -> AsyncEngine:
     """Build the engine for ``settings``; SQLite pragmas are attached to this engine only."""
     url = make_url(normalise_url(settings.default_database_uri.reveal()))
-    options: dict[str, Any] = {"pool_pre_ping": settings.database_pool_pre_ping}
+    options: dict[str, Any] = {"pool_pre_ping": settings.database_pool_pre_ping,
+                               "pool_timeout": settings.database_pool_timeout}
     if url.get_backend_name() == "sqlite":
         options["connect_args"] = {"timeout": 30}
         engine = create_async_engine(url, **options)
@@ -41,11 +42,13 @@ def make_engine(settings: Settings) -> AsyncEngine:
     options.update(
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
-        pool_timeout=settings.database_pool_timeout,
         pool_recycle=settings.database_pool_recycle,
     )
+    # An unreachable server fails the connection (503) after this, not asyncpg's 60 s.
+    connect: dict[str, Any] = {"timeout": settings.database_connect_timeout}
     if settings.database_schema:
-        options["connect_args"] = {"server_settings": {"search_path": settings.database_schema}}
+        connect["server_settings"] = {"search_path": settings.database_schema}
+    options["connect_args"] = connect
     return create_async_engine(url, **options)
 
 

@@ -8,8 +8,10 @@ from typing import Any
 
 from blinker import NamedSignal
 from sqlalchemy import CursorResult, Result, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from ..errors import DatabaseUnavailable
 from ..settings import Settings
 from .base import Base
 from .engine import make_engine, make_sessionmaker
@@ -73,11 +75,14 @@ class UnitOfWork:
             return
         if self._sessionmaker is None:
             raise RuntimeError("AuthService.start() has not been awaited")
-        async with self._sessionmaker() as own:
-            async with own.begin():
-                yield own
-            for callback in own.info.pop(_AFTER_COMMIT, []):
-                await callback()
+        try:
+            async with self._sessionmaker() as own:
+                async with own.begin():
+                    yield own
+        except _UNAVAILABLE as exc:
+            raise DatabaseUnavailable(self._settings.database_retry_after) from exc
+        for callback in own.info.pop(_AFTER_COMMIT, []):
+            await callback()
 
     def after_commit(self, session: AsyncSession, callback: AfterCommit) -> None:
         """Run ``callback`` after ``session`` commits (dropped on rollback)."""
@@ -91,6 +96,13 @@ class UnitOfWork:
                                     **kwargs)
 
         self.after_commit(session, send)
+
+
+#: What "the database is not there" looks like: no connection could be made or kept, none
+#: was free within DATABASE_POOL_TIMEOUT, or (SQLite) it stayed locked past the busy timeout.
+#: asyncpg raises plain OSError (refused, timed out) when connecting.
+_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
+                sa_exc.TimeoutError, OSError)
 
 
 def affected(result: Result[Any]) -> int:

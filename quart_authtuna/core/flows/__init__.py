@@ -3,6 +3,10 @@
 Each journey is one module: a class built with the collaborators it uses, whose methods take
 the inputs and the request's :class:`~quart_authtuna.core.types.RequestMeta` and return a
 past-tense result (:mod:`.results`) or raise a core error. :class:`Flows` wires them once.
+
+A journey's rows, its audit row and its mail commit in one transaction: send mail with
+``await self._mail.enqueue(kind, to, session=tx, **context)`` inside it (the outbox's sender
+delivers it after commit, and retries until the mail server takes it).
 """
 
 from __future__ import annotations

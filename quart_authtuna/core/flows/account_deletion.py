@@ -89,7 +89,7 @@ class AccountDeletion:
             if data_key is not None:
                 await tx.execute(update(EncryptionKey).where(EncryptionKey.id == data_key)
                                  .values(key_ciphertext=SHREDDED, deleted_at=self._clock()))
-        self._mail.send_later("account_deleted", email, username=username)
+            await self._mail.enqueue("account_deleted", email, session=tx, username=username)
         return AccountDeleted(user_id, username, ended, len(keys))
 
     async def _strip_archive(self, tx: AsyncSession, user_id: str, data_key: str | None

@@ -170,7 +170,8 @@ class AdminUsers:
             self._audit.record(tx, "MFA_DISABLED", user_id=user_id, actor_id=actor_id,
                                ip_address=meta.ip_address, details={"reset_by_admin": True})
             self._revocation.user_changed(tx, user_id)
-        self._mail.send_later("mfa_removed", user.email, username=user.username)
+            await self._mail.enqueue("mfa_removed", user.email, session=tx,
+                                     username=user.username)
         return MfaReset(user_id)
 
     async def resend_verification(self, actor_id: str, user_id: str, meta: RequestMeta
@@ -183,7 +184,8 @@ class AdminUsers:
             issued = await self._tokens.create(user.id, VERIFY, session=tx)
             self._audit.record(tx, "EMAIL_VERIFICATION_SENT", user_id=user_id,
                                actor_id=actor_id, ip_address=meta.ip_address)
-        self._verification.mail_link(VerificationLink(user.username, user.email, issued.raw))
+            await self._verification.mail_link(
+                VerificationLink(user.username, user.email, issued.raw), tx)
         return LinkSent(user_id, "verification")
 
     async def send_reset_link(self, actor_id: str, user_id: str, meta: RequestMeta

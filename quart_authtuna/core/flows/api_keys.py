@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from ..db.models import ApiKey
+from ..db.unit_of_work import UnitOfWork
 from ..i18n import N_, format_datetime, gettext
 from ..mail import Mailer
 from ..managers.api_key_cache import PUBLIC
@@ -47,6 +50,7 @@ class ApiKeys:
     _keys: ApiKeyManager
     _users: UserManager
     _mail: Mailer
+    _db: UnitOfWork
 
     async def available_scopes(self, user_id: str) -> list[ScopeChoice]:
         return [ScopeChoice(role, scope, perms)
@@ -60,27 +64,29 @@ class ApiKeys:
                      by_api_key: bool = False) -> IssuedApiKey:
         """Issue a key and mail the account holder a notice (what, when, from where; never
         the key); its plaintext is in the result and nowhere else, ever."""
-        issued = await self._keys.create_key(
-            user_id, name, self._key_type(key_type), list(scopes),
-            DEFAULT_VALID_SECONDS if valid_seconds is None else valid_seconds,
-            creator_session_is_api_key=by_api_key, ip_address=meta.ip_address)
-        await self._notify(user_id, issued, meta)
+        async with self._db.transaction() as tx:  # the key, its audit row and its notice
+            issued = await self._keys.create_key(
+                user_id, name, self._key_type(key_type), list(scopes),
+                DEFAULT_VALID_SECONDS if valid_seconds is None else valid_seconds,
+                creator_session_is_api_key=by_api_key, ip_address=meta.ip_address, session=tx)
+            await self._notify(tx, user_id, issued, meta)
         return issued
 
-    async def _notify(self, user_id: str, issued: IssuedApiKey, meta: RequestMeta) -> None:
-        user = await self._users.get_by_id(user_id)
+    async def _notify(self, tx: AsyncSession, user_id: str, issued: IssuedApiKey,
+                      meta: RequestMeta) -> None:
+        user = await self._users.get_by_id(user_id, tx)
         if user is None:
             return
         row, kind = issued.row, issued.row.key_type
         scopes = (", ".join(issued.scopes) if issued.scopes
                   else "All of your roles" if kind == MASTER
                   else "None (publishable)" if kind == PUBLIC else "None")
-        self._mail.send_later(
-            "api_key_created", user.email, username=user.username, key_name=row.name,
-            key_type=gettext(_KIND_LABELS.get(kind, kind)), scopes=scopes,
+        await self._mail.enqueue(
+            "api_key_created", user.email, session=tx, username=user.username,
+            key_name=row.name, key_type=gettext(_KIND_LABELS.get(kind, kind)), scopes=scopes,
             created_at=_when(row.created_at),
             expires_at=_when(row.expires_at) if row.expires_at is not None else gettext("Never"),
-            device=meta.device, region=meta.region, ip_address=meta.ip_address,
+            device=meta.device, region=meta.region, ip_address=meta.ip_address or "Unknown",
             secure_url=self._mail.link("forgot_password"))
 
     async def revoke(self, user_id: str, key_id: str, meta: RequestMeta) -> ApiKeyRevoked:

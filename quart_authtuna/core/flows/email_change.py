@@ -82,14 +82,18 @@ class EmailChange:
                                                session=tx)
             self._audit.record(tx, "EMAIL_CHANGE_REQUESTED", user_id=user_id,
                                ip_address=meta.ip_address, details={"available": free})
-        if free and await self._quota.allow(email, meta.ip_address):
-            self._mail.send_later("email_change_confirm", email, username=user.username,
-                                  new_email=email, expires_minutes=ttl // 60,
-                                  confirm_link=self._mail.link("confirm_email_change",
-                                                               token=issued.raw))
-        if await self._quota.allow_for(user_id, user.email, meta):
-            self._mail.send_later("email_change_notice", user.email, username=user.username,
-                                  new_email=email, secure_url=self._mail.link("forgot_password"))
+        confirm = free and await self._quota.allow(email, meta.ip_address)
+        notice = await self._quota.allow_for(user_id, user.email, meta)
+        async with self._db.transaction() as tx:
+            if confirm:
+                await self._mail.enqueue(
+                    "email_change_confirm", email, session=tx, username=user.username,
+                    new_email=email, expires_minutes=ttl // 60,
+                    confirm_link=self._mail.link("confirm_email_change", token=issued.raw))
+            if notice:
+                await self._mail.enqueue(
+                    "email_change_notice", user.email, session=tx, username=user.username,
+                    new_email=email, secure_url=self._mail.link("forgot_password"))
         return EmailChangeRequested(email, ttl // 60)
 
     async def waiting(self, user_id: str) -> PendingChange | None:
@@ -128,10 +132,11 @@ class EmailChange:
                                    ip_address=meta.ip_address)
                 self._db.emit(tx, user_updated, user=user, changes=["email"])
                 self._revocation.user_changed(tx, user.id)
+                if previous and canonical_email(previous) != canonical:
+                    when = format_datetime(self._clock())
+                    await self._mail.enqueue("email_changed", previous, session=tx,
+                                             username=user.username, new_email=email,
+                                             changed_at=when, ip_address=meta.ip_address)
         except IntegrityError as exc:  # a concurrent sign-up or change took the address
             raise AccountExists(TAKEN) from exc
-        if previous and canonical_email(previous) != canonical:
-            when = format_datetime(self._clock())
-            self._mail.send_later("email_changed", previous, username=user.username,
-                                  new_email=email, changed_at=when, ip_address=meta.ip_address)
         return EmailChanged(user, previous)

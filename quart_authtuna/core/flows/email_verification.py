@@ -60,17 +60,22 @@ class EmailVerification:
     _quota: MailQuota
     _revocation: Revocation
 
-    async def send(self, user: User) -> None:
-        """Email an unverified account a fresh link (earlier links stop working)."""
-        issued = await self._tokens.create(user.id, PURPOSE)
-        self.mail_link(VerificationLink(user.username, user.email, issued.raw))
+    async def send(self, user: User, session: AsyncSession | None = None) -> None:
+        """Email an unverified account a fresh link (earlier links stop working); the token
+        and its mail commit together, in ``session``'s transaction when given."""
+        async with self._db.transaction(session) as tx:
+            issued = await self._tokens.create(user.id, PURPOSE, session=tx)
+            await self.mail_link(VerificationLink(user.username, user.email, issued.raw), tx)
 
-    def mail_link(self, link: VerificationLink) -> None:
-        """Mail ``link`` in the background (a passkey-first sign-up's opens its ceremony)."""
+    async def mail_link(self, link: VerificationLink, session: AsyncSession | None = None
+                        ) -> None:
+        """Put the mail carrying ``link`` in the outbox, in ``session``'s transaction (a
+        passkey-first sign-up's link opens its ceremony)."""
         page: Page = "passkey_signup" if link.passkey else "verify_email"
-        self._mail.send_later("verification", link.email, username=link.username,
-                              verification_link=self._mail.link(page, token=link.raw),
-                              expires_minutes=self._settings.tokens_expiry_seconds // 60)
+        await self._mail.enqueue(
+            "verification", link.email, session=session, username=link.username,
+            verification_link=self._mail.link(page, token=link.raw),
+            expires_minutes=self._settings.tokens_expiry_seconds // 60)
 
     async def verify(self, token: str, meta: RequestMeta) -> EmailVerified:
         """Redeem the link in one transaction: a pending sign-up becomes a verified account,
@@ -89,12 +94,13 @@ class EmailVerification:
                     user = await self._verify_address(tx, token, meta)
                 else:
                     user = await self._create_account(tx, held, meta)
+                await self._mail.enqueue("welcome", user.email, session=tx,
+                                         username=user.username,
+                                         login_url=self._mail.link("login"))
         except IdentifierTaken:
             if held is None:
                 raise
             raise await taken_since(self._users, held) from None
-        self._mail.send_later("welcome", user.email, username=user.username,
-                              login_url=self._mail.link("login"))
         return EmailVerified(user)
 
     async def resend(self, email: str, meta: RequestMeta) -> None:
@@ -114,7 +120,7 @@ class EmailVerification:
                     and await self._quota.allow(email, meta.ip_address))
             link = await self._pending.renew(email) if sent else None
             if link is not None:
-                self.mail_link(link)
+                await self.mail_link(link)
         if not sent:
             await self._audit.log_event("EMAIL_VERIFICATION_RESEND", None, meta.ip_address,
                                         {"matched": False})

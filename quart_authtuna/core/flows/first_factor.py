@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..challenges import MFA_LOGIN, ChallengeStore
@@ -89,14 +90,15 @@ class FirstFactor:
             grants = await load_grants(tx, user.id)
             self._db.emit(tx, user_logged_in, user=user, session_id=issued.session_id,
                           method=method)
-        self._notify(user, meta)
+            await self._notify(tx, user, meta)
         device = self._devices.issue(user.id, self._devices.verify(meta.device_token, user.id))
         return SignedIn(user, issued, grants, method, device)
 
-    def _notify(self, user: User, meta: RequestMeta) -> None:
-        """Email the user about the sign-in (in the background)."""
+    async def _notify(self, tx: AsyncSession, user: User, meta: RequestMeta) -> None:
+        """Put the sign-in notice in the outbox, in the sign-in's transaction."""
         if self._settings.send_new_login_email:
             when = format_datetime(self._clock())
-            self._mail.send_later("new_login", user.email, username=user.username,
-                                  ip_address=meta.ip_address or "unknown", device=meta.device,
-                                  region=meta.region, login_time=when)
+            await self._mail.enqueue("new_login", user.email, session=tx,
+                                     username=user.username,
+                                     ip_address=meta.ip_address or "unknown",
+                                     device=meta.device, region=meta.region, login_time=when)

@@ -242,7 +242,7 @@ class Invitations:
         if not await self._quota.allow(row.email, meta.ip_address):
             return
         kind = "team_invite" if team else "org_invite"
-        self._mail.send_later(
+        await self._mail.enqueue(  # persisted before the answer (after the flow's commit)
             kind, row.email, inviter_name=inviter.username if inviter else "Someone",
             org_name=org.name, team_name=team.name if team else "", role=row.role_name,
             expires_days=max(1, self._settings.invitation_expiry_seconds // 86400),

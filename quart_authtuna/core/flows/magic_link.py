@@ -50,12 +50,14 @@ class MagicLink:
         if not await self._quota.allow_for(user.id, user.email, meta):
             await self._audit.log_event("PASSWORDLESS_LOGIN_RATE_LIMITED", user.id, ip)
             return
-        issued = await self._tokens.create(user.id, PURPOSE, ttl)
-        await self._audit.log_event("PASSWORDLESS_LOGIN_REQUESTED", user.id, ip,
-                                    {"matched": True})
-        self._mail.send_later("passwordless_login", user.email, username=user.username,
-                              login_link=self._mail.link("passwordless_login", token=issued.raw),
-                              expires_minutes=ttl // 60)
+        async with self._db.transaction() as tx:  # the token, its audit row and its mail
+            issued = await self._tokens.create(user.id, PURPOSE, ttl, session=tx)
+            self._audit.record(tx, "PASSWORDLESS_LOGIN_REQUESTED", user_id=user.id,
+                               ip_address=ip, details={"matched": True})
+            await self._mail.enqueue(
+                "passwordless_login", user.email, session=tx, username=user.username,
+                login_link=self._mail.link("passwordless_login", token=issued.raw),
+                expires_minutes=ttl // 60)
 
     async def confirm(self, token: str, meta: RequestMeta) -> SignInResult:
         """Consume the link (it also proves the address), then finish like any first factor."""

@@ -87,11 +87,12 @@ class PasskeySignup:
                 for event in ("USER_SIGNUP_COMPLETED", "EMAIL_VERIFIED", "PASSKEY_ADDED"):
                     self._audit.record(tx, event, user_id=user.id, ip_address=meta.ip_address,
                                        details={"method": "passkey"})
+                await self._mail.enqueue("welcome", user.email, session=tx,
+                                         username=user.username,
+                                         login_url=self._mail.link("login"))
         except IdentifierTaken:
             if held is None:
                 raise
             raise await taken_since(self._users, held) from None
         signed_in = await self._first_factor.open_session(user, meta, "passkey")
-        self._mail.send_later("welcome", user.email, username=user.username,
-                              login_url=self._mail.link("login"))
         return PasskeySignedUp(signed_in, row.nickname, codes)

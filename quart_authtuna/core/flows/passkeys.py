@@ -46,9 +46,9 @@ class Passkeys:
             self._audit.record(tx, "PASSKEY_ADDED", user_id=user_id, ip_address=ip_address,
                                details={"nickname": row.nickname})
             user = await tx.get(User, user_id)
-        if user is not None:
-            self._mail.send_later("passkey_added", user.email, username=user.username,
-                                  nickname=row.nickname)
+            if user is not None:
+                await self._mail.enqueue("passkey_added", user.email, session=tx,
+                                         username=user.username, nickname=row.nickname)
         return row
 
     async def authentication_options(self, binding: str, user_id: str | None = None,
@@ -82,5 +82,6 @@ class Passkeys:
                     raise ConflictError(_LAST_WAY_IN)
             await self.store.remove(tx, user_id, credential_id)
             self._audit.record(tx, "PASSKEY_REMOVED", user_id=user_id, ip_address=ip_address)
-        if user is not None:
-            self._mail.send_later("passkey_removed", user.email, username=user.username)
+            if user is not None:
+                await self._mail.enqueue("passkey_removed", user.email, session=tx,
+                                         username=user.username)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from ..crypto.passwords import PasswordHasher
 from ..db.models import User
 from ..db.unit_of_work import UnitOfWork
@@ -76,7 +78,7 @@ class Passwords:
             self._audit.record(tx, "PASSWORD_CHANGED", user_id=user_id,
                                ip_address=meta.ip_address)
             self._db.emit(tx, password_changed, user=row)
-        self._notify_changed(row)
+            await self._notify_changed(tx, row)
         return PasswordChanged(row, ended)
 
     async def set_first(self, user_id: str, new_password: str, meta: RequestMeta,
@@ -101,7 +103,7 @@ class Passwords:
                 session=tx)
             self._audit.record(tx, "PASSWORD_SET", user_id=user_id, ip_address=meta.ip_address)
             self._db.emit(tx, password_changed, user=row)
-        self._notify_changed(row)
+            await self._notify_changed(tx, row)
         return PasswordChanged(row, ended)
 
     async def request_reset(self, email: str, meta: RequestMeta) -> IssuedToken | None:
@@ -125,9 +127,10 @@ class Passwords:
             self._audit.record(tx, "PASSWORD_RESET_REQUESTED", user_id=user.id, ip_address=ip,
                                details={"matched": True})
             self._db.emit(tx, password_reset_requested, user=user, token=issued.raw)
-        self._mail.send_later("password_reset", user.email, username=user.username,
-                              reset_link=self._mail.link("reset_password", token=issued.raw),
-                              expires_minutes=self._settings.tokens_expiry_seconds // 60)
+            await self._mail.enqueue(
+                "password_reset", user.email, session=tx, username=user.username,
+                reset_link=self._mail.link("reset_password", token=issued.raw),
+                expires_minutes=self._settings.tokens_expiry_seconds // 60)
         return issued
 
     async def reset(self, token_id: str, new_password: str, meta: RequestMeta) -> PasswordReset:
@@ -154,9 +157,10 @@ class Passwords:
             self._audit.record(tx, "PASSWORD_RESET_COMPLETED", user_id=user.id,
                                ip_address=meta.ip_address)
             self._db.emit(tx, password_reset, user=row)
-        self._notify_changed(row)
+            await self._notify_changed(tx, row)
         return PasswordReset(row, ended)
 
-    def _notify_changed(self, user: User) -> None:
-        self._mail.send_later("password_change", user.email, username=user.username,
-                              login_url=self._mail.link("forgot_password"))
+    async def _notify_changed(self, tx: AsyncSession, user: User) -> None:
+        await self._mail.enqueue("password_change", user.email, session=tx,
+                                 username=user.username,
+                                 login_url=self._mail.link("forgot_password"))

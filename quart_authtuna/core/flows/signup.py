@@ -64,20 +64,19 @@ class Signup:
         # the same cost on every path
         password_hash = None if password is None else await self._passwords.hash(password)
         if existing is not None:
-            await self._audit.log_event("USER_SIGNUP_EMAIL_REGISTERED", existing.id,
-                                        meta.ip_address)
-            await self._account_exists(existing.email, existing.username, meta)
+            await self._account_exists(existing.email, existing.username, meta, existing.id)
             return SignupAccepted(None)
         mailed = self._settings.require_email_verification
         if mailed or password_hash is None:
-            async with self._db.transaction() as tx:
+            mail = mailed and await self._quota.allow(email, meta.ip_address)
+            async with self._db.transaction() as tx:  # the sign-up, its audit row, its mail
                 link = await self._pending.hold(username, email, password_hash, session=tx)
                 self._audit.record(tx, "USER_SIGNUP_PENDING", ip_address=meta.ip_address,
                                    details={"passkey": link.passkey})
+                if mail:
+                    await self._verification.mail_link(link, tx)
             if not mailed:
                 return SignupAccepted(None, passkey_token=link.raw)
-            if await self._quota.allow(email, meta.ip_address):
-                self._verification.mail_link(link)
             return SignupAccepted(None)
         return await self._create(username, email, password_hash, meta)
 
@@ -95,8 +94,15 @@ class Signup:
         await self._audit.log_event("USER_SIGNUP_COMPLETED", user.id, meta.ip_address)
         return SignupAccepted(user)
 
-    async def _account_exists(self, email: str, username: str, meta: RequestMeta) -> None:
-        if await self._quota.allow(email, meta.ip_address):
-            self._mail.send_later("account_exists", email, username=username,
-                                  login_url=self._mail.link("login"),
-                                  reset_url=self._mail.link("forgot_password"))
+    async def _account_exists(self, email: str, username: str, meta: RequestMeta,
+                              user_id: str | None = None) -> None:
+        """Tell the owner (audited when ``user_id`` is given), in one transaction."""
+        mail = await self._quota.allow(email, meta.ip_address)
+        async with self._db.transaction() as tx:
+            if user_id is not None:
+                self._audit.record(tx, "USER_SIGNUP_EMAIL_REGISTERED", user_id=user_id,
+                                   ip_address=meta.ip_address)
+            if mail:
+                await self._mail.enqueue("account_exists", email, session=tx,
+                                         username=username, login_url=self._mail.link("login"),
+                                         reset_url=self._mail.link("forgot_password"))

@@ -274,8 +274,8 @@ class SocialSignIn:
                          username=user.username, provider_name=display)
 
     def _mail_after(self, tx: AsyncSession, template: str, to: str, **context: Any) -> None:
-        async def send() -> None:
-            self._mail.send_later(template, to, **context)
+        async def send() -> None:  # persisted before the answer, right after the commit
+            await self._mail.enqueue(template, to, **context)
 
         self._db.after_commit(tx, send)
 

@@ -66,8 +66,8 @@ class Totp:
             self._audit.record(tx, "MFA_ENABLED", user_id=user_id, ip_address=ip_address,
                                details={"sessions_ended": ended})
             self._revocation.user_changed(tx, user_id)
-        self._mail.send_later("mfa_added", user.email, username=user.username,
-                              sessions_ended=ended)
+            await self._mail.enqueue("mfa_added", user.email, session=tx,
+                                     username=user.username, sessions_ended=ended)
         return codes
 
     async def verify_code(self, user_id: str, code: str, ip_address: str | None = None) -> bool:
@@ -96,7 +96,8 @@ class Totp:
             await self.store.remove_all(tx, user)
             self._audit.record(tx, "MFA_DISABLED", user_id=user_id, ip_address=ip_address)
             self._revocation.user_changed(tx, user_id)
-        self._mail.send_later("mfa_removed", user.email, username=user.username)
+            await self._mail.enqueue("mfa_removed", user.email, session=tx,
+                                     username=user.username)
 
     async def regenerate_recovery_codes(self, user_id: str, ip_address: str | None = None
                                         ) -> list[str]:
@@ -107,8 +108,8 @@ class Totp:
             self._audit.record(tx, "MFA_RECOVERY_CODES_REGENERATED", user_id=user_id,
                                ip_address=ip_address)
             user = await self.store.user(tx, user_id)
-        self._mail.send_later("mfa_added", user.email, username=user.username,
-                              regenerated=True)
+            await self._mail.enqueue("mfa_added", user.email, session=tx,
+                                     username=user.username, regenerated=True)
         return codes
 
     async def remaining_recovery_codes(self, user_id: str) -> int:

@@ -15,7 +15,13 @@ from ..crypto.passwords import PasswordHasher
 from ..crypto.tokens import random_alphanumeric
 from ..db.models import ApiKey, ApiKeyScope, Permission, Role, RolePermission, User, UserRole
 from ..db.unit_of_work import UnitOfWork
-from ..errors import AccountSuspended, EscalationDenied, InputError, NotFound
+from ..errors import (
+    AccountSuspended,
+    DatabaseUnavailable,
+    EscalationDenied,
+    InputError,
+    NotFound,
+)
 from ..i18n import N_
 from ..rbac.checker import RbacChecker
 from ..rbac.grants import Grants
@@ -342,5 +348,6 @@ class ApiKeyManager:
         try:
             async with self._db.transaction() as own:
                 await own.execute(stmt)
-        except SQLAlchemyError as exc:  # best effort: a busy database must not refuse the key
+        except (SQLAlchemyError, DatabaseUnavailable) as exc:  # best effort: a busy
+            # database must not refuse the key
             logger.warning("api key last_used_at update failed: %s", type(exc).__name__)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 19:03:11.928411
+Create Date: 2026-12-01 19:27:15.757028
 """
 
 from __future__ import annotations
@@ -39,6 +39,22 @@ def upgrade() -> None:
         sa.Column("deleted_at", sa.Float(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_encryption_keys")),
     )
+    op.create_table(
+        "mail_outbox",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.Float(), nullable=False),
+        sa.Column("next_attempt_at", sa.Float(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.String(length=200), nullable=True),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mail_outbox")),
+    )
+    with op.batch_alter_table("mail_outbox", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_mail_outbox_next_attempt_at"), ["next_attempt_at"], unique=False
+        )
+
     op.create_table(
         "organizations",
         sa.Column("id", sa.String(length=64), nullable=False),
@@ -600,6 +616,10 @@ def downgrade() -> None:
 
     op.drop_table("pending_signups")
     op.drop_table("organizations")
+    with op.batch_alter_table("mail_outbox", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_mail_outbox_next_attempt_at"))
+
+    op.drop_table("mail_outbox")
     op.drop_table("encryption_keys")
     op.drop_table("deleted_users")
     # ### end Alembic commands ###

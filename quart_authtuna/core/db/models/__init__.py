@@ -7,6 +7,7 @@ from .audit import AuditEvent
 from .auth_state import AuthChallenge, ThrottleCounter
 from .mfa import MFAMethod, MFARecoveryCode
 from .orgs import Invitation, Organization, Team
+from .outbox import OutboxMail
 from .passkeys import PasskeyCredential
 from .privacy import DeletedUser, EncryptionKey
 from .rbac import (
@@ -33,6 +34,7 @@ __all__ = [
     "MFARecoveryCode",
     "Invitation",
     "Organization",
+    "OutboxMail",
     "PasskeyCredential",
     "PendingSignup",
     "Permission",
