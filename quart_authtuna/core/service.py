@@ -17,7 +17,6 @@ from .admin_queries import AdminQueries
 from .admin_stats import AdminStats
 from .audit_queries import AuditQueries
 from .broadcast.choice import make_broadcaster
-from .challenges import ChallengeStore
 from .cleanup import Cleanup
 from .crypto.cookie_codec import CookieCodec
 from .crypto.fernet import Encryptor
@@ -80,6 +79,7 @@ from .managers.social import SocialAccountManager
 from .managers.tokens import IssuedToken, TokenManager
 from .managers.users import UserManager
 from .rbac.checker import RbacChecker
+from .redis_state import make_state
 from .revocation import Broadcaster, Revocation
 from .role_queries import RoleQueries
 from .sessions.cache import SessionCache
@@ -88,7 +88,6 @@ from .settings import Settings
 from .settings_values import warn_inert
 from .sso.client import SocialClient
 from .sso.providers import configured_providers
-from .throttle import Throttle
 from .types import Clock, RequestMeta, system_clock
 from .why_denied import WhyDenied
 
@@ -125,10 +124,11 @@ class AuthService:
         self.health = HealthCheck(db, self.revocation.broadcaster)
         self.mail = Mailer(s, links or PrefixLinks(s), db=db, clock=clock,
                            encryptor=self.encryptor)
-        self.throttle = Throttle(db, s, clock)
+        state = make_state(db, s, clock)  # STATE_BACKEND: the database or Redis
+        self.throttle, self.challenges, self._close_state = (state.throttle, state.challenges,
+                                                             state.close)
         self.devices = DeviceTrust(s, clock)
         self.mail_quota = MailQuota(self.throttle, s, self.devices)
-        self.challenges = ChallengeStore(db, clock)
         self.tokens = TokenManager(db, clock, s, self.audit)
         self.emailed_links = EmailedLinks(self.tokens, self.challenges)
         self.sessions = SessionManager(db, clock, s, self.audit, self.revocation)
@@ -268,6 +268,7 @@ class AuthService:
             await asyncio.gather(task, return_exceptions=True)
         await self.mail.close()
         await self.revocation.broadcaster.close()
+        await self._close_state()
         await self.db.close()
 
     async def __aenter__(self) -> AuthService:

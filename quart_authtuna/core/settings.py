@@ -85,8 +85,10 @@ class Settings:
         "(LISTEN/NOTIFY), redis (pub/sub on REDIS_URL) or local (none: they wait for the next "
         "verification); auto: redis when REDIS_URL is set, else postgres on PostgreSQL.")
     redis_url: Secret | None = _f(
-        None, "Redis URL (redis://host:6379/0) for revocations across processes.", "secret",
-        True)
+        None, "Redis URL (redis://host:6379/0): revocations across processes, STATE_BACKEND.",
+        "secret", True)
+    state_backend: str = _f("auto", "Where attempt counters and pending sign-in challenges "
+                            "live: database, redis, or auto (redis when REDIS_URL is set).")
     healthz_enabled: bool = _f(
         False, "Serve GET HEALTHZ_PATH, no sign-in: 200 when the database answers and the "
         "revocation channel is connected, else 503 (JSON).")

@@ -53,8 +53,9 @@ async def on_core_error(exc: AuthTunaError) -> ResponseReturnValue:
     return with_headers(page, headers)
 
 
-async def on_database_error(exc: SQLAlchemyError) -> ResponseReturnValue:
-    """A database error the core did not name (it names unavailability): 503, retry soon."""
+async def on_database_error(exc: Exception) -> ResponseReturnValue:
+    """A database error the core did not name (it names unavailability), or Redis holding
+    the attempt counters (STATE_BACKEND) down: 503, retry soon."""
     return await on_core_error(DatabaseUnavailable(current.settings().database_retry_after))
 
 
@@ -63,3 +64,8 @@ def register(app: Quart) -> None:
     app.register_error_handler(Forbidden, on_forbidden)
     app.register_error_handler(AuthTunaError, on_core_error)
     app.register_error_handler(SQLAlchemyError, on_database_error)
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:  # pragma: no cover - the optional extra is missing
+        return
+    app.register_error_handler(RedisError, on_database_error)
