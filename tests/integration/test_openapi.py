@@ -48,12 +48,12 @@ async def test_document_is_valid_openapi_31(client: Any) -> None:
 
 
 async def test_every_authtuna_route_is_documented(
-        app: Any, client: Any, record_property: Any) -> None:
+        app: Any, client: Any, record_testsuite_property: Any) -> None:
     document = await _document(client)
     ops = operations(app.app)
     missing = gaps(app.app, document)
     covered = len(ops) - len(missing)
-    record_property("openapi_operations_documented", f"{covered}/{len(ops)}")
+    record_testsuite_property("openapi_operations_documented", f"{covered}/{len(ops)}")
     print(f"OpenAPI coverage: {covered}/{len(ops)} authtuna operations documented")
     assert not missing, (
         f"{len(missing)} authtuna route(s) lack OpenAPI schemas; add them to ROUTES in "
