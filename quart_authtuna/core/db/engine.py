@@ -36,6 +36,8 @@ def make_engine(settings: Settings) -> AsyncEngine:
                                "pool_timeout": settings.database_pool_timeout}
     if url.get_backend_name() == "sqlite":
         options["connect_args"] = {"timeout": 30}
+        if url.database in (None, "", ":memory:") or "mode=memory" in str(url):
+            del options["pool_timeout"]  # one shared connection (StaticPool): no pool to wait on
         engine = create_async_engine(url, **options)
         _tune_sqlite(engine)
         return engine
