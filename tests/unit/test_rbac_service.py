@@ -126,6 +126,7 @@ async def test_grants_loaded_with_a_session_verification_last_as_long_as_it(
     assert service.rbac.cached(user.id, loaded_since=verified_at) is None
 
 
+@pytest.mark.settings(REVOCATION_BROADCASTER="local")  # the interval bound, without a channel
 async def test_change_by_another_process_is_seen_after_the_interval(
         service: AuthService, user_factory: Factory, clock: FakeClock) -> None:
     user = await user_factory()
