@@ -47,9 +47,15 @@ class Broadcaster(Protocol):
 
     ``publish`` delivers to this process's handlers before it returns, then to the others;
     ``connected`` is False while the channel to the others is down (see ``/healthz``).
+    ``epoch`` numbers the channel's connections while it is connected to other processes,
+    None otherwise (and always for the in-process one): what this process read while the
+    epoch stays the same is kept current by the events (see :meth:`Revocation.epoch`).
     """
 
     name: str
+
+    @property
+    def epoch(self) -> int | None: ...
 
     @property
     def connected(self) -> bool: ...
@@ -67,6 +73,8 @@ class InProcessBroadcaster:
     """Delivers events to this process's subscribers, at once (one process only)."""
 
     name = "local"
+    #: Other processes hear nothing from this one: caches are never trusted past the interval.
+    epoch: int | None = None
 
     def __init__(self) -> None:
         self._handlers: list[Handler] = []
@@ -128,6 +136,16 @@ class Revocation:
     async def publish(self, event: RevocationEvent) -> None:
         """Publish now (for changes made outside a unit of work, e.g. provisioning)."""
         await self.broadcaster.publish(event)
+
+    def epoch(self) -> int | None:
+        """The cross-process channel's connection number while connected, else None.
+
+        State read from the database while ``epoch()`` returned ``e`` (and not dropped by an
+        event since) is as current as the database as long as ``epoch()`` still returns
+        ``e``: every change made through the product announces itself in under a second, and
+        a lost connection changes the number (and clears the caches, ``reconnected``).
+        """
+        return self.broadcaster.epoch
 
     def forget_sessions(self, session_ids: Iterable[str]) -> None:
         """Local only: the database says these sessions are unusable; ask it next time."""

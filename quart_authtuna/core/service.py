@@ -117,10 +117,11 @@ class AuthService:
         self.pii = PiiCipher(s, self.encryptor)
         self.audit = AuditManager(db, clock, s)
         self.rbac = RbacChecker(db, clock, s)
-        self.session_cache = SessionCache()
+        self.session_cache = SessionCache(s.session_cache_size)
         self.api_key_cache = PrincipalCache()
         self.revocation = Revocation(db, self.session_cache, self.rbac, self.api_key_cache,
                                      broadcaster or make_broadcaster(s))
+        self.rbac.epoch = self.revocation.epoch  # grants read under a live channel hold
         self.health = HealthCheck(db, self.revocation.broadcaster)
         self.mail = Mailer(s, links or PrefixLinks(s), db=db, clock=clock,
                            encryptor=self.encryptor)

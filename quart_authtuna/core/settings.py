@@ -22,8 +22,6 @@ DEV_JWT_SECRET = "dev-secret-key-change-in-production"
 DEV_ENCRYPTION_KEY = "dev-encryption-key-change-in-production"
 JWT_ALGORITHMS = ("HS256", "HS384", "HS512")
 logger = logging.getLogger("quart_authtuna")
-
-
 _RPC = "Not yet built (RPC server; upstream removed its own)."
 
 
@@ -96,7 +94,10 @@ class Settings:
     fingerprint_headers: tuple[str, ...] = _f(
         ("User-Agent", "Accept-Language"), "Request headers bound into the session fingerprint.")
     session_db_verification_interval: float = _f(
-        10.0, "Seconds a session cookie is trusted before the database is checked again.")
+        10.0, "Seconds a cached session is trusted before it is checked again (docs/capacity).")
+    session_rotation_seconds: float = _f(
+        300.0, "Most seconds between writes (random-string rotations) of a used session.")
+    session_cache_size: int = _f(50_000, "Sessions and session cookies cached per process.")
     session_lifetime_seconds: int = _f(604800, "Sliding (idle) session lifetime.")
     session_absolute_lifetime_seconds: int = _f(31536000, "Absolute session lifetime.")
     session_lifetime_from: str = _f(
@@ -269,13 +270,10 @@ class Settings:
         the default applies.
         """
         known = {f.name.upper(): f for f in fields(cls)}
-        problems: list[str] = []
         cfg = {k[len(PREFIX):]: v for k, v in (config or {}).items() if k.startswith(PREFIX)}
         over = {k.upper().removeprefix(PREFIX): v for k, v in (overrides or {}).items()}
         env = {k[len(PREFIX):]: v for k, v in (environ or {}).items() if k.startswith(PREFIX)}
-        for name in [*cfg, *over]:
-            if name not in known:
-                problems.append(f"unknown setting {PREFIX}{name}")
+        problems = [f"unknown setting {PREFIX}{n}" for n in [*cfg, *over] if n not in known]
         values: dict[str, Any] = {}
         for name, fld in known.items():
             for source in (over, cfg, env):  # None means "not set here", as a missing key
@@ -320,9 +318,10 @@ class Settings:
             value = getattr(self, name)
             if (value if name == "session_lifetime_from" else value.upper()) not in allowed:
                 found.append(f"AUTHTUNA_{name.upper()} must be one of {', '.join(allowed)}")
-        for name in ("openapi_path", "healthz_path"):
-            if getattr(self, name) and not getattr(self, name).startswith("/"):
-                found.append(f"AUTHTUNA_{name.upper()} must start with /")
+        found += [f"AUTHTUNA_{name.upper()} must start with /" for name in ("openapi_path",
+                  "healthz_path") if getattr(self, name) and not getattr(self, name)[0] == "/"]
+        if self.session_cache_size < 1 or self.session_rotation_seconds <= 0:
+            found.append("AUTHTUNA_SESSION_CACHE_SIZE and _ROTATION_SECONDS must be positive")
         if self.revocation_broadcaster.upper() == "REDIS" and self.redis_url is None:
             found.append("AUTHTUNA_REVOCATION_BROADCASTER=redis needs AUTHTUNA_REDIS_URL")
         if (self.revocation_broadcaster.upper() == "POSTGRES"

@@ -196,6 +196,7 @@ async def test_garbage_cookies_are_anonymous(app: Any, client: Any, make_user: A
 
 # ---- key rotation ------------------------------------------------------------------------
 
+@pytest.mark.settings(SESSION_ROTATION_SECONDS=INTERVAL)
 async def test_jwt_key_rotation_keeps_sessions(svc: AuthService, client: Any, make_user: Any,
                                                clock: FakeClock,
                                                app_settings: dict[str, Any]) -> None:
@@ -205,10 +206,11 @@ async def test_jwt_key_rotation_keeps_sessions(svc: AuthService, client: Any, ma
     jwt.decode(old, K1, algorithms=["HS256"])
     async with restarted(svc, app_settings, clock, JWT_SECRET_KEY=K2,
                          JWT_FALLBACK_SECRET_KEYS=[K1]) as rotated:
+        clock.advance(INTERVAL + 0.1)  # a rotation is due: it re-signs with the new key
         response = await get_with(rotated, "/protected", old)
         assert response.status_code == 200
         new = cookie_value(response)
-        assert new  # this process had not verified the session yet: it rotated and re-signed
+        assert new
         jwt.decode(new, K2, algorithms=["HS256"])
         with pytest.raises(jwt.InvalidSignatureError):
             jwt.decode(new, K1, algorithms=["HS256"])
@@ -221,6 +223,7 @@ async def test_jwt_key_rotation_keeps_sessions(svc: AuthService, client: Any, ma
         assert (await get_with(without_fallback, "/protected", old)).status_code == 302
 
 
+@pytest.mark.settings(SESSION_ROTATION_SECONDS=INTERVAL)
 async def test_fernet_key_rotation_reads_old_cookies(svc: AuthService, client: Any,
                                                      make_user: Any, clock: FakeClock,
                                                      app_settings: dict[str, Any]) -> None:
@@ -230,6 +233,7 @@ async def test_fernet_key_rotation_reads_old_cookies(svc: AuthService, client: A
     [old_key] = TEST_SETTINGS["FERNET_KEYS"]
     new_key = Fernet.generate_key().decode()
     async with restarted(svc, app_settings, clock, FERNET_KEYS=[new_key, old_key]) as rotated:
+        clock.advance(INTERVAL + 0.1)  # a rotation is due: it re-encrypts with the new key
         response = await get_with(rotated, "/protected", old)
         assert response.status_code == 200
         new = cookie_value(response)
@@ -253,7 +257,8 @@ async def test_sliding_lifetime_extends_with_activity(client: Any, make_user: An
     assert (await client.get("/protected")).status_code == 302
 
 
-@pytest.mark.settings(SESSION_LIFETIME_SECONDS=100, SESSION_LIFETIME_FROM="creation")
+@pytest.mark.settings(SESSION_LIFETIME_SECONDS=100, SESSION_LIFETIME_FROM="creation",
+                      SESSION_ROTATION_SECONDS=10)
 async def test_lifetime_from_creation_ends_regardless_of_activity(
         app: Any, client: Any, make_user: Any, clock: FakeClock) -> None:
     await make_user("pat")

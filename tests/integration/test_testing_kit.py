@@ -87,8 +87,8 @@ async def test_login_as_signs_a_client_in_with_a_real_session(
             AuditEvent.user_id == ada.id))).all())
     assert [(r.active, r.auth_method, r.device) for r in rows] == [(True, "test", "Test client")]
     assert {"SESSION_CREATED", "LOGIN_SUCCESS"} <= events
-    # Past the verification interval the row is checked (and rotated) in the database.
-    clock.advance(svc.settings.session_db_verification_interval + 1)
+    # Past the rotation period the row is checked and rotated in the database.
+    clock.advance(svc.settings.session_rotation_seconds + 1)
     assert (await whoami(client))[0] == 200
     async with svc.transaction() as tx:
         assert (await tx.get(UserSession, rows[0].session_id, populate_existing=True)

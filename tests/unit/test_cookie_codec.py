@@ -157,11 +157,14 @@ def test_memo_returns_the_same_claims_without_decoding_again() -> None:
     assert cached * 5 < uncached, (cached, uncached)
 
 
-def test_memo_is_bounded() -> None:
-    c = codec()
+def test_memo_follows_the_session_cache_size() -> None:
+    c = codec(SESSION_CACHE_SIZE=100)
     first = c.encode(CLAIMS, NOW + 60)
     claims = c.decode(first, NOW)
-    tokens = [c.encode({**CLAIMS, "n": n}, NOW + 60) for n in range(4100)]
+    for n in range(99):  # the cache size, with ``first``: all still memoised
+        c.decode(c.encode({**CLAIMS, "n": n}, NOW + 60), NOW)
+    assert c.decode(first, NOW) is claims
+    tokens = [c.encode({**CLAIMS, "n": n}, NOW + 60) for n in range(100, 201)]
     for token in tokens:
         c.decode(token, NOW)
     again = c.decode(first, NOW)

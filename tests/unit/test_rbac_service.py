@@ -84,6 +84,7 @@ async def test_loading_a_users_grants_is_one_select(
         assert grants.level_at("org:q") == 90
 
 
+@pytest.mark.settings(REVOCATION_BROADCASTER="local")  # the interval bound applies
 async def test_has_permission_is_cached_for_the_verification_interval(
         service: AuthService, user_factory: Factory, clock: FakeClock) -> None:
     user = await user_factory(roles=[("OrgOwner", "org:a")])
@@ -111,6 +112,7 @@ async def test_has_permission_is_cached_for_the_verification_interval(
     assert len(selects(seen)) == 1
 
 
+@pytest.mark.settings(REVOCATION_BROADCASTER="local")  # the interval bound applies
 async def test_grants_loaded_with_a_session_verification_last_as_long_as_it(
         service: AuthService, user_factory: Factory, clock: FakeClock) -> None:
     """A request the session validator let through reads the grants of that verification,

@@ -56,6 +56,11 @@ class ListeningBroadcaster:
     def connected(self) -> bool:
         return self._up.is_set()
 
+    @property
+    def epoch(self) -> int | None:
+        """This connection's number (``connections``) while connected, else None."""
+        return self.connections if self._up.is_set() else None
+
     def subscribe(self, handler: Handler) -> None:
         self._handlers.append(handler)
 

@@ -11,8 +11,6 @@ import jwt
 from ..settings import Settings
 from .fernet import Encryptor
 
-_MEMO_SIZE = 4096
-
 
 class CookieCodec:
     """Encode and decode session cookies; signing keys rotate through a fallback list.
@@ -29,6 +27,9 @@ class CookieCodec:
         self._algorithm = settings.algorithm.upper()
         self._encryptor = encryptor
         self._memo: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        #: As many cookies as cached sessions (SESSION_CACHE_SIZE): a miss costs a full
+        #: signature check and decryption.
+        self._memo_size = settings.session_cache_size
 
     def encode(self, claims: dict[str, Any], expires_at: float) -> str:
         """A cookie value for ``claims``; it stops verifying at ``expires_at``."""
@@ -50,7 +51,7 @@ class CookieCodec:
         claims = self._decode(value, now)
         if claims is not None:
             self._memo[value] = claims
-            if len(self._memo) > _MEMO_SIZE:
+            if len(self._memo) > self._memo_size:
                 self._memo.popitem(last=False)
         return claims
 

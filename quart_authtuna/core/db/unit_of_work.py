@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from ..errors import DatabaseUnavailable
 from ..settings import Settings
 from .base import Base
-from .engine import make_engine, make_sessionmaker
+from .engine import READ_ONLY, make_engine, make_sessionmaker
 
 _AFTER_COMMIT = "authtuna_after_commit"
 AfterCommit = Callable[[], Awaitable[Any]]
@@ -83,6 +83,19 @@ class UnitOfWork:
             raise DatabaseUnavailable(self._settings.database_retry_after) from exc
         for callback in own.info.pop(_AFTER_COMMIT, []):
             await callback()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only: no write lock (SQLite skips BEGIN IMMEDIATE), rolled
+        back at the end; nothing to commit, no after-commit callbacks."""
+        if self._sessionmaker is None:
+            raise RuntimeError("AuthService.start() has not been awaited")
+        try:
+            async with self._sessionmaker() as own:
+                await own.connection(execution_options={READ_ONLY: True})
+                yield own
+        except _UNAVAILABLE as exc:
+            raise DatabaseUnavailable(self._settings.database_retry_after) from exc
 
     def after_commit(self, session: AsyncSession, callback: AfterCommit) -> None:
         """Run ``callback`` after ``session`` commits (dropped on rollback)."""

@@ -1,10 +1,20 @@
-"""Per-request session validation: trust the cache within the interval, else re-verify once.
+"""Per-request session validation: trust the cache within the interval, else check once.
 
-Between verifications a request costs a memoised cookie decode and a few dict lookups, and no
-database query. At the interval the session row is re-read with its user, its random string
-rotates by compare-and-swap (concurrent verifiers never log each other out), and the user's
-grants are reloaded, all in one transaction. Concurrent requests of one session share that
-verification.
+Between checks a request costs a memoised cookie decode and a few dict lookups, and no
+database query. A check is due every SESSION_DB_VERIFICATION_INTERVAL seconds:
+
+- while a cross-process revocation channel has stayed connected since the session was read
+  (``Revocation.epoch``), the check trusts the cache: every revocation reaches this process
+  in under a second, and a reconnection clears the caches;
+- otherwise it is a read of the session row with its user (and the grants, unless cached),
+  batched with the other checks of the same event-loop tick (:mod:`.reads`);
+- a write only when the random string is due to rotate (SESSION_ROTATION_SECONDS, after a
+  re-authentication, or when a sliding expiry comes within one rotation period of now) or
+  the read found a problem: the random string rotates by compare-and-swap (concurrent
+  verifiers never log each other out), in one transaction with the grants.
+
+Concurrent requests of one session share one check. Changes made behind the product's back
+(raw SQL) are seen at the next read, or at the next rotation while the channel vouches.
 
 Stolen-cookie step-up (the rule; docs/security.md): a request whose device fingerprint is not
 the session's is refused, whatever random string it carries (current or rotated). The session
@@ -17,7 +27,8 @@ accepted from the session's *own* device still ends the session (no way to tell 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +49,7 @@ from ..revocation import Revocation
 from ..settings import Settings
 from ..types import Clock, RequestMeta
 from .cache import SessionCache, SessionState
+from .reads import BatchedReads
 
 #: Reasons that end the session for good (the others only refuse this request).
 _TERMINATING = frozenset({"region_mismatch", "random_string_mismatch"})
@@ -71,27 +83,26 @@ class SessionValidator:
         self.cache = cache
         self.codec = codec
         self._mail = mail
+        self.reads = BatchedReads(db, lambda user_id: rbac.cached(user_id) is None)
         self._inflight: dict[str, asyncio.Future[SessionState | None]] = {}
 
     def issue(self, issued: IssuedSession, user: User, grants: Grants
               ) -> tuple[SessionState, str]:
         """Cache a new session (with the user's grants) and return its first cookie value."""
-        row = issued.row
-        state = _state(row, user, row.random_string, frozenset({row.random_string}),
-                       self._clock())
-        self._rbac.prime(user.id, grants, state.verified_at)
+        now, epoch = self._clock(), self._revocation.epoch()
+        state = self._state(issued.row, user, now, epoch)
+        self._rbac.prime(user.id, grants, now, epoch)
         self.cache.put(state)
         return state, self.cookie_for(state, issued.raw_id)
 
     def cookie_for(self, state: SessionState, raw_id: str) -> str:
         now = self._clock()
         expires = min(now + self._settings.session_lifetime_seconds, state.e_abs_time)
-        claims = {"sid": raw_id, "uid": state.user_id, "rs": state.random_string,
-                  "chk": state.verified_at}
+        claims = {"sid": raw_id, "uid": state.user_id, "rs": state.random_string}
         return self.codec.encode(claims, expires)
 
     async def validate(self, cookie: str | None, meta: RequestMeta) -> Verdict:
-        """Check one request's cookie; database work only when the interval has passed."""
+        """Check one request's cookie; database work only when a check is due."""
         if not cookie:
             return Verdict(None)
         now = self._clock()
@@ -104,10 +115,15 @@ class SessionValidator:
             return Verdict(None, clear_cookie=True)
         state = self.cache.get(session_id)
         if state is None or not self._fresh(state, now) or self._unknown(state, claims, meta):
-            state = await self._verify_once(session_id, claims, meta)
-            if state is not None and self._unknown(state, claims, meta):
-                # Another request's verification answered; this request needs its own.
-                state = await self._verify(session_id, claims, meta)
+            if state is not None and self._trusted(state, meta, now) and not self._unknown(
+                    state, claims, meta):
+                state = replace(state, verified_at=now)  # the channel vouches for it
+                self.cache.put(state)
+            else:
+                state = await self._verify_once(session_id, claims, meta)
+                if state is not None and self._unknown(state, claims, meta):
+                    # Another request's check answered; this request needs its own.
+                    state = await self._verify(session_id, claims, meta)
         if state is None or state.user_id != claims.get("uid"):
             return Verdict(None, clear_cookie=True)
         if claims.get("rs") not in state.accepted_strings and not self._lenient():
@@ -121,6 +137,24 @@ class SessionValidator:
         return (now - state.verified_at < settings.session_db_verification_interval
                 and now < state.etime and now < state.e_abs_time)
 
+    def _trusted(self, state: SessionState, meta: RequestMeta, now: float) -> bool:
+        """A cross-process channel has been connected since ``state`` was read, the request
+        comes from the session's region, and no rotation is due: no database needed."""
+        return (state.epoch is not None and state.epoch == self._revocation.epoch()
+                and now < state.etime and now < state.e_abs_time
+                and (meta.region == state.region or not self._settings.lock_session_region)
+                and not self._rotation_due(state.rotated_at, state.authenticated_at,
+                                           state.etime, now))
+
+    def _rotation_due(self, rotated_at: float, authenticated_at: float, etime: float,
+                      now: float) -> bool:
+        """Rotate (write) once per rotation period, after a re-authentication, and when a
+        sliding expiry would come within one rotation period of now."""
+        period = self._settings.session_rotation_seconds
+        return (now - rotated_at >= period or authenticated_at > rotated_at
+                or (self._settings.session_lifetime_from == "last_activity"
+                    and etime - now < period))
+
     def _lenient(self) -> bool:
         return self._settings.disable_random_string
 
@@ -132,7 +166,7 @@ class SessionValidator:
 
     async def _verify_once(self, session_id: str, claims: dict[str, Any], meta: RequestMeta
                            ) -> SessionState | None:
-        """One database verification per session at a time; concurrent callers share it."""
+        """One check per session at a time; concurrent callers share it."""
         future = self._inflight.get(session_id)
         if future is None:
             future = asyncio.ensure_future(self._verify(session_id, claims, meta))
@@ -142,7 +176,31 @@ class SessionValidator:
 
     async def _verify(self, session_id: str, claims: dict[str, Any], meta: RequestMeta
                       ) -> SessionState | None:
+        """The check: a batched read; a write only for a problem or a due rotation."""
+        now, epoch, generation = self._clock(), self._revocation.epoch(), self.cache.generation
+        rbac_generation = self._rbac.generation
+        found = await self.reads.session(session_id)
+        if found is None:
+            self._revocation.forget_sessions([session_id])
+            return None
+        row, user, grants = found
+        if self._problem(row, user, claims, meta, now) is not None or self._rotation_due(
+                row.mtime, row.authenticated_at, row.etime, now):
+            return await self._rotate(session_id, claims, meta)
+        if grants is not None:  # read with the session: the cache had none
+            self._rbac.prime(user.id, grants, now, epoch, rbac_generation)
+        elif self._rbac.cached(user.id) is None:  # dropped since: read them now
+            grants = await self.reads.grants(user.id)
+            self._rbac.prime(user.id, grants, now, epoch, rbac_generation)
+        return self._remember(row, user, now, epoch, generation)
+
+    async def _rotate(self, session_id: str, claims: dict[str, Any], meta: RequestMeta
+                      ) -> SessionState | None:
+        """The write: end, flag, or rotate the random string by compare-and-swap (concurrent
+        rotations never log each other out), with the user's grants, in one transaction."""
         settings, now = self._settings, self._clock()
+        epoch, generation = self._revocation.epoch(), self.cache.generation
+        rbac_generation = self._rbac.generation
         async with self._db.transaction() as tx:
             found = (await tx.execute(select(UserSession, User).join(
                 User, User.id == UserSession.user_id).where(
@@ -163,9 +221,7 @@ class SessionValidator:
                                        ip_address=meta.ip_address, details={"reason": reason})
                     self._revocation.sessions_ended(tx, [session_id])
                 return None
-            history = [p for p in row.previous_random_strings
-                       if now - p["timestamp"] < settings.session_db_verification_interval
-                       + settings.random_string_grace]
+            history = [{"value": v, "timestamp": t} for v, t in _history(row, now, settings)]
             history.append({"value": row.random_string, "timestamp": now})
             values: dict[str, Any] = {
                 "random_string": random_token(16), "previous_random_strings": history,
@@ -188,16 +244,33 @@ class SessionValidator:
                 return None
             if meta.ip_address and meta.ip_address != previous_ip and affected(swapped):
                 self._audit.record(tx, "SESSION_IP_UPDATED", user_id=row.user_id,
-                                 ip_address=meta.ip_address)
+                                   ip_address=meta.ip_address)
             grants = await load_grants(tx, user.id)
-        accepted = frozenset([row.random_string] + [
-            p["value"] for p in row.previous_random_strings
-            if now - p["timestamp"] < settings.session_db_verification_interval
-            + settings.random_string_grace])
-        state = _state(row, user, row.random_string, accepted, now)
-        self._rbac.prime(user.id, grants, now)
+        self._rbac.prime(user.id, grants, now, epoch, rbac_generation)
+        return self._remember(row, user, now, epoch, generation)
+
+    def _remember(self, row: UserSession, user: User, now: float, epoch: int | None,
+                  generation: int) -> SessionState:
+        """Cache what was read; trusted past the interval only if no event dropped anything
+        while it was read (an event may have named it)."""
+        state = self._state(row, user, now, epoch if generation == self.cache.generation
+                            else None)
         self.cache.put(state)
         return state
+
+    def _state(self, row: UserSession, user: User, now: float, epoch: int | None
+               ) -> SessionState:
+        user_id, username, email = self.cache.shared(user.id, user.username, user.email)
+        return SessionState(
+            session_id=row.session_id, user_id=user_id, username=username, email=email,
+            email_verified=user.email_verified, mfa_enabled=user.mfa_enabled,
+            random_string=row.random_string,
+            accepted_strings=(row.random_string, *(v for v, _ in _history(
+                row, now, self._settings))),
+            verified_at=now, authenticated_at=row.authenticated_at, etime=row.etime,
+            e_abs_time=row.e_abs_time, auth_method=sys.intern(row.auth_method),
+            fingerprint=sys.intern(row.fingerprint), flagged=row.flagged_at is not None,
+            rotated_at=row.mtime, region=sys.intern(row.region), epoch=epoch)
 
     def _flag(self, tx: AsyncSession, row: UserSession, user: User, claims: dict[str, Any],
               meta: RequestMeta, now: float) -> None:
@@ -225,10 +298,7 @@ class SessionValidator:
                  now: float) -> str | None:
         """Why this session cannot be used now, or None."""
         settings = self._settings
-        accepted = {row.random_string} | {
-            p["value"] for p in row.previous_random_strings
-            if now - p["timestamp"] < settings.session_db_verification_interval
-            + settings.random_string_grace}
+        accepted = {row.random_string, *(v for v, _ in _history(row, now, settings))}
         checks = (
             (not row.active, "inactive"),
             (row.user_id != claims.get("uid"), "user_mismatch"),
@@ -243,13 +313,9 @@ class SessionValidator:
         return next((reason for failed, reason in checks if failed), None)
 
 
-def _state(row: UserSession, user: User, current: str, accepted: frozenset[str],
-           verified_at: float) -> SessionState:
-    return SessionState(
-        session_id=row.session_id, user_id=user.id, username=user.username, email=user.email,
-        email_verified=user.email_verified, mfa_enabled=user.mfa_enabled,
-        random_string=current, accepted_strings=accepted, verified_at=verified_at,
-        authenticated_at=row.authenticated_at, etime=row.etime, e_abs_time=row.e_abs_time,
-        auth_method=row.auth_method, fingerprint=row.fingerprint,
-        flagged=row.flagged_at is not None,
-    )
+def _history(row: UserSession, now: float, settings: Settings) -> list[tuple[str, float]]:
+    """The rotated-out random strings still accepted: within the grace (plus one interval,
+    for the processes whose cache still holds the older state)."""
+    window = settings.session_db_verification_interval + settings.random_string_grace
+    return [(p["value"], p["timestamp"]) for p in row.previous_random_strings
+            if now - p["timestamp"] < window]
