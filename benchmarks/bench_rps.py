@@ -132,7 +132,8 @@ def create_app(config: dict[str, Any]) -> Any:
     from quart_authtuna import AuthTuna, current_user, permission_required
 
     app = Quart(__name__)
-    settings = {**SECRETS, "DEFAULT_DATABASE_URI": f"sqlite+aiosqlite:///{config['db']}",
+    settings = {**SECRETS, "DEFAULT_DATABASE_URI": config.get("url")
+                or f"sqlite+aiosqlite:///{config['db']}", **config.get("settings", {}),
                 "BCRYPT_ROUNDS": config.get("bcrypt_rounds", 4), "SESSION_SECURE": False,
                 "API_BASE_URL": "http://127.0.0.1",
                 "GC_FREEZE_AFTER_STARTUP": config.get("gc_freeze_after_startup", True)}
