@@ -164,12 +164,12 @@ def _wrk(port: int, cookies: Path, seconds: float, script: Path) -> tuple[float,
     done = subprocess.run(["wrk", "-t1", "-c32", f"-d{seconds:g}s", "-s", str(script),
                            f"http://127.0.0.1:{port}{AUTH_PATH}"], env=env,
                           capture_output=True, text=True, timeout=seconds + 60)
-    found = re.search(r"(\d+) requests in ([\d.]+)(m?s)", done.stdout)
+    found = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", done.stdout)
     status = re.search(r"BENCH-STATUS ok=(\d+) bad=(\d+) first=(\S*) p99=([\d.]+)", done.stdout)
     errors = re.search(r"Socket errors: (.*)", done.stdout)
     if not found or not status or done.returncode != 0 or errors:
         raise SystemExit(f"run void (every response must be 200):\n{done.stdout}{done.stderr}")
-    elapsed = float(found.group(2)) / (1000 if found.group(3) == "ms" else 1)
+    elapsed = float(found.group(2)) * {"ms": 0.001, "s": 1, "m": 60}[found.group(3)]
     return int(found.group(1)) / elapsed, float(status.group(4)), int(found.group(1))
 
 
