@@ -90,7 +90,10 @@ async def test_the_random_string_rotates_once_per_rotation_period(
             response = await client.get("/protected")
         assert response.status_code == 200
         updates += log.kinds().count("UPDATE")
-        set_cookies += cookie_value(response) is not None
+        if cookie_value(response) is not None:  # the rotation: the check's read, then the
+            set_cookies += 1  # compare-and-swap alone (no re-read of the row it just read)
+            assert (session_selects(log.statements), session_updates(log.statements)) == (
+                1, 1), log
     assert updates == set_cookies == 2
     [row] = await session_rows(svc, user.id)
     assert row.version == 2 and jar_cookie(client) != first

@@ -184,9 +184,15 @@ class SessionValidator:
             self._revocation.forget_sessions([session_id])
             return None
         row, user, grants = found
-        if self._problem(row, user, claims, meta, now) is not None or self._rotation_due(
-                row.mtime, row.authenticated_at, row.etime, now):
+        if self._problem(row, user, claims, meta, now) is not None:
             return await self._rotate(session_id, claims, meta)
+        if self._rotation_due(row.mtime, row.authenticated_at, row.etime, now):
+            async with self._db.transaction() as tx:  # the CAS alone: the row was just read
+                rotated = await self._swap(tx, row, meta, now)
+            if rotated is None:
+                self._revocation.forget_sessions([session_id])
+                return None
+            row = rotated
         if grants is not None:  # read with the session: the cache had none
             self._rbac.prime(user.id, grants, now, epoch, rbac_generation)
         elif self._rbac.cached(user.id) is None:  # dropped since: read them now
@@ -196,9 +202,9 @@ class SessionValidator:
 
     async def _rotate(self, session_id: str, claims: dict[str, Any], meta: RequestMeta
                       ) -> SessionState | None:
-        """The write: end, flag, or rotate the random string by compare-and-swap (concurrent
-        rotations never log each other out), with the user's grants, in one transaction."""
-        settings, now = self._settings, self._clock()
+        """The write after a problem: end, flag, or rotate the random string, with the
+        user's grants, in one transaction that reads the row again."""
+        now = self._clock()
         epoch, generation = self._revocation.epoch(), self.cache.generation
         rbac_generation = self._rbac.generation
         async with self._db.transaction() as tx:
@@ -221,33 +227,45 @@ class SessionValidator:
                                        ip_address=meta.ip_address, details={"reason": reason})
                     self._revocation.sessions_ended(tx, [session_id])
                 return None
-            history = [{"value": v, "timestamp": t} for v, t in _history(row, now, settings)]
-            history.append({"value": row.random_string, "timestamp": now})
-            values: dict[str, Any] = {
-                "random_string": random_token(16), "previous_random_strings": history,
-                "version": row.version + 1, "mtime": now, "last_ip": meta.ip_address}
-            if settings.session_lifetime_from == "last_activity":
-                values["etime"] = min(now + settings.session_lifetime_seconds, row.e_abs_time)
-            if settings.disable_random_string:
-                for key in ("random_string", "previous_random_strings"):
-                    del values[key]
-            previous_ip = row.last_ip
-            swapped = await tx.execute(update(UserSession).where(
-                UserSession.session_id == session_id, UserSession.version == row.version,
-                UserSession.active.is_(True)).values(**values))
-            if affected(swapped):  # we rotated: the row now holds exactly these values
-                for key, value in values.items():
-                    set_committed_value(row, key, value)
-            else:  # another verifier rotated first: read what it wrote
-                await tx.refresh(row)
-            if affected(swapped) == 0 and not row.active:
+            swapped = await self._swap(tx, row, meta, now)
+            if swapped is None:
                 return None
-            if meta.ip_address and meta.ip_address != previous_ip and affected(swapped):
-                self._audit.record(tx, "SESSION_IP_UPDATED", user_id=row.user_id,
-                                   ip_address=meta.ip_address)
             grants = await load_grants(tx, user.id)
         self._rbac.prime(user.id, grants, now, epoch, rbac_generation)
-        return self._remember(row, user, now, epoch, generation)
+        return self._remember(swapped, user, now, epoch, generation)
+
+    async def _swap(self, tx: AsyncSession, row: UserSession, meta: RequestMeta, now: float
+                    ) -> UserSession | None:
+        """Rotate the random string by compare-and-swap on the version ``row`` was read at
+        (concurrent rotations never log each other out). Returns the row as written, or as
+        another verifier wrote it; None if the session ended meanwhile. No re-read when the
+        swap succeeds: the row then holds exactly what was written."""
+        settings, session_id = self._settings, row.session_id
+        history = [{"value": v, "timestamp": t} for v, t in _history(row, now, settings)]
+        history.append({"value": row.random_string, "timestamp": now})
+        values: dict[str, Any] = {
+            "random_string": random_token(16), "previous_random_strings": history,
+            "version": row.version + 1, "mtime": now, "last_ip": meta.ip_address}
+        if settings.session_lifetime_from == "last_activity":
+            values["etime"] = min(now + settings.session_lifetime_seconds, row.e_abs_time)
+        if settings.disable_random_string:
+            for key in ("random_string", "previous_random_strings"):
+                del values[key]
+        previous_ip = row.last_ip
+        swapped = await tx.execute(update(UserSession).where(
+            UserSession.session_id == session_id, UserSession.version == row.version,
+            UserSession.active.is_(True)).values(**values))
+        if not affected(swapped):  # another verifier rotated first: read what it wrote
+            found = (await tx.execute(select(UserSession).where(
+                UserSession.session_id == session_id).execution_options(
+                populate_existing=True))).scalar_one_or_none()
+            return found if found is not None and found.active else None
+        for key, value in values.items():
+            set_committed_value(row, key, value)
+        if meta.ip_address and meta.ip_address != previous_ip:
+            self._audit.record(tx, "SESSION_IP_UPDATED", user_id=row.user_id,
+                               ip_address=meta.ip_address)
+        return row
 
     def _remember(self, row: UserSession, user: User, now: float, epoch: int | None,
                   generation: int) -> SessionState:
