@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import sys
 from collections import OrderedDict
 from typing import Any
 
@@ -17,7 +19,8 @@ class CookieCodec:
 
     New cookies are signed with JWT_SECRET_KEY; JWT_FALLBACK_SECRET_KEYS still verify. Only
     the configured HMAC algorithm is accepted (never ``none``). Decoded cookies are memoised
-    by their exact value, so a cookie seen again skips signature and decryption work.
+    by a BLAKE2b-256 digest of their exact value (32 bytes, not the ~450-character cookie),
+    so a cookie seen again skips signature and decryption work.
     """
 
     def __init__(self, settings: Settings, encryptor: Encryptor) -> None:
@@ -26,7 +29,7 @@ class CookieCodec:
             k.reveal() for k in settings.jwt_fallback_secret_keys]
         self._algorithm = settings.algorithm.upper()
         self._encryptor = encryptor
-        self._memo: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._memo: OrderedDict[bytes, dict[str, Any]] = OrderedDict()
         #: As many cookies as cached sessions (SESSION_CACHE_SIZE): a miss costs a full
         #: signature check and decryption.
         self._memo_size = settings.session_cache_size
@@ -40,17 +43,20 @@ class CookieCodec:
 
     def decode(self, value: str, now: float) -> dict[str, Any] | None:
         """The claims of a valid, unexpired cookie; None for anything else."""
-        cached = self._memo.get(value)
+        if len(value) > 4096:
+            return None
+        key = hashlib.blake2b(value.encode(), digest_size=32).digest()
+        cached = self._memo.get(key)
         if cached is not None:
             if cached["_exp"] > now:
                 return cached
-            self._memo.pop(value, None)
-            return None
-        if len(value) > 4096:
+            self._memo.pop(key, None)
             return None
         claims = self._decode(value, now)
         if claims is not None:
-            self._memo[value] = claims
+            if isinstance(claims.get("uid"), str):  # one string per user, not per cookie
+                claims["uid"] = sys.intern(claims["uid"])
+            self._memo[key] = claims
             if len(self._memo) > self._memo_size:
                 self._memo.popitem(last=False)
         return claims

@@ -109,7 +109,7 @@ class SessionValidator:
         claims = self.codec.decode(cookie, now)
         if claims is None or not isinstance(claims.get("sid"), str):
             return Verdict(None, clear_cookie=True)
-        session_id = claims.get("_sid") or digest(claims["sid"])
+        session_id = claims.get("_sid") or sys.intern(digest(claims["sid"]))  # = the state's
         claims["_sid"] = session_id
         if self.cache.is_revoked(session_id):
             return Verdict(None, clear_cookie=True)
@@ -280,7 +280,7 @@ class SessionValidator:
                ) -> SessionState:
         user_id, username, email = self.cache.shared(user.id, user.username, user.email)
         return SessionState(
-            session_id=row.session_id, user_id=user_id, username=username, email=email,
+            session_id=sys.intern(row.session_id), user_id=user_id, username=username, email=email,
             email_verified=user.email_verified, mfa_enabled=user.mfa_enabled,
             random_string=row.random_string,
             accepted_strings=(row.random_string, *(v for v, _ in _history(
