@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from blinker import NamedSignal
-from sqlalchemy import CursorResult, Result, text
+from sqlalchemy import CursorResult, Executable, Result, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -17,6 +17,7 @@ from .base import Base
 from .engine import make_engine, make_sessionmaker
 
 _AFTER_COMMIT = "authtuna_after_commit"
+_BEFORE_COMMIT = "authtuna_before_commit"
 AfterCommit = Callable[[], Awaitable[Any]]
 
 
@@ -68,7 +69,8 @@ class UnitOfWork:
                           ) -> AsyncIterator[AsyncSession]:
         """Join ``session`` if given, else open, commit and close one unit of work.
 
-        Callbacks registered with :meth:`after_commit` run once the outermost unit commits.
+        Statements registered with :meth:`before_commit` run last inside the outermost unit;
+        callbacks registered with :meth:`after_commit` run once it commits.
         """
         if session is not None:
             yield session
@@ -79,10 +81,17 @@ class UnitOfWork:
             async with self._sessionmaker() as own:
                 async with own.begin():
                     yield own
+                    for statement in own.info.pop(_BEFORE_COMMIT, []):
+                        await own.execute(statement)
         except _UNAVAILABLE as exc:
             raise DatabaseUnavailable(self._settings.database_retry_after) from exc
         for callback in own.info.pop(_AFTER_COMMIT, []):
             await callback()
+
+    def before_commit(self, session: AsyncSession, statement: Executable) -> None:
+        """Execute ``statement`` at the end of ``session``'s unit of work, so that it
+        commits with it (or not at all)."""
+        session.info.setdefault(_BEFORE_COMMIT, []).append(statement)
 
     def after_commit(self, session: AsyncSession, callback: AfterCommit) -> None:
         """Run ``callback`` after ``session`` commits (dropped on rollback)."""
