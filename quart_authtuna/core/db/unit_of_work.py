@@ -79,7 +79,7 @@ class UnitOfWork:
             async with self._sessionmaker() as own:
                 async with own.begin():
                     yield own
-        except _UNAVAILABLE as exc:
+        except UNAVAILABLE as exc:
             raise DatabaseUnavailable(self._settings.database_retry_after) from exc
         for callback in own.info.pop(_AFTER_COMMIT, []):
             await callback()
@@ -101,7 +101,7 @@ class UnitOfWork:
 #: What "the database is not there" looks like: no connection could be made or kept, none
 #: was free within DATABASE_POOL_TIMEOUT, or (SQLite) it stayed locked past the busy timeout.
 #: asyncpg raises plain OSError (refused, timed out) when connecting.
-_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
+UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
                 sa_exc.TimeoutError, OSError)
 
 
