@@ -110,10 +110,6 @@ class Mailer:
             return
         await self.queue.put(message, session)
 
-    async def send(self, kind: str, to: str, **context: Any) -> None:
-        """Render and deliver now (awaits SMTP, no outbox); failures are logged, not raised."""
-        await self._send_logged(await self.render(kind, to, context))
-
     async def _send_logged(self, message: Message) -> None:
         try:
             await self.transport.deliver(message)
