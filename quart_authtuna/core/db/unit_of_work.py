@@ -83,7 +83,7 @@ class UnitOfWork:
                     yield own
                     for statement in own.info.pop(_BEFORE_COMMIT, []):
                         await own.execute(statement)
-        except _UNAVAILABLE as exc:
+        except UNAVAILABLE as exc:
             raise DatabaseUnavailable(self._settings.database_retry_after) from exc
         for callback in own.info.pop(_AFTER_COMMIT, []):
             await callback()
@@ -110,7 +110,7 @@ class UnitOfWork:
 #: What "the database is not there" looks like: no connection could be made or kept, none
 #: was free within DATABASE_POOL_TIMEOUT, or (SQLite) it stayed locked past the busy timeout.
 #: asyncpg raises plain OSError (refused, timed out) when connecting.
-_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
+UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
                 sa_exc.TimeoutError, OSError)
 
 
