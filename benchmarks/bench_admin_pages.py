@@ -68,7 +68,8 @@ def build_app(url: str, schema: str) -> Any:
     app = Quart(__name__)
     settings = {**SECRETS, "DEFAULT_DATABASE_URI": url, "DATABASE_SCHEMA": schema,
                 "BCRYPT_ROUNDS": 4, "SESSION_SECURE": False, "API_BASE_URL": "http://localhost",
-                "SESSION_DB_VERIFICATION_INTERVAL": 3600}
+                "SESSION_DB_VERIFICATION_INTERVAL": 3600,
+                "AUTO_CREATE_DATABASE": True}  # a throwaway schema
     app.config.update({f"AUTHTUNA_{k}": v for k, v in settings.items()})
     AuthTuna(app)
     return app

@@ -160,6 +160,7 @@ async def org_loading(url: str | None) -> tuple[int, int, float]:
     db = {"DEFAULT_DATABASE_URI": url or f"sqlite+aiosqlite:///{folder}/bench.db"}
     if url:
         db["DATABASE_SCHEMA"] = f"bench_orgs_{random.randrange(1 << 30)}"
+        db["AUTO_CREATE_DATABASE"] = True  # a throwaway schema
     settings = Settings.from_sources(overrides={**db, "BCRYPT_ROUNDS": 4,
                                                 "PASSWORD_PEPPER": "p" * 48,
                                                 "JWT_SECRET_KEY": "j" * 48,

@@ -97,7 +97,7 @@ async def prepare(url: str, schema: str) -> None:
 
     settings = Settings.from_sources(overrides={
         **SECRETS, "DEFAULT_DATABASE_URI": url, "DATABASE_SCHEMA": schema, "BCRYPT_ROUNDS": 4,
-        "REVOCATION_BROADCASTER": "local"})
+        "REVOCATION_BROADCASTER": "local", "AUTO_CREATE_DATABASE": True})  # a throwaway schema
     async with AuthService(settings) as svc:
         await svc.users.create("bench@example.com", USERNAME, PASSWORD, email_verified=True)
 

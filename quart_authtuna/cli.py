@@ -73,6 +73,7 @@ AUTHTUNA_PASSWORD_PEPPER={PASSWORD_PEPPER}
 # AUTHTUNA_API_BASE_URL=https://app.example.com
 # AUTHTUNA_APP_NAME=My app
 # PostgreSQL for anything with more than one process (default: SQLite ./authtuna_dev.db).
+# Its tables come from `quart authtuna db upgrade`, run at each deploy (SQLite: at startup).
 # AUTHTUNA_DEFAULT_DATABASE_URI=postgresql+asyncpg://app:password@127.0.0.1:5432/app
 # Proxies (IPs or CIDRs) whose X-Forwarded-For is believed; empty: the TCP peer is the client.
 # AUTHTUNA_TRUSTED_PROXIES=127.0.0.1

@@ -19,8 +19,8 @@ T = TypeVar("T")
 
 
 def _run(work: Callable[[AuthService], Awaitable[T]]) -> T:
-    """Run ``work`` with the app's engine open but the service not started (starting would
-    create tables when AUTO_CREATE_DATABASE is on)."""
+    """Run ``work`` with the app's engine open but the service not started (starting creates
+    tables with AUTO_CREATE_DATABASE, and refuses a database that has none)."""
     app = click.get_current_context().ensure_object(ScriptInfo).load_app()
     service: AuthService = app.extensions["authtuna"].service
 

@@ -118,13 +118,13 @@ def _register_hooks(app: Quart, settings: Settings, service: AuthService) -> Non
     service, so an anonymous request does not even look the extension up."""
 
     unfrozen = [settings.gc_freeze_after_startup]
+    loader = session_hook.SessionLoader(settings, service)
 
     async def authtuna_load_session() -> ResponseReturnValue | None:
         if unfrozen and unfrozen.pop():  # start-up is over when the first request arrives
             _freeze_startup_heap()
-        state = await session_hook.load_session(settings, service)
-        if state is not None and state.unavailable is None and state.session is not None \
-                and state.session.flagged:  # another device presented this cookie
+        state = await loader.load()
+        if state is not None and state.needs_step_up:  # another device presented this cookie
             return step_up.require_step_up()
         return None
 

@@ -108,7 +108,7 @@ def _build_user(state: RequestState) -> AuthenticatedUser | AnonymousUser:
     session = state.session
     if session is None:
         return AnonymousUser()
-    rbac = current.service().rbac
+    rbac = state.rbac or current.service().rbac
     # The grants loaded with the session's last verification hold as long as it does: a
     # request the validator let through needs no SQL for them.
     return AuthenticatedUser(session, rbac.cached(session.user_id,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -110,24 +110,14 @@ class Mailer:
             return
         await self.queue.put(message, session)
 
-    async def send(self, kind: str, to: str, **context: Any) -> None:
-        """Render and deliver now (awaits SMTP, no outbox); failures are logged, not raised."""
-        await self._send_logged(await self.render(kind, to, context))
-
     async def _send_logged(self, message: Message) -> None:
         try:
             await self.transport.deliver(message)
         except Exception:  # noqa: BLE001 - mail must never break the flow that sent it
             logger.exception("sending the %s email failed", message.kind)
 
-    def send_later(self, kind: str, to: str, **context: Any) -> None:
-        """:meth:`enqueue` in a unit of its own, in the background (not tied to any
-        transaction: flows use ``enqueue``)."""
-        current_locale()  # picked now, in the request's context, which the task copies
-        self._spawn(self.enqueue(kind, to, **context))
-
-    def _spawn(self, work: Awaitable[None]) -> None:
-        task = asyncio.get_running_loop().create_task(_logged(work))
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -151,9 +141,3 @@ class Mailer:
         if self.queue is not None:
             await self.queue.stop()
 
-
-async def _logged(work: Awaitable[None]) -> None:
-    try:
-        await work
-    except Exception:  # noqa: BLE001 - background mail must never crash the loop
-        logger.exception("queueing an email failed")

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from .crypto.tokens import keyed_digest
 from .device_trust import DeviceTrust
 from .errors import RateLimited
@@ -38,12 +40,15 @@ class MailQuota:
         return "mail:" + keyed_digest(self._secret, canonical_email(address))[:48]
 
     async def allow(self, address: str, ip_address: str | None, *,
-                    device_id: str | None = None) -> bool:
-        """Count one mail to ``address`` requested from ``ip_address``; False past a cap."""
+                    device_id: str | None = None, session: AsyncSession | None = None) -> bool:
+        """Count one mail to ``address`` requested from ``ip_address``; False past a cap.
+
+        With ``session``, counted in that transaction: the count and the mail commit (or
+        roll back) together with the flow that sends it."""
         first = f"mail:dev:{device_id}" if device_id else self.address_key(address)
         second = f"mailip:{ip_address}" if ip_address else None
         try:
-            await self._throttle.reserve([first, second])
+            await self._throttle.reserve([first, second], session=session)
         except RateLimited:
             return False
         return True

@@ -176,8 +176,10 @@ class RedisThrottle(Throttle):
     _redis: Redis
     _prefix: str
 
-    async def reserve(self, keys: Sequence[str | None], *, silent: Sequence[str | None] = ()
-                      ) -> Reservation:
+    async def reserve(self, keys: Sequence[str | None], *, silent: Sequence[str | None] = (),
+                      session: AsyncSession | None = None) -> Reservation:
+        """As the database's, but ``session`` is ignored: Redis counts at once, whatever the
+        flow's transaction does later (it fails closed)."""
         quiet = {k for k in silent if k}
         wanted = sorted({k for k in keys if k} | quiet)
         now = self._clock()

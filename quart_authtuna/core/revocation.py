@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .db.unit_of_work import UnitOfWork
@@ -54,6 +55,12 @@ class Broadcaster(Protocol):
 
     name: str
 
+    def statements(self, event: RevocationEvent) -> list[Executable]:
+        """SQL that sends ``event`` to the other processes as part of the publishing
+        transaction, so it reaches them if and only if the change commits; empty when the
+        broadcaster sends after the commit instead."""
+        ...
+
     @property
     def epoch(self) -> int | None: ...
 
@@ -62,7 +69,9 @@ class Broadcaster(Protocol):
 
     def subscribe(self, handler: Handler) -> None: ...
 
-    async def publish(self, event: RevocationEvent) -> None: ...
+    async def publish(self, event: RevocationEvent, *, sent: bool = False) -> None:
+        """Deliver here, then to the others unless ``sent`` (by :meth:`statements`)."""
+        ...
 
     async def start(self) -> None: ...
 
@@ -86,7 +95,10 @@ class InProcessBroadcaster:
     def subscribe(self, handler: Handler) -> None:
         self._handlers.append(handler)
 
-    async def publish(self, event: RevocationEvent) -> None:
+    def statements(self, event: RevocationEvent) -> list[Executable]:
+        return []
+
+    async def publish(self, event: RevocationEvent, *, sent: bool = False) -> None:
         for handler in self._handlers:
             await handler(event)
 
@@ -177,7 +189,11 @@ class Revocation:
             self._api_keys.drop_users(None)
 
     def _later(self, tx: AsyncSession, event: RevocationEvent) -> None:
+        sends = self.broadcaster.statements(event)  # PostgreSQL: NOTIFY commits with tx
+        for statement in sends:
+            self._db.before_commit(tx, statement)
+
         async def publish() -> None:
-            await self.broadcaster.publish(event)
+            await self.broadcaster.publish(event, sent=bool(sends))
 
         self._db.after_commit(tx, publish)

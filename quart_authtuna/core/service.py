@@ -22,7 +22,7 @@ from .crypto.cookie_codec import CookieCodec
 from .crypto.fernet import Encryptor
 from .crypto.passwords import PasswordHasher
 from .crypto.pii import PiiCipher
-from .db import pii_events
+from .db import pii_events, schema_setup
 from .db.models import User
 from .db.unit_of_work import AfterCommit, UnitOfWork
 from .defaults import provision_defaults
@@ -224,15 +224,14 @@ class AuthService:
     # ---- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Open the engine; create tables and seed defaults when AUTO_CREATE_DATABASE."""
+        """Open the engine; create tables and seed defaults when AUTO_CREATE_DATABASE (else
+        refuse a database without tables: see :mod:`.db.schema_setup`)."""
         if self.db.started:
             return
         self.db.open()
         pii_events.attach(self.db.engine, self.pii)
         try:
-            if self.settings.auto_create_database:
-                await self.create_all()
-                await self.provision_defaults()
+            await schema_setup.prepare(self.db, self.settings, self.provision_defaults)
             await self.revocation.broadcaster.start()
             await self.mail.start()
         except BaseException:

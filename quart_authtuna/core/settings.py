@@ -65,8 +65,9 @@ class Settings:
         "secret", True)
     database_use_async_engine: bool = _f(
         True, "Ignored (upstream compatibility): the engine is always async.", inert=True)
-    auto_create_database: bool = _f(True, "Create tables and seed defaults at startup (SQLite "
-                                    "development; PostgreSQL: `quart authtuna db upgrade`).")
+    auto_create_database: bool | None = _f(None, "Create tables and seed defaults at startup; "
+        "unset: on SQLite only. PostgreSQL: `quart authtuna db upgrade` (true there warns; "
+        "refused in production).", "optbool")
     database_pool_size: int = _f(20, "Connection pool size (PostgreSQL).")
     database_max_overflow: int = _f(40, "Extra connections beyond the pool size.")
     database_pool_timeout: int = _f(30, "Seconds to wait for a pooled connection.")
@@ -256,12 +257,9 @@ class Settings:
     # ---- construction -------------------------------------------------------------------
 
     @classmethod
-    def from_sources(
-        cls,
-        config: Mapping[str, Any] | None = None,
-        environ: Mapping[str, str] | None = None,
-        overrides: Mapping[str, Any] | None = None,
-    ) -> Settings:
+    def from_sources(cls, config: Mapping[str, Any] | None = None,
+                     environ: Mapping[str, str] | None = None,
+                     overrides: Mapping[str, Any] | None = None) -> Settings:
         """Overrides beat ``AUTHTUNA_*`` app config, which beats ``AUTHTUNA_*`` env, then defaults.
 
         Unknown ``AUTHTUNA_*`` keys in config or overrides raise ConfigurationError, so a
@@ -365,6 +363,9 @@ class Settings:
             found.append("AUTHTUNA_BCRYPT_ROUNDS must be at least 10 in production")
         if not self.api_base_url.startswith("https://"):
             found.append("AUTHTUNA_API_BASE_URL must be an https:// URL in production")
+        if self.auto_create_database and self.default_database_uri.reveal()[:6] != "sqlite":
+            found.append("AUTHTUNA_AUTO_CREATE_DATABASE must be unset in production (SQLite "
+                         "development only): run `quart authtuna db upgrade` at each deploy")
         return found
 
     def checked(self, log: logging.Logger = logger, dev_secrets: Path | None = None

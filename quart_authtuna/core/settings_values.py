@@ -82,8 +82,12 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 def coerce(value: Any, kind: str) -> Any:
     """Turn a config or environment value into the field's type (None only where optional)."""
-    if value is None and kind not in ("optstr", "secret"):
+    if value is None and kind not in ("optstr", "secret", "optbool"):
         raise ValueError("expected a value, got None")
+    if kind == "optbool":  # unset, or "auto": the field's rule decides
+        if value is None or str(value).strip().lower() in ("", "auto"):
+            return None
+        kind = "bool"
     if kind == "bool":
         if isinstance(value, bool):
             return value

@@ -17,7 +17,8 @@ client address (sign-in attempts), ``ipreq:`` a client address (requests for ema
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import case, delete, select, update
@@ -141,9 +142,10 @@ class Throttle:
 
     # ---- reserve before verifying, release after success -------------------------------
 
-    async def reserve(self, keys: Sequence[str | None], *, silent: Sequence[str | None] = ()
-                      ) -> Reservation:
-        """Count one attempt for each key, atomically, in a transaction of its own.
+    async def reserve(self, keys: Sequence[str | None], *, silent: Sequence[str | None] = (),
+                      session: AsyncSession | None = None) -> Reservation:
+        """Count one attempt for each key, atomically, in a transaction of its own (or in
+        ``session``'s, under a savepoint: then the counts commit or roll back with the flow).
 
         Raises RateLimited (counting nothing) while any key of ``keys`` is locked. A locked
         key of ``silent`` raises nothing: it is reported in ``Reservation.locked`` and not
@@ -155,7 +157,7 @@ class Throttle:
         counted: list[str] = []
         locked: dict[str, float] = {}
         locks: dict[str, float] = {}
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(session) as outer, _savepoint(outer, session) as tx:
             for key in wanted:
                 taken, until = await self._take(tx, key, now)
                 if not taken:
@@ -227,3 +229,14 @@ class Throttle:
         return now + min(BASE_DELAY * (1 << min(over, 16)),
                          float(self._settings.login_lockout_duration_seconds))
 
+
+
+@asynccontextmanager
+async def _savepoint(tx: AsyncSession, joined: AsyncSession | None
+                     ) -> AsyncIterator[AsyncSession]:
+    """A savepoint in a joined transaction (a refusal undoes only this step), else nothing."""
+    if joined is None:
+        yield tx
+        return
+    async with tx.begin_nested():
+        yield tx

@@ -25,7 +25,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..core.i18n import N_
 from . import csrf, current
 from .errors import Forbidden, Unauthorized
-from .request_body import BodyRefused, check_form, has_body, parsed_json, read_within
+from .request_body import (
+    BodyRefused,
+    check_form,
+    has_body,
+    is_api_write,
+    parsed_json,
+    read_within,
+)
 from .request_state import request_state
 from .respond import json_response, render_page, wants_json, with_headers
 
@@ -70,19 +77,20 @@ async def _guard(account: frozenset[str], form_csrf: bool) -> ResponseReturnValu
                                            "message": "Not found."}])
     if request.method not in _WRITES:
         return None
+    api_call = is_api_write()
     try:
         if request.is_json:
             await parsed_json()
-        else:
+        elif not api_call:
             await check_form()
     except BodyRefused as refused:
         return json_response(refused.status, errors=[
             {"code": refused.code, "param": None, "message": refused.message}])
     settings = current.settings()
-    if request.is_json and not csrf.same_origin(settings.api_base_url):
+    if api_call and not csrf.same_origin(settings.api_base_url):
         return json_response(403, errors=[{"code": "cross_origin", "param": None,
                                            "message": "Cross-site requests are refused."}])
-    if form_csrf and not request.is_json and not csrf.token_is_valid(
+    if form_csrf and not api_call and not csrf.token_is_valid(
             (await request.form).get("csrf_token")):
         return json_response(400, errors=[{"code": "csrf_failed", "param": "csrf_token",
                                            "message": csrf.EXPIRED}])

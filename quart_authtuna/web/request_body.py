@@ -38,6 +38,17 @@ def has_body() -> bool:
             or "chunked" in request.headers.get("Transfer-Encoding", "").lower())
 
 
+def is_api_write() -> bool:
+    """A write answered as an API call: a JSON body, or no body at all (an API client's
+    ``DELETE`` or ``POST`` with no Content-Type and no length). Such writes carry no form
+    token; the guard checks their origin instead, as for JSON (a browser's cross-site form
+    always sends a Content-Type, and a cross-site fetch always sends Origin)."""
+    if request.is_json:
+        return True
+    return (not request.mimetype and not request.content_length
+            and "chunked" not in request.headers.get("Transfer-Encoding", "").lower())
+
+
 async def read_within(limit: int = BODY_LIMIT) -> bool:
     """Receive the whole body if it fits in ``limit`` bytes, keeping it for the view.
 

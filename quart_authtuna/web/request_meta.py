@@ -83,20 +83,19 @@ def request_meta(request: Request, settings: Settings, *, device_token: str | No
     """Everything the core needs to know about who sent this request; ``device_token`` is
     the browser's trusted-device cookie, if any.
 
-    Headers are read as werkzeug's ``Headers.get`` reads them (any case, first one wins),
-    in one pass over the raw ASGI headers. The result depends only on those values and the
-    settings, and a browser sends the same ones on every request, so the last
+    Headers are read as werkzeug's ``Headers.get`` reads them (first one wins), in one pass
+    over the raw ASGI headers (whose names are lower case). The result depends only on those
+    values and the settings, and a browser sends the same ones on every request, so the last
     :data:`MEMO_SIZE` results are remembered (frozen, shared between requests).
     """
     wanted = _wanted(settings.fingerprint_headers, settings.region_headers)
     found: dict[bytes, bytes] = {}
-    for raw_name, value in request.scope.get("headers", ()):
-        name = raw_name.lower()
+    for name, value in request.scope.get("headers", ()):
         if name in wanted and name not in found:
             found[name] = value
     peer = request.remote_addr
     key = (settings.fingerprint_headers, settings.region_headers, settings.trusted_proxies,
-           peer, device_token, frozenset(found.items()))
+           peer, device_token, *found.items())  # header order: one entry per order seen
     meta = _memo.get(key)
     if meta is None:
         meta = _compute(peer, found, settings, device_token)

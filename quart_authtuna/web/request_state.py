@@ -23,6 +23,7 @@ from .request_meta import request_meta
 
 if TYPE_CHECKING:
     from ..core.managers.api_key_cache import ApiKeyPrincipal
+    from ..core.rbac.checker import RbacChecker
     from ..core.sessions.cache import SessionState
     from ..core.sessions.validator import Verdict
     from ..globals import AnonymousUser, AuthenticatedUser
@@ -31,9 +32,12 @@ if TYPE_CHECKING:
 UNREAD: Any = object()
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(eq=False, init=False)
 class RequestState:
-    """Authtuna's state for one request (see :func:`request_state`)."""
+    """Authtuna's state for one request (see :func:`request_state`).
+
+    Made on every signed-in request, so making it is cheap: only ``settings`` and ``request``
+    are set, and every other field reads its class default until something assigns it."""
 
     settings: Settings = field(repr=False)
     #: The request this state belongs to (None when made outside a request).
@@ -54,6 +58,10 @@ class RequestState:
     _session: SessionState | None = None
     #: The validator's answer for the session cookie, which may rotate or clear it.
     verdict: Verdict | None = None
+    #: The session was flagged (another device used its cookie): a fresh sign-in is needed.
+    needs_step_up: bool = False
+    #: The app's grants cache, when the session hook set it (saves a lookup per request).
+    rbac: RbacChecker | None = field(default=None, repr=False)
     #: The API key this request presented, when valid.
     principal: ApiKeyPrincipal | None = None
     #: A bearer key was presented and refused.
@@ -82,6 +90,10 @@ class RequestState:
     json_body: Any = UNREAD
 
     _meta: RequestMeta | None = field(default=None, repr=False)
+
+    def __init__(self, settings: Settings, request: Request | None = None) -> None:
+        self.settings = settings
+        self.request = request
 
     @property
     def meta(self) -> RequestMeta:
@@ -131,6 +143,15 @@ class RequestState:
     def session(self, value: SessionState | None) -> None:
         self._session = value
 
+    def signed_in(self, session: SessionState, rbac: RbacChecker) -> None:
+        """The session cookie was valid: this request is ``session``'s."""
+        self._session = session
+        self._user_id = session.user_id
+        self._session_id = session.session_id
+        self.token_method = "COOKIE"
+        self.needs_step_up = session.flagged
+        self.rbac = rbac
+
     @property
     def maybe_signed_in(self) -> bool:
         """Signed in, or perhaps (unverified): never raises (response headers use it)."""
@@ -165,24 +186,31 @@ class RequestState:
 def request_state() -> RequestState:
     """This request's :class:`RequestState`, made on first use (the session hook makes it
     only for requests that carry credentials)."""
+    context = _globals()
     try:
-        state: RequestState = g.authtuna
+        state: RequestState = context.authtuna
     except AttributeError:
-        state = g.authtuna = RequestState(current.settings(), _current_request())
+        state = context.authtuna = RequestState(current.settings(), _current_request())
     return state
 
 
 def existing_request_state() -> RequestState | None:
     """This request's state if anything made it, else None (an anonymous request nobody
     asked about): the after-request hook need not make one."""
-    state: RequestState | None = g.get("authtuna")
+    state: RequestState | None = getattr(_globals(), "authtuna", None)
     return state
 
 
 def new_request_state(settings: Settings, req: Request) -> RequestState:
     """Start this request's state afresh (the session hook, before the view reads it)."""
-    state = g.authtuna = RequestState(settings, req)
+    state = _globals().authtuna = RequestState(settings, req)
     return state
+
+
+def _globals() -> Any:
+    """``g`` itself: attribute access through the proxy costs several calls, and every
+    signed-in request reads the state a few times."""
+    return g._get_current_object()
 
 
 def _current_request() -> Request | None:

@@ -39,12 +39,14 @@ def apply_app(response: Response, req: Request, signed_in: bool) -> Response:
     answer that is not HTML is left as it is.
     """
     headers = response.headers
-    if signed_in and _header(headers, "cache-control") is None:
+    found = _headers(headers)
+    if signed_in and "cache-control" not in found:
         endpoint = req.endpoint or ""
         if endpoint != "static" and not endpoint.endswith(".static"):
             headers.add("Cache-Control", "no-store")
-    if response.mimetype == "text/html" and _header(headers, "x-frame-options") is None:
-        policy = _header(headers, "content-security-policy")
+    html = found.get("content-type", "").partition(";")[0].strip().lower() == "text/html"
+    if html and "x-frame-options" not in found:
+        policy = found.get("content-security-policy")
         if policy is None:
             headers.add("Content-Security-Policy", "frame-ancestors 'none'")
             headers.add("X-Frame-Options", "DENY")
@@ -54,14 +56,20 @@ def apply_app(response: Response, req: Request, signed_in: bool) -> Response:
     return response
 
 
-def _header(headers: Headers, name: str) -> str | None:
-    """The first value of the header ``name`` (lower case), or None. ``in`` and ``get`` on
-    werkzeug's Headers raise and catch a KeyError for a missing name, and this runs on
-    every response of the app."""
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return None
+_READ = frozenset({"cache-control", "content-type", "x-frame-options",
+                   "content-security-policy"})
+
+
+def _headers(headers: Headers) -> dict[str, str]:
+    """The first value of each header :func:`apply_app` reads, by lower-case name, in one
+    pass (``in`` and ``get`` on werkzeug's Headers lower-case every name on each call and
+    raise and catch a KeyError for a missing one, and this runs on every response)."""
+    found: dict[str, str] = {}
+    for key, value in headers:
+        name = key.lower()
+        if name in _READ and name not in found:
+            found[name] = value
+    return found
 
 
 def is_authtuna_route(req: Request, settings: Settings) -> bool:

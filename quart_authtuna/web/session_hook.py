@@ -35,42 +35,53 @@ def _credential_headers(headers: Iterable[tuple[bytes, bytes]]) -> tuple[bytes |
     return cookies, authorization
 
 
-async def load_session(settings: Settings, service: Any) -> RequestState | None:
-    """Fill in who is asking: a valid bearer API key, or a valid session cookie (verified
-    against the database only once per interval). A request without a Cookie or
-    Authorization header gets no state here (None); one is made if something asks.
+class SessionLoader:
+    """The before-request hook's work for one app: who is asking (a valid bearer API key, or
+    a valid session cookie, verified against the database only once per interval).
 
-    With the database unavailable, a bearer request answers 503 at once; a cookie's state
-    answers 503 when something reads who is asking (a page that never asks renders)."""
-    req = request._get_current_object()  # type: ignore[attr-defined]
-    raw_cookies, authorization = _credential_headers(req.scope.get("headers", ()))
-    if raw_cookies is None and not authorization:
-        return None
-    state = new_request_state(settings, req)
-    strategy = settings.strategy.upper()
-    if authorization and strategy != "COOKIE":
-        token = bearer_token()
-        if token is not None:
-            await _load_api_key(service, state, token)
-            return state  # a bearer header wins over the cookie (upstream's AUTO)
-    if raw_cookies is None or strategy == "BEARER":
+    What depends only on the settings (the cookie's name, the strategy) is worked out once."""
+
+    def __init__(self, settings: Settings, service: Any) -> None:
+        self._settings = settings
+        self._service = service
+        self._validator = service.session_validator
+        self._rbac = service.rbac
+        self._cookie = cookie_name(settings.session_token_name, settings)
+        self._strategy = settings.strategy.upper()
+
+    async def load(self) -> RequestState | None:
+        """This request's state, or None for a request without a Cookie or Authorization
+        header (one is made if something asks).
+
+        With the database unavailable, a bearer request answers 503 at once; a cookie's
+        state answers 503 when something reads who is asking (a page that never asks
+        renders)."""
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        raw_cookies, authorization = _credential_headers(req.scope.get("headers", ()))
+        if raw_cookies is None and not authorization:
+            return None
+        settings, strategy = self._settings, self._strategy
+        state = new_request_state(settings, req)
+        if authorization and strategy != "COOKIE":
+            token = bearer_token()
+            if token is not None:
+                await _load_api_key(self._service, state, token)
+                return state  # a bearer header wins over the cookie (upstream's AUTO)
+        if raw_cookies is None or strategy == "BEARER":
+            return state
+        req.cookies = jar = parsed_cookies(raw_cookies)  # what request.cookies would parse
+        cookie = cookie_value(jar, self._cookie)
+        if not cookie:
+            return state
+        try:
+            verdict = await self._validator.validate(cookie, state.meta)
+        except (SQLAlchemyError, OSError, DatabaseUnavailable) as exc:
+            state.unavailable = _unavailable(settings, "session", exc)  # 503 once asked
+            return state
+        state.verdict = verdict
+        if verdict.state is not None:
+            state.signed_in(verdict.state, self._rbac)
         return state
-    req.cookies = jar = parsed_cookies(raw_cookies)  # what request.cookies would parse
-    cookie = cookie_value(jar, cookie_name(settings.session_token_name, settings))
-    if not cookie:
-        return state
-    try:
-        verdict = await service.session_validator.validate(cookie, state.meta)
-    except (SQLAlchemyError, OSError, DatabaseUnavailable) as exc:
-        state.unavailable = _unavailable(settings, "session", exc)  # 503 once asked
-        return state
-    state.verdict = verdict
-    if verdict.state is not None:
-        state.session = verdict.state
-        state.user_id = verdict.state.user_id
-        state.session_id = verdict.state.session_id
-        state.token_method = "COOKIE"
-    return state
 
 
 def _unavailable(settings: Settings, what: str, exc: BaseException) -> DatabaseUnavailable:

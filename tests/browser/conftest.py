@@ -149,7 +149,8 @@ def _live_server(tmp_path: Path, smtp_server: SmtpServer, backend: str,
     schema = f"authtuna_browser_{secrets.token_hex(6)}"
     database = ({"DEFAULT_DATABASE_URI": f"sqlite+aiosqlite:///{tmp_path}/authtuna.db"}
                 if backend == "sqlite" else
-                {"DEFAULT_DATABASE_URI": postgres_url(), "DATABASE_SCHEMA": schema})
+                {"DEFAULT_DATABASE_URI": postgres_url(), "DATABASE_SCHEMA": schema,
+                 "AUTO_CREATE_DATABASE": True})
     app = build_app({
         **TEST_SETTINGS,
         **database,

@@ -37,6 +37,7 @@ async def test_the_dashboard_says_unavailable_while_the_database_is_down(
                      "DEFAULT_DATABASE_URI": parsed.set(port=proxy.port).render_as_string(
                          hide_password=False),
                      "DATABASE_SCHEMA": schema, "DATABASE_CONNECT_TIMEOUT": 1.0,
+                     "AUTO_CREATE_DATABASE": True,
                      "SESSION_DB_VERIFICATION_INTERVAL": 1.0})
     try:
         async with serving(app) as port:

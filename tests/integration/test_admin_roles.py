@@ -382,3 +382,25 @@ async def test_answers_match_the_openapi_document(
         await call("DELETE", path, json=body)
     await call("DELETE", "/admin/roles/Helper", one, json={})
     assert len(call.checked) == 13
+
+
+async def test_a_bodyless_delete_is_an_api_call_checked_by_origin(
+        client: Any, make_user: Any, login: Any, svc: AuthService) -> None:
+    """Upstream's clients send ``DELETE`` with no body: no form token is asked for, the origin
+    is checked as for JSON, and a form post without its token is still refused."""
+    await make_user("boss", roles=(("Admin", "global"),))
+    await _reader_role(svc)
+    await login("boss")
+    path = "/admin/roles/ProjectReader"
+    cross = await client.delete(path, headers={**JSON, "Origin": "https://evil.example"})
+    assert cross.status_code == 403
+    assert (await cross.get_json())["errors"][0]["code"] == "cross_origin"
+    tokenless = await client.post(f"{path}/delete", form={"confirm": "1"}, headers=JSON)
+    assert tokenless.status_code == 400
+    assert (await tokenless.get_json())["errors"][0]["code"] == "csrf_failed"
+    assert await svc.roles.get_by_name("ProjectReader") is not None  # nothing changed
+    response = await client.delete(path, headers=JSON)
+    assert response.status_code == 200, await response.get_data(as_text=True)
+    assert (await response.get_json())["data"] == {"name": "ProjectReader", "deleted": True,
+                                                   "holders": 0}
+    assert await svc.roles.get_by_name("ProjectReader") is None

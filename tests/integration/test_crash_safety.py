@@ -1,7 +1,8 @@
 """Nothing acknowledged is lost: a real Hypercorn process is SIGKILLed at random moments while
-16 clients sign up, request password resets and complete them; after each kill it is started
-again. Every action answered 2xx must then have all its rows, its audit row and its mail at
-the real SMTP server, on PostgreSQL and on a SQLite file.
+16 clients sign up, request password resets and complete them, and invite people to an
+organization as its owner; after each kill it is started again. Every action answered 2xx
+must then have all its rows, its audit row and its mail at the real SMTP server, on
+PostgreSQL and on a SQLite file.
 
 Figures (kills, acknowledged actions, losses) are printed with ``-s``.
 """
@@ -16,12 +17,24 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+from quart import Quart
 from sqlalchemy import func, select
 
+from quart_authtuna import AuthTuna
 from quart_authtuna.core import AuthService, Settings
-from quart_authtuna.core.db.models import AuditEvent, OutboxMail, PendingSignup, Token, User
+from quart_authtuna.core.db.models import (
+    AuditEvent,
+    Invitation,
+    OutboxMail,
+    PendingSignup,
+    Token,
+    User,
+)
+from quart_authtuna.core.types import RequestMeta
+from quart_authtuna.testing import SessionCookie, service_of, session_cookie
 from tests._support.crash_server import CrashServer
 from tests._support.databases import database_overrides
+from tests._support.orgs import allow_org_creation
 from tests._support.smtp import SmtpServer, free_port, smtp_server  # noqa: F401
 from tests.conftest import PASSWORD, TEST_SETTINGS
 
@@ -37,14 +50,28 @@ class Run:
     """What the clients sent and what the server acknowledged."""
 
     acked: dict[str, list[str]] = field(default_factory=lambda: {
-        "signup": [], "reset_request": [], "reset": []})
+        "signup": [], "reset_request": [], "reset": [], "invitation": []})
     unanswered: int = 0
     server_errors: list[int] = field(default_factory=list)
 
 
-async def seed(settings: dict[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
-    """Accounts for reset requests, and accounts with an issued reset token."""
-    async with AuthService(Settings.from_sources(overrides=settings)) as svc:
+@dataclass
+class Seed:
+    """What the clients use up: accounts that ask for a reset, accounts holding a reset link,
+    and the organization its owner invites people to (one signed-in session per client)."""
+
+    requesters: list[str]
+    resetters: list[tuple[str, str]]
+    org_id: str
+    owner_sessions: list[SessionCookie]
+
+
+async def seed(settings: dict[str, Any]) -> Seed:
+    app = Quart(__name__)
+    app.config.update({f"AUTHTUNA_{k}": v for k, v in settings.items()})
+    AuthTuna(app)
+    async with app.test_app():
+        svc = service_of(app)
         requesters, resetters = [], []
         for n in range(RESET_REQUESTERS):
             user = await svc.users.create(f"req{n}@example.com", f"req{n}", PASSWORD,
@@ -55,22 +82,35 @@ async def seed(settings: dict[str, Any]) -> tuple[list[str], list[tuple[str, str
                                           email_verified=True)
             issued = await svc.tokens.create(user.id, "password_reset", 86400)
             resetters.append((user.email, issued.raw))
-    return requesters, resetters
+        owner = await svc.users.create("owner@example.com", "owner", PASSWORD,
+                                       email_verified=True)
+        await allow_org_creation(svc, owner.id)
+        org = (await svc.flows.organizations.create_organization(
+            owner.id, "Acme", RequestMeta(ip_address="127.0.0.1"))).organization
+        sessions = [await session_cookie(app, owner) for _ in range(CLIENTS)]
+        await svc.mail.drain()
+    return Seed(requesters, resetters, org.id, sessions)
 
 
-async def client(base: str, run: Run, stop: asyncio.Event, n: int,
-                 requesters: list[str], resetters: list[tuple[str, str]]) -> None:
+async def client(base: str, run: Run, stop: asyncio.Event, n: int, seeded: Seed) -> None:
     headers = {"Origin": base, "Accept": "application/json"}
+    requesters, resetters = seeded.requesters, seeded.resetters
     counter = 0
     async with httpx2.AsyncClient(base_url=base, timeout=20) as http:
+        owner = seeded.owner_sessions[n]
+        http.cookies.set(owner.name, owner.value)  # this client's own session of the owner
         while not stop.is_set():
             counter += 1
             roll = random.random()
-            if roll < 0.5 or not (requesters or resetters):
+            if roll < 0.2:
+                kind, key = "invitation", f"inv{n}x{counter}@example.com"
+                path, body = f"/ui/organizations/{seeded.org_id}/invite", {
+                    "email": key, "role_name": "OrgMember"}
+            elif roll < 0.6 or not (requesters or resetters):
                 kind, key = "signup", f"c{n}x{counter}@example.com"
                 path, body = "/auth/signup", {"username": f"c{n}x{counter}", "email": key,
                                               "password": PASSWORD}
-            elif roll < 0.75 and requesters:
+            elif roll < 0.8 and requesters:
                 kind = "reset_request"
                 key = requesters.pop()
                 path, body = "/auth/forgot-password", {"email": key}
@@ -141,6 +181,7 @@ async def losses(svc: AuthService, smtp: SmtpServer, run: Run) -> dict[str, list
     signups = set(run.acked["signup"])
     requests = set(run.acked["reset_request"])
     resets = set(run.acked["reset"])
+    invited = set(run.acked["invitation"])
     async with svc.transaction() as tx:
         held = set((await tx.scalars(select(PendingSignup.email))).all())
         users = {u.email: u for u in (await tx.scalars(select(User))).all()}
@@ -150,6 +191,9 @@ async def losses(svc: AuthService, smtp: SmtpServer, run: Run) -> dict[str, list
             select(AuditEvent.event_type, AuditEvent.user_id))).all()}
         pending_audits = await tx.scalar(select(func.count()).where(
             AuditEvent.event_type == "USER_SIGNUP_PENDING"))
+        invitations = {i.email: i.id for i in (await tx.scalars(select(Invitation))).all()}
+        invite_audits = {str(e.details["invitation_id"]) for e in (await tx.scalars(
+            select(AuditEvent).where(AuditEvent.event_type == "INVITATION_SENT"))).all()}
     lost["signup rows"] = sorted(signups - held)
     lost["signup audit"] = ["missing"] if (pending_audits or 0) < len(signups) else []
     lost["signup mail"] = sorted(signups - mailed(smtp, "/auth/verify?token="))
@@ -163,6 +207,10 @@ async def losses(svc: AuthService, smtp: SmtpServer, run: Run) -> dict[str, list
     lost["reset audit"] = sorted(
         e for e in resets if ("PASSWORD_RESET_COMPLETED", users[e].id) not in events)
     lost["reset mail"] = sorted(resets - mailed(smtp, "password was changed"))
+    lost["invitation rows"] = sorted(invited - set(invitations))
+    lost["invitation audit"] = sorted(
+        e for e in invited & set(invitations) if invitations[e] not in invite_audits)
+    lost["invitation mail"] = sorted(invited - mailed(smtp, "/join?token="))
     return {k: v for k, v in lost.items() if v}
 
 
@@ -177,11 +225,11 @@ async def test_nothing_acknowledged_is_lost_when_the_server_is_killed(
             "MAIL_STARTTLS": False, "API_BASE_URL": base, "SESSION_SECURE": False,
             "MAIL_MAX_PER_ADDRESS_PER_HOUR": 1000, "MAIL_MAX_PER_IP_PER_HOUR": 1_000_000,
             "MAX_TOKEN_REQUESTS_PER_IP_PER_HOUR": 1_000_000, "MAIL_RETRY_BACKOFF_SECONDS": 1}
-        requesters, resetters = await seed(settings)
+        seeded = await seed(settings)
         server = CrashServer(port, settings, lease=3.0, log=tmp_path / "server.log")
         await server.start()
         run, stop = Run(), asyncio.Event()
-        clients = [asyncio.create_task(client(base, run, stop, n, requesters, resetters))
+        clients = [asyncio.create_task(client(base, run, stop, n, seeded))
                    for n in range(CLIENTS)]
         try:
             for _ in range(KILLS):
@@ -206,6 +254,6 @@ async def test_nothing_acknowledged_is_lost_when_the_server_is_killed(
           f"{len(run.server_errors)} 5xx, {len(smtp_server.messages)} mails delivered, "
           f"losses: {sum(len(v) for v in lost.values())}")
     assert sum(acked.values()) >= 60, acked
-    assert acked["signup"] and acked["reset_request"] and acked["reset"], acked
+    assert all(acked.values()), acked
     assert lost == {}, lost
     assert run.server_errors == [], run.server_errors

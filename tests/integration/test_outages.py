@@ -56,6 +56,7 @@ async def _outage_app(pg_url: str, proxy: TcpProxy, clock: FakeClock,
     url = make_url(pg_url).set(port=proxy.port).render_as_string(hide_password=False)
     schema = f"authtuna_outage_{int(time.time() * 1000) % 10**9}"
     app = build_app({**app_settings, "DEFAULT_DATABASE_URI": url, "DATABASE_SCHEMA": schema,
+                     "AUTO_CREATE_DATABASE": True,
                      "DATABASE_CONNECT_TIMEOUT": 1.0, "DATABASE_POOL_TIMEOUT": 1,
                      "DATABASE_POOL_SIZE": 2, "DATABASE_MAX_OVERFLOW": 0})
     service: AuthService = app.extensions["authtuna"].service

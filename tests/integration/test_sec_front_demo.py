@@ -13,7 +13,7 @@ from quart.typing import TestAppProtocol as DemoApp
 from example_app.app import create_app
 from quart_authtuna.core import AuthService
 from quart_authtuna.testing.webauthn import SoftAuthenticator
-from tests._support.databases import database_overrides
+from tests._support.databases import database_overrides, upgrade_database
 from tests._support.web import submit, token_from_link
 from tests.conftest import PASSWORD, TEST_SETTINGS
 
@@ -35,6 +35,9 @@ async def _demo(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.delenv("AUTHTUNA_API_BASE_URL", raising=False)
     async with database_overrides(backend, tmp_path) as db:
         settings = {**TEST_SETTINGS, **db, **extra}
+        if extra.get("PRODUCTION"):  # migrated, as a deployment is (no create_all there)
+            settings.pop("AUTO_CREATE_DATABASE", None)
+            await upgrade_database(settings)
         app = create_app({f"AUTHTUNA_{k}": v for k, v in settings.items()})
         async with app.test_app() as test_app:
             yield test_app

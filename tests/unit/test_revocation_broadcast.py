@@ -291,15 +291,46 @@ async def test_what_a_cut_off_process_publishes_goes_out_when_it_reconnects(
             assert await accepted(a, pat.cookie)
             await proxy.cut()
             await seconds_until(lambda: _not(listener.connected), 5)
-            await b.sessions.terminate(pat.session_id, reason="logout")  # B cannot tell A
+            await b.sessions.terminate(pat.session_id, reason="logout")
             assert not await accepted(b, pat.cookie)
-            await asyncio.sleep(0.5)
+            if broker == "postgres":  # the NOTIFY went out with the logout's own commit
+                assert await refused_in(a, pat.cookie) < SECOND
+                return
+            await asyncio.sleep(0.5)  # Redis: B cannot tell A until it reconnects
             assert await accepted(a, pat.cookie)
             await proxy.restore()
             await seconds_until(lambda: _is(listener.connected), 10)
             assert await refused_in(a, pat.cookie) < SECOND
     finally:
         await proxy.close()
+
+
+async def test_postgres_sends_a_revocation_with_its_transaction_or_not_at_all(
+        backend: str, tmp_path: Path, settings_for: Any) -> None:
+    """NOTIFY is the publishing transaction's last statement: a rollback sends nothing, a
+    commit reaches the other process even though the sender's own listener is down."""
+    if backend != "postgresql":
+        pytest.skip("LISTEN/NOTIFY needs the PostgreSQL leg")
+    async with two_services(backend, "postgres", tmp_path, settings_for) as pair:
+        a, b = pair.a, pair.b
+        heard: list[RevocationEvent] = []
+
+        async def record(event: RevocationEvent) -> None:
+            heard.append(event)
+
+        a.revocation.broadcaster.subscribe(record)
+        pat = await sign_in(b, "pat")
+        assert await accepted(a, pat.cookie)
+        with pytest.raises(RuntimeError):
+            async with b.transaction() as tx:
+                b.revocation.sessions_ended(tx, [pat.session_id])
+                raise RuntimeError("rolled back")
+        await asyncio.sleep(0.5)
+        assert heard == []  # nothing was sent
+        await pair.b_broadcaster.close()  # B no longer listens, nor sends after commits
+        await b.sessions.terminate(pat.session_id, reason="logout")
+        assert await refused_in(a, pat.cookie) < SECOND
+        assert [e.kind for e in heard] == ["sessions_ended"]
 
 
 async def _not(value: bool) -> bool:

@@ -15,6 +15,8 @@ import random
 import secrets
 from collections import deque
 
+from sqlalchemy import Executable
+
 from ..revocation import Handler, RevocationEvent
 from .wire import decode, encode
 
@@ -64,9 +66,16 @@ class ListeningBroadcaster:
     def subscribe(self, handler: Handler) -> None:
         self._handlers.append(handler)
 
-    async def publish(self, event: RevocationEvent) -> None:
-        """Apply here, then send to the other processes (or keep it until reconnected)."""
+    def statements(self, event: RevocationEvent) -> list[Executable]:
+        """None here: messages are sent after the commit (see PostgresBroadcaster)."""
+        return []
+
+    async def publish(self, event: RevocationEvent, *, sent: bool = False) -> None:
+        """Apply here, then send to the other processes (or keep it until reconnected);
+        ``sent``: the publishing transaction already sent it (:meth:`statements`)."""
         await self._deliver(event)
+        if sent:
+            return
         for message in encode(event, self.origin):
             self._backlog.append(message)
         if self.connected:

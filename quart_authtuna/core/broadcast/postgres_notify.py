@@ -1,9 +1,12 @@
 """PostgreSQL LISTEN/NOTIFY: no server beyond the database itself.
 
-One asyncpg connection, outside the engine's pool, LISTENs on the channel and also sends
-(``SELECT pg_notify``) after the publishing transaction has committed. PostgreSQL delivers a
+A revocation is sent by the transaction that makes it (``SELECT pg_notify`` as its last
+statement): PostgreSQL delivers it to every listening session at the commit, and never for
+a transaction that rolls back, so no process can miss it because *this* process's
+connection was down. One asyncpg connection, outside the engine's pool, LISTENs on the
+channel (and sends what is published outside a transaction). PostgreSQL delivers a
 notification only to sessions listening at that moment and keeps nothing; the base class
-makes up for that on reconnection.
+makes up for a lost listening connection on reconnection.
 """
 
 from __future__ import annotations
@@ -11,12 +14,14 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import Executable, func, select
 from sqlalchemy.engine import make_url
 
 from ..db.engine import normalise_url
+from ..revocation import RevocationEvent
 from ..settings import Settings
 from .listening import ListeningBroadcaster
-from .wire import channel_for
+from .wire import channel_for, encode
 
 CONNECT_TIMEOUT = 5.0
 
@@ -53,6 +58,10 @@ class PostgresBroadcaster(ListeningBroadcaster):
         self._connection = connection
         connection.add_termination_listener(lambda _conn: self._lost.set())
         await connection.add_listener(self.channel, self._on_notify)
+
+    def statements(self, event: RevocationEvent) -> list[Executable]:
+        return [select(func.pg_notify(self.channel, message))
+                for message in encode(event, self.origin)]
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         self._receive(payload)

@@ -141,6 +141,18 @@ async def stamp(engine: AsyncEngine, schema: str | None, revision: str = "head")
     await on_connection(engine, schema, lambda c: command.stamp(alembic_config(c), revision))
 
 
+def _stamp_if_unversioned(conn: Connection) -> None:
+    context = MigrationContext.configure(conn)
+    if context.get_current_revision() is None:
+        context.stamp(ScriptDirectory.from_config(alembic_config()), "head")
+
+
+async def stamp_if_unversioned(engine: AsyncEngine, schema: str | None) -> None:
+    """Record the head revision on a database that has none (tables just made by
+    ``create_all``, equal to the models), so later revisions apply with ``db upgrade``."""
+    await on_connection(engine, schema, _stamp_if_unversioned)
+
+
 def _current(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 

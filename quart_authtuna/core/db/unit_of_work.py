@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from blinker import NamedSignal
-from sqlalchemy import CursorResult, Result, text
+from sqlalchemy import CursorResult, Executable, Result, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -17,6 +17,7 @@ from .base import Base
 from .engine import READ_ONLY, make_engine, make_sessionmaker
 
 _AFTER_COMMIT = "authtuna_after_commit"
+_BEFORE_COMMIT = "authtuna_before_commit"
 AfterCommit = Callable[[], Awaitable[Any]]
 
 
@@ -68,7 +69,8 @@ class UnitOfWork:
                           ) -> AsyncIterator[AsyncSession]:
         """Join ``session`` if given, else open, commit and close one unit of work.
 
-        Callbacks registered with :meth:`after_commit` run once the outermost unit commits.
+        Statements registered with :meth:`before_commit` run last inside the outermost unit;
+        callbacks registered with :meth:`after_commit` run once it commits.
         """
         if session is not None:
             yield session
@@ -79,7 +81,9 @@ class UnitOfWork:
             async with self._sessionmaker() as own:
                 async with own.begin():
                     yield own
-        except _UNAVAILABLE as exc:
+                    for statement in own.info.pop(_BEFORE_COMMIT, []):
+                        await own.execute(statement)
+        except UNAVAILABLE as exc:
             raise DatabaseUnavailable(self._settings.database_retry_after) from exc
         for callback in own.info.pop(_AFTER_COMMIT, []):
             await callback()
@@ -94,8 +98,13 @@ class UnitOfWork:
             async with self._sessionmaker() as own:
                 await own.connection(execution_options={READ_ONLY: True})
                 yield own
-        except _UNAVAILABLE as exc:
+        except UNAVAILABLE as exc:
             raise DatabaseUnavailable(self._settings.database_retry_after) from exc
+
+    def before_commit(self, session: AsyncSession, statement: Executable) -> None:
+        """Execute ``statement`` at the end of ``session``'s unit of work, so that it
+        commits with it (or not at all)."""
+        session.info.setdefault(_BEFORE_COMMIT, []).append(statement)
 
     def after_commit(self, session: AsyncSession, callback: AfterCommit) -> None:
         """Run ``callback`` after ``session`` commits (dropped on rollback)."""
@@ -114,7 +123,7 @@ class UnitOfWork:
 #: What "the database is not there" looks like: no connection could be made or kept, none
 #: was free within DATABASE_POOL_TIMEOUT, or (SQLite) it stayed locked past the busy timeout.
 #: asyncpg raises plain OSError (refused, timed out) when connecting.
-_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
+UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
                 sa_exc.TimeoutError, OSError)
 
 

@@ -8,7 +8,8 @@ the click. The offered role must be one the inviter may assign at that scope (Or
 OrgMember for an organization, TeamLead or TeamMember for a team) and is assigned on the
 inviter's authority when accepted, so a role the inviter lost meanwhile is refused. Team
 invitations go to members of the organization only. Nothing is added before acceptance,
-whether email is on or off (off, the link goes to the log).
+whether email is on or off (off, the link goes to the log). An invitation, its audit row,
+its count against the mail caps and its mail commit in one transaction, or none of them.
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ class Invitations:
             self._db.emit(tx, member_invited, invitation_id=issued.row.id, organization_id=org_id,
                           team_id=team_id, email=email, role=role, actor_id=actor_id)
             inviter = await tx.get(User, actor_id)
-        await self._send(issued.row, issued.raw, org, team, inviter, meta)
+            await self._send(tx, issued.row, issued.raw, org, team, inviter, meta)
         return InvitationSent(issued.row)
 
     async def pending(self, actor_id: str, org_id: str) -> list[Invitation]:
@@ -134,7 +135,7 @@ class Invitations:
             self._audit.record(tx, "INVITATION_RESENT", actor_id=actor_id,
                                ip_address=meta.ip_address, details={"invitation_id": row.id})
             inviter = await tx.get(User, actor_id)
-        await self._send(row, raw, org, team, inviter, meta)
+            await self._send(tx, row, raw, org, team, inviter, meta)
         return InvitationSent(row)
 
     async def revoke(self, actor_id: str, invitation_id: str, meta: RequestMeta
@@ -237,13 +238,14 @@ class Invitations:
             raise TokenExpired()
         return row
 
-    async def _send(self, row: Invitation, raw: str, org: Organization, team: Team | None,
-                    inviter: User | None, meta: RequestMeta) -> None:
-        if not await self._quota.allow(row.email, meta.ip_address):
+    async def _send(self, tx: AsyncSession, row: Invitation, raw: str, org: Organization,
+                    team: Team | None, inviter: User | None, meta: RequestMeta) -> None:
+        """The mail (and its count against the caps) in the flow's transaction ``tx``."""
+        if not await self._quota.allow(row.email, meta.ip_address, session=tx):
             return
         kind = "team_invite" if team else "org_invite"
-        await self._mail.enqueue(  # persisted before the answer (after the flow's commit)
-            kind, row.email, inviter_name=inviter.username if inviter else "Someone",
+        await self._mail.enqueue(
+            kind, row.email, session=tx, inviter_name=inviter.username if inviter else "Someone",
             org_name=org.name, team_name=team.name if team else "", role=row.role_name,
             expires_days=max(1, self._settings.invitation_expiry_seconds // 86400),
             join_link=self._mail.link("join_team" if team else "join_organization", token=raw))

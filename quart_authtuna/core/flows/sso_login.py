@@ -174,7 +174,7 @@ class SocialSignIn:
                 return None
             if not local.is_active:
                 raise AccountSuspended()
-            self._link(tx, local, identity, meta)
+            await self._link(tx, local, identity, meta)
             self._signed_in(tx, local, identity, meta)
             return local
         username = suggested_username(identity)
@@ -231,10 +231,10 @@ class SocialSignIn:
                                         email_verified=identity.email_verified,
                                         first_name=first[:80] or None, last_name=last[:80] or None,
                                         session=tx)
-        self._link(tx, user, identity, meta)
+        await self._link(tx, user, identity, meta)
         self._signed_in(tx, user, identity, meta)
-        self._mail_after(tx, "welcome", user.email, username=user.username,
-                         login_url=self._mail.link("login"))
+        await self._mail.enqueue("welcome", user.email, session=tx, username=user.username,
+                                 login_url=self._mail.link("login"))
         return user
 
     async def _connect(self, user_id: str, identity: ProviderIdentity, meta: RequestMeta
@@ -256,12 +256,12 @@ class SocialSignIn:
             user = await tx.get(User, user_id)
             if user is None or not user.is_active:
                 raise AccountSuspended()
-            self._link(tx, user, identity, meta)
+            await self._link(tx, user, identity, meta)
         return SocialConnected(user_id, identity.provider, True)
 
-    def _link(self, tx: AsyncSession, user: User, identity: ProviderIdentity,
-              meta: RequestMeta) -> None:
-        """The link, its audit row, its signal and (after commit) its notice mail."""
+    async def _link(self, tx: AsyncSession, user: User, identity: ProviderIdentity,
+                    meta: RequestMeta) -> None:
+        """The link, its audit row, its signal and its notice mail, all in ``tx``."""
         profile = {"email": identity.email, "name": identity.name,
                    "username": identity.username_hint}
         self._accounts.link(tx, user.id, identity.provider, identity.subject, identity.token,
@@ -270,14 +270,8 @@ class SocialSignIn:
                            ip_address=meta.ip_address, details={"provider": identity.provider})
         self._db.emit(tx, social_account_connected, user_id=user.id, provider=identity.provider)
         display = self.provider(identity.provider).display_name
-        self._mail_after(tx, "new_social_account_connected", user.email,
-                         username=user.username, provider_name=display)
-
-    def _mail_after(self, tx: AsyncSession, template: str, to: str, **context: Any) -> None:
-        async def send() -> None:  # persisted before the answer, right after the commit
-            await self._mail.enqueue(template, to, **context)
-
-        self._db.after_commit(tx, send)
+        await self._mail.enqueue("new_social_account_connected", user.email, session=tx,
+                                 username=user.username, provider_name=display)
 
     def _signed_in(self, tx: AsyncSession, user: User, identity: ProviderIdentity,
                    meta: RequestMeta) -> None:

@@ -74,12 +74,14 @@ def covers(holder_scope: str, target_scope: str) -> bool:
     )
 
 
+@lru_cache(maxsize=1024)
 def scope_from_path(param: str, value: str, prefix: str | None = None) -> str:
     """Derive a one-segment scope from a URL path parameter, as upstream does, and validate it.
 
     ``scope_from_path("project_id", "p1") == "project:p1"``; ``prefix`` replaces the
     name derived from ``param``. An empty value, or one containing ``/`` (which would
     let a crafted id pose as a descendant of another scope), raises ``ValueError``.
+    Results are remembered (a guarded route sees the same ids again); errors are not.
     """
     if not value or "/" in value:
         raise ValueError(f"path value {value!r} for {param!r} must be non-empty and have no '/'")

@@ -217,7 +217,7 @@ class SessionValidator:
             row, user = found
             reason = self._problem(row, user, claims, meta, now)
             if reason == _SUSPECT and row.active:
-                self._flag(tx, row, user, claims, meta, now)
+                await self._flag(tx, row, user, claims, meta, now)
                 return None
             if reason is not None:
                 self._revocation.forget_sessions([session_id])
@@ -290,9 +290,10 @@ class SessionValidator:
             fingerprint=sys.intern(row.fingerprint), flagged=row.flagged_at is not None,
             rotated_at=row.mtime, region=sys.intern(row.region), epoch=epoch)
 
-    def _flag(self, tx: AsyncSession, row: UserSession, user: User, claims: dict[str, Any],
-              meta: RequestMeta, now: float) -> None:
-        """Refuse the other device; the first time, flag the session and tell the owner."""
+    async def _flag(self, tx: AsyncSession, row: UserSession, user: User,
+                    claims: dict[str, Any], meta: RequestMeta, now: float) -> None:
+        """Refuse the other device; the first time, flag the session and tell the owner (the
+        flag, its audit row and the mail commit together)."""
         if row.flagged_at is not None:
             return
         row.flagged_at = now
@@ -302,15 +303,10 @@ class SessionValidator:
                            details={"reason": "other_device", "rotated_string": rotated})
         self._revocation.user_changed(tx, row.user_id)  # the owner's cached state is stale
         if self._mail is not None:
-            mail, email, username = self._mail, user.email, user.username
-            device, ip_address = meta.device, meta.ip_address
             when = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-            async def tell_owner() -> None:
-                mail.send_later("session_flagged", email, username=username, device=device,
-                                ip_address=ip_address or "unknown", when=when)
-
-            self._db.after_commit(tx, tell_owner)
+            await self._mail.enqueue("session_flagged", user.email, session=tx,
+                                     username=user.username, device=meta.device,
+                                     ip_address=meta.ip_address or "unknown", when=when)
 
     def _problem(self, row: UserSession, user: User, claims: dict[str, Any], meta: RequestMeta,
                  now: float) -> str | None:

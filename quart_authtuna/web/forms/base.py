@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Field, Form
 
 from ..csrf import SignedCSRF
-from ..request_body import json_object
+from ..request_body import is_api_write, json_object
 
 
 def text(field: Field) -> str:
@@ -31,19 +31,20 @@ class AuthTunaForm(Form):
 
     @classmethod
     async def from_request(cls, **defaults: Any) -> Self:
-        """Form data (CSRF checked) for browsers; a JSON object (no CSRF) for API clients.
+        """Form data (CSRF checked) for browsers; a JSON object, or no body, (no CSRF: the
+        guard checks the origin) for API clients.
 
         GET requests prefill fields from the query string (e.g. ``?token=``).
         """
         if request.method == "GET":
             data = {**defaults, **{k: v for k, v in request.args.items() if k in cls._names()}}
             return cls(formdata=None, data=data)
-        if request.is_json:
-            values = await json_object()
+        if is_api_write():  # a JSON object, or no body at all: no form token (see the guard)
+            values = await json_object() if request.is_json else {}
             flat = {k: v for k, v in values.items() if isinstance(v, str | int | float | bool)}
             form = cls(formdata=MultiDict({k: str(v) for k, v in flat.items()}),
                        meta={"csrf": False})
-            form.is_json = True
+            form.is_json = request.is_json
             return form
         return cls(formdata=await request.form, data=defaults)
 
