@@ -55,7 +55,7 @@ async def test_copied_cookie_is_refused_and_the_owner_steps_up(
     page.set_default_timeout(10_000)
     await sign_in_with_password(page, origin, "owner", PASSWORD, "/ui/settings")
     copied = await laptop.cookies()
-    clock.offset += 11  # past the verification interval: the next request rotates the string
+    clock.offset += 301  # past the rotation period (300 s): the next request rotates the string
     await page.reload()
     assert [c["value"] for c in await laptop.cookies() if c["name"] == "session_token"] != [
         c["value"] for c in copied if c["name"] == "session_token"]
