@@ -48,9 +48,10 @@ class Broadcaster(Protocol):
 
     ``publish`` delivers to this process's handlers before it returns, then to the others;
     ``connected`` is False while the channel to the others is down (see ``/healthz``).
-    ``epoch`` numbers the channel's connections while it is connected to other processes,
-    None otherwise (and always for the in-process one): what this process read while the
-    epoch stays the same is kept current by the events (see :meth:`Revocation.epoch`).
+    ``epoch`` numbers the channel's connections while it is connected to other processes
+    and every event travels with its commit (PostgreSQL NOTIFY), None otherwise (Redis, the
+    in-process one): what this process read while the epoch stays the same is kept current
+    by the events (see :meth:`Revocation.epoch`).
     """
 
     name: str

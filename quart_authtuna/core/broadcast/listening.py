@@ -38,6 +38,8 @@ class ListeningBroadcaster:
     """
 
     name = "listening"
+    #: Whether :meth:`statements` sends every event in its publishing transaction.
+    sends_with_commit = False
     #: Errors that mean "the connection is gone" (subclasses name their driver's).
     errors: tuple[type[BaseException], ...] = (OSError,)
 
@@ -60,8 +62,11 @@ class ListeningBroadcaster:
 
     @property
     def epoch(self) -> int | None:
-        """This connection's number (``connections``) while connected, else None."""
-        return self.connections if self._up.is_set() else None
+        """This connection's number (``connections``) while connected, else None; always
+        None unless the broadcaster sends with the commit (:meth:`statements`): a change
+        published after its commit by a process cut off from the channel would reach the
+        others only when that process reconnects, so their caches cannot be vouched for."""
+        return self.connections if self._up.is_set() and self.sends_with_commit else None
 
     def subscribe(self, handler: Handler) -> None:
         self._handlers.append(handler)

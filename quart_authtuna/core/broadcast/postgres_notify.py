@@ -41,6 +41,7 @@ class PostgresBroadcaster(ListeningBroadcaster):
     """Revocations over NOTIFY on this database's channel."""
 
     name = "postgres"
+    sends_with_commit = True
     errors = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
     def __init__(self, settings: Settings) -> None:

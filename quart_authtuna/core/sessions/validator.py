@@ -3,9 +3,9 @@
 Between checks a request costs a memoised cookie decode and a few dict lookups, and no
 database query. A check is due every SESSION_DB_VERIFICATION_INTERVAL seconds:
 
-- while a cross-process revocation channel has stayed connected since the session was read
-  (``Revocation.epoch``), the check trusts the cache: every revocation reaches this process
-  in under a second, and a reconnection clears the caches;
+- while PostgreSQL NOTIFY (sent by each revoking transaction itself) has stayed connected
+  since the session was read (``Revocation.epoch``), the check trusts the cache: every
+  revocation reaches this process in under a second, and a reconnection clears the caches;
 - otherwise it is a read of the session row with its user (and the grants, unless cached),
   batched with the other checks of the same event-loop tick (:mod:`.reads`);
 - a write only when the random string is due to rotate (SESSION_ROTATION_SECONDS, after a
