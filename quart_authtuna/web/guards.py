@@ -77,7 +77,7 @@ async def _guard(account: frozenset[str], form_csrf: bool) -> ResponseReturnValu
                                            "message": "Not found."}])
     if request.method not in _WRITES:
         return None
-    api_call = is_api_write()
+    api_call = await is_api_write()
     try:
         if request.is_json:
             await parsed_json()

@@ -39,12 +39,12 @@ class AuthTunaForm(Form):
         if request.method == "GET":
             data = {**defaults, **{k: v for k, v in request.args.items() if k in cls._names()}}
             return cls(formdata=None, data=data)
-        if is_api_write():  # a JSON object, or no body at all: no form token (see the guard)
-            values = await json_object() if request.is_json else {}
+        if await is_api_write():  # a JSON object, or no body: no form token (see the guard)
+            values = await json_object()
             flat = {k: v for k, v in values.items() if isinstance(v, str | int | float | bool)}
             form = cls(formdata=MultiDict({k: str(v) for k, v in flat.items()}),
                        meta={"csrf": False})
-            form.is_json = request.is_json
+            form.is_json = True  # answered in the JSON envelope
             return form
         return cls(formdata=await request.form, data=defaults)
 
