@@ -20,7 +20,7 @@ from quart_authtuna import AuthTuna
 from quart_authtuna.core import AuthService, Settings
 from quart_authtuna.core.db import migrations
 from quart_authtuna.core.db.schema_setup import creates_tables
-from quart_authtuna.core.errors import ConfigurationError
+from quart_authtuna.core.errors import ConfigurationError, DatabaseUnavailable
 from tests._support.databases import (
     database_overrides,
     in_ci,
@@ -113,7 +113,12 @@ async def test_an_unreachable_database_is_not_refused_at_startup() -> None:
         **TEST_SETTINGS, "DEFAULT_DATABASE_URI": dead, "DATABASE_CONNECT_TIMEOUT": 1.0,
         "REVOCATION_BROADCASTER": "local"}))
     await svc.start()  # requests answer 503 until it is back (test_outages.py)
-    await svc.close()
+    try:
+        assert svc.db.started  # started, not refused
+        with pytest.raises(DatabaseUnavailable):  # and the database is really not there
+            await svc.users.get_by_username("pat")
+    finally:
+        await svc.close()
 
 
 async def test_asked_for_on_postgresql_it_warns_creates_and_records_the_head(
