@@ -166,6 +166,8 @@ def create_app(config: dict[str, Any]) -> Any:
         if await svc.roles.get_by_name("ProjectReader") is None:
             await svc.roles.create("ProjectReader", "Reads projects", level=10)
             await svc.roles.add_permission_to_role("ProjectReader", "projects:read")
+        if await svc.users.get_by_username(config["username"]) is not None:
+            return  # another server of this benchmark seeded the database
         user = await svc.users.create(f"{config['username']}@example.com", config["username"],
                                       config["password"], email_verified=True)
         await svc.roles.assign_to_user(user.id, "ProjectReader", "system", scope="project:p1")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import subprocess
@@ -55,18 +56,19 @@ local cookies = {}
 for line in io.lines(os.getenv("BENCH_COOKIES")) do table.insert(cookies, line) end
 local ua, al, accept = os.getenv("BENCH_USER_AGENT"), os.getenv("BENCH_ACCEPT_LANGUAGE"),
   os.getenv("BENCH_ACCEPT")
-local next_slot, sent = 0, {}
+local next_slot = 0
 ok, bad, first_bad = 0, 0, ""
 local threads = {}
 setup = function(thread) table.insert(threads, thread) end
 request = function()
   next_slot = next_slot % #cookies + 1
-  table.insert(sent, next_slot)
   return wrk.format("GET", path, {["User-Agent"] = ua, ["Accept-Language"] = al,
-    ["Accept"] = accept, ["Cookie"] = name .. "=" .. cookies[next_slot]})
+    ["Accept"] = accept, ["Cookie"] = name .. "=" .. cookies[next_slot],
+    ["X-Bench-Slot"] = tostring(next_slot)})
 end
 response = function(status, headers, body)
-  local slot = table.remove(sent, 1)
+  -- the server echoes the slot: responses of the 32 connections come in any order
+  local slot = tonumber(headers["X-Bench-Slot"] or headers["x-bench-slot"] or "")
   if status == 200 then ok = ok + 1 else
     bad = bad + 1
     if first_bad == "" then first_bad = tostring(status) end
@@ -74,7 +76,13 @@ response = function(status, headers, body)
   for k, v in pairs(headers) do
     if string.lower(k) == "set-cookie" then
       local value = string.match(v, "^" .. name .. "=([^;]*)")
-      if value and value ~= "" and slot then cookies[slot] = value end
+      if value and value ~= "" and slot then
+        cookies[slot] = value
+        -- logged for the next run on this population (rotations are rare)
+        if not rotated then rotated = io.open(os.getenv("BENCH_ROTATED"), "a") end
+        rotated:write(slot, " ", value, "\n")
+        rotated:flush()
+      end
     end
   end
 end
@@ -107,16 +115,28 @@ def create_app(config: dict[str, Any]) -> Any:
     async def count_updates() -> None:
         svc = app.extensions["authtuna"].service
 
-        def on(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        def on(_c: Any, cursor: Any, statement: str, *_: Any) -> None:
+            """Rows of the sessions table updated (a batched statement counts each row)."""
             if statement.lstrip().upper().startswith("UPDATE SESSIONS"):
-                counts["session_updates"] += 1
+                counts["session_updates"] += max(1, cursor.rowcount)
 
-        event.listen(svc.engine.sync_engine, "before_cursor_execute", on)
+        event.listen(svc.engine.sync_engine, "after_cursor_execute", on)
+
+    @app.after_request
+    async def echo_slot(response: Any) -> Any:
+        """The load script's slot back, for it to follow a rotated cookie (all N alike)."""
+        from quart import request
+
+        slot = request.headers.get("X-Bench-Slot")
+        if slot is not None:
+            response.headers["X-Bench-Slot"] = slot
+        return response
 
     @app.get("/_bench/updates")
     async def updates() -> dict[str, int]:
         svc = app.extensions["authtuna"].service
-        return {**counts, "cached": len(svc.session_cache)}
+        return {**counts, "cached": len(svc.session_cache),
+                "drops": svc.session_cache.generation}
 
     @app.get("/_bench/rss")
     async def rss() -> dict[str, int]:
@@ -134,19 +154,20 @@ def create_app(config: dict[str, Any]) -> Any:
     return app
 
 
-async def _sign_in_many(port: int, n: int) -> list[str]:
+async def _sign_in_many(ports: list[int], n: int) -> list[str]:
+    """N sign-ins, each from a fresh connection, spread over the sign-in servers."""
     from benchmarks._server import login
 
     semaphore = asyncio.Semaphore(SIGN_IN_CONCURRENCY)
 
-    async def one() -> str:
+    async def one(port: int) -> str:
         async with semaphore:
             status, cookie = await login(port, USERNAME, PASSWORD, BROWSER)
         if status != 200 or not cookie:
             raise SystemExit(f"sign-in failed: {status}")
         return cookie
 
-    return list(await asyncio.gather(*(one() for _ in range(n))))
+    return list(await asyncio.gather(*(one(ports[i % len(ports)]) for i in range(n))))
 
 
 def _deep_size(*roots: Any) -> int:
@@ -181,12 +202,26 @@ def _rss_kb(pid: int) -> int:
     return int(re.search(r"VmRSS:\s+(\d+)", text).group(1))  # type: ignore[union-attr]
 
 
+def _follow(jar: Path, rotated: Path) -> None:
+    """Apply the rotations wrk logged (``slot value``, 1-based) to the jar."""
+    if not rotated.exists():
+        return
+    cookies = jar.read_text().split()
+    for line in rotated.read_text().splitlines():
+        slot, _, value = line.partition(" ")
+        cookies[int(slot) - 1] = value
+    jar.write_text("\n".join(cookies) + "\n")
+    rotated.unlink()
+
+
 def _wrk(port: int, cookies: Path, seconds: float, script: Path, *, warmup: bool = False
          ) -> tuple[float, float, int]:
     """rps, p99 (ms) and requests of one load; void on any non-200 or socket error (the
     warm-up, which holds the first checks' burst, tolerates wrk's 2 s timeouts only)."""
+    rotated = cookies.with_suffix(".rotated")
     env = {**os.environ, "BENCH_PATH": AUTH_PATH, "BENCH_COOKIE_NAME": COOKIE,
-           "BENCH_COOKIES": str(cookies), "BENCH_USER_AGENT": BROWSER["User-Agent"],
+           "BENCH_COOKIES": str(cookies), "BENCH_ROTATED": str(rotated),
+           "BENCH_USER_AGENT": BROWSER["User-Agent"],
            "BENCH_ACCEPT_LANGUAGE": BROWSER["Accept-Language"], "BENCH_ACCEPT": ACCEPT}
     done = subprocess.run(["wrk", "-t1", "-c32", f"-d{seconds:g}s", "-s", str(script),
                            f"http://127.0.0.1:{port}{AUTH_PATH}"], env=env,
@@ -200,36 +235,74 @@ def _wrk(port: int, cookies: Path, seconds: float, script: Path, *, warmup: bool
         errors = None
     if not found or not status or done.returncode != 0 or errors:
         raise SystemExit(f"run void (every response must be 200):\n{done.stdout}{done.stderr}")
+    _follow(cookies, rotated)
     elapsed = float(found.group(2)) * {"ms": 0.001, "s": 1, "m": 60}[found.group(3)]
     return int(found.group(1)) / elapsed, float(status.group(4)), int(found.group(1))
 
 
-def measure(n: int, url: str, settings: dict[str, Any], seconds: float, warmup: float,
-            tmp: str) -> dict[str, float]:
+def populate(n: int, url: str, settings: dict[str, Any], tmp: str) -> tuple[Path, float]:
+    """Sign N sessions in over HTTP through two sign-in servers (one per core) on the
+    database; the measured server starts afterwards, so its memory holds no sign-in work.
+    Returns the cookie jar and the seconds the sign-ins took."""
+    config = {"url": url, "bcrypt_rounds": 4, "username": USERNAME, "password": PASSWORD,
+              "settings": settings}
+    with contextlib.ExitStack() as stack:
+        ports = [stack.enter_context(serve("benchmarks.bench_sessions_scale:create_app",
+                                           config)).port for _ in range(2)]
+        started = time.monotonic()
+        cookies = asyncio.run(_sign_in_many(ports, n))
+        took = time.monotonic() - started
+    jar = Path(tmp) / f"cookies-{n}.txt"
+    jar.write_text("\n".join(cookies) + "\n")
+    return jar, took
+
+
+async def _age(url: str, schema: str | None, period: float) -> None:
+    """Spread the sessions' last rotation (and sign-in) uniformly over the last rotation
+    period, as in a population active for longer than one period: rotations then come due at
+    the steady rate of N per period from the start, not in the burst a fresh sign-in makes."""
+    import random
+
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    table = f'"{schema}".sessions' if schema else "sessions"
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        ids = (await conn.execute(text(f"SELECT session_id FROM {table}"))).scalars().all()
+        now = time.time()
+        rows = []
+        for session_id in ids:
+            at = now - period * random.random()
+            rows.append({"sid": session_id, "at": at})
+        await conn.execute(text(f"UPDATE {table} SET mtime = :at, authenticated_at = :at, "
+                                "ctime = :at WHERE session_id = :sid"), rows)
+    await engine.dispose()
+
+
+def measure(n: int, jar: Path, url: str, settings: dict[str, Any], seconds: float,
+            warmup: float, tmp: str) -> dict[str, float]:
+    """Load N signed-in sessions round-robin on a fresh server; the jar follows rotations."""
     script = Path(tmp) / "scale.lua"
     script.write_text(WRK_SCRIPT)
     config = {"url": url, "bcrypt_rounds": 4, "username": USERNAME, "password": PASSWORD,
               "settings": settings}
     with serve("benchmarks.bench_sessions_scale:create_app", config) as server:
-        started = time.monotonic()
-        cookies = asyncio.run(_sign_in_many(server.port, n))
-        signed_in = time.monotonic() - started
-        jar = Path(tmp) / f"cookies-{n}.txt"
-        jar.write_text("\n".join(cookies) + "\n")
-        # The youngest session must pass one verification interval inside the warm-up, so the
-        # measured window holds steady-state checks, not the burst of first checks.
+        # The warm-up reads every session once (the cache starts empty) and then runs past
+        # one verification interval, so the measured window holds steady-state checks.
         interval = float(settings.get("SESSION_DB_VERIFICATION_INTERVAL", 10))
-        _wrk(server.port, jar, max(warmup, interval + 5), script, warmup=True)
+        _wrk(server.port, jar, max(warmup, interval + 5, n / 400), script, warmup=True)
         memory = _get_json(server.port, "/_bench/rss")
         before, updates_before = counters(server.port), _get_json(server.port, "/_bench/updates")
         rps, p99, requests = _wrk(server.port, jar, seconds, script)
         after, updates_after = counters(server.port), _get_json(server.port, "/_bench/updates")
     writes = updates_after["session_updates"] - updates_before["session_updates"]
-    return {"n": n, "sign_in_s": signed_in, "rps": rps, "p99": p99,
+    return {"n": n, "rps": rps, "p99": p99,
             "writes_per_session_minute": writes / max(1, n) / (seconds / 60),
             "statements_per_request": (after["queries"] - before["queries"]) / requests,
             "rss_kb": memory["rss_kb"], "cache_bytes": memory["cache_bytes"],
-            "cached": updates_after["cached"]}
+            "cached": updates_after["cached"],
+            "drops": updates_after["drops"] - updates_before["drops"]}
 
 
 async def _drop(url: str, schema: str) -> None:
@@ -249,38 +322,50 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--warmup", type=float, default=20)
     parser.add_argument("--url", default="")
-    parser.add_argument("--broadcast", default="local", choices=["local", "postgres"])
+    parser.add_argument("--broadcast", nargs="+", default=["local"],
+                        choices=["local", "postgres"])
     parser.add_argument("--rotation", type=float, default=300)
     args = parser.parse_args()
-    settings = {"REVOCATION_BROADCASTER": args.broadcast,
-                "SESSION_ROTATION_SECONDS": args.rotation,
+    settings = {"SESSION_ROTATION_SECONDS": args.rotation,
                 "SESSION_CACHE_SIZE": max(50_000, 2 * max(args.n)),
                 "MAX_LOGIN_ATTEMPTS_PER_IP": 1_000_000, "MAX_LOGIN_ATTEMPTS_PER_USER": 1_000_000,
                 # bench only: no new-login mail (printed to the console per sign-in)
                 "SEND_NEW_LOGIN_EMAIL": False}
-    rows = []
+    rows: dict[str, list[dict[str, float]]] = {b: [] for b in args.broadcast}
     with tempfile.TemporaryDirectory(prefix="authtuna-scale-") as tmp:
         for n in args.n:
             url = args.url or f"sqlite+aiosqlite:///{tmp}/scale-{n}.db"
-            schema = {"DATABASE_SCHEMA": f"bench_scale_{os.getpid()}_{n}"} if args.url else {}
+            schema = f"bench_scale_{os.getpid()}_{n}" if args.url else None
+            # a fresh schema per run: the bench creates its tables (refused in production)
+            where = {"DATABASE_SCHEMA": schema, "AUTO_CREATE_DATABASE": True} if schema else {}
             try:
-                rows.append(measure(n, url, {**settings, **schema}, args.seconds, args.warmup,
-                                    tmp))
+                jar, took = populate(n, url, {**settings, **where}, tmp)
+                print(f"N={n}: {n} sign-ins in {took:.0f} s", flush=True)
+                for broadcast in args.broadcast:
+                    asyncio.run(_age(url, schema, args.rotation))
+                    rows[broadcast].append(measure(
+                        n, jar, url, {**settings, **where, "REVOCATION_BROADCASTER": broadcast},
+                        args.seconds, args.warmup, tmp))
+                    print(broadcast, rows[broadcast][-1], flush=True)
             finally:
-                if args.url:
-                    asyncio.run(_drop(args.url, schema["DATABASE_SCHEMA"]))
-            print(rows[-1], flush=True)
+                if schema:
+                    asyncio.run(_drop(args.url, schema))
+    for broadcast, measured in rows.items():
+        _table(broadcast, measured, args.rotation)
+
+
+def _table(broadcast: str, rows: list[dict[str, float]], rotation: float) -> None:
     base = rows[0]
-    print(f"\n{'N':>6} {'rps':>7} {'ratio':>6} {'p99 ms':>7} {'writes/sess-min':>15} "
-          f"{'at 300 s':>8} {'stmts/req':>9} {'RSS/session':>11} {'cache/session':>13} "
-          f"{'sign-in s':>9}")
+    print(f"\nbroadcast {broadcast}\n{'N':>6} {'rps':>7} {'ratio':>6} {'p99 ms':>7} "
+          f"{'writes/sess-min':>15} {'at 300 s':>8} {'stmts/req':>9} {'RSS/session':>11} "
+          f"{'cache/session':>13}")
     for row in rows:
         per = ((row["rss_kb"] - base["rss_kb"]) * 1024 / row["n"]) if row["n"] > base["n"] else 0
         print(f"{row['n']:>6} {row['rps']:>7,.0f} {row['rps'] / base['rps']:>6.2f} "
               f"{row['p99']:>7.1f} {row['writes_per_session_minute']:>15.3f} "
-              f"{row['writes_per_session_minute'] * args.rotation / 300:>8.3f} "
+              f"{row['writes_per_session_minute'] * rotation / 300:>8.3f} "
               f"{row['statements_per_request']:>9.4f} {per:>9.0f} B "
-              f"{row['cache_bytes'] / max(1, row['cached']):>11.0f} B {row['sign_in_s']:>9.1f}")
+              f"{row['cache_bytes'] / max(1, row['cached']):>11.0f} B")
 
 
 if __name__ == "__main__":
