@@ -154,6 +154,67 @@ async def test_concurrent_due_checks_share_one_session_read(
     assert svc.session_validator.reads.batches == batches + 1
 
 
+async def due_for_rotation(app: Any, make_user: Any, clock: FakeClock, n: int
+                           ) -> tuple[Any, list[str]]:
+    """N signed-in sessions of one user (own clients), all past their rotation period."""
+    user = await make_user("pat")
+    quart_app = getattr(app, "app", app)
+    cookies = [await sign_in(quart_app.test_client(), "pat") for _ in range(n)]
+    clock.advance(ROTATION + 1)
+    return user, cookies
+
+
+@pytest.mark.settings(**LOCAL)
+async def test_rotations_due_together_commit_in_one_transaction(
+        app: Any, svc: AuthService, make_user: Any, clock: FakeClock) -> None:
+    user, cookies = await due_for_rotation(app, make_user, clock, 6)
+    rotations = svc.session_validator.rotations
+    batches = rotations.batches
+    with count_queries(svc.engine) as log:
+        responses = await asyncio.gather(*(get_with(app, "/protected", c) for c in cookies))
+    assert [r.status_code for r in responses] == [200] * 6
+    assert session_updates(log.statements) == 6, log  # each its own compare-and-swap,
+    assert rotations.batches == batches + 1  # all in one transaction
+    assert all(cookie_value(r) not in (None, c) for r, c in zip(responses, cookies, strict=True))
+    assert {row.version for row in await session_rows(svc, user.id)} == {1}
+    for response in responses:  # every rotated cookie is the one the database holds now
+        assert (await get_with(app, "/protected", cookie_value(response))).status_code == 200
+
+
+@pytest.mark.settings(**LOCAL)
+async def test_a_failed_rotation_batch_writes_nothing_and_answers_503(
+        app: Any, svc: AuthService, make_user: Any, clock: FakeClock) -> None:
+    user, cookies = await due_for_rotation(app, make_user, clock, 3)
+    before = {row.session_id: row.random_string for row in await session_rows(svc, user.id)}
+    async with svc.engine.begin() as conn:  # the database refuses the last of the batch
+        victim = sorted(before)[0]
+        if svc.engine.dialect.name == "sqlite":
+            await conn.execute(text(
+                "CREATE TRIGGER refuse BEFORE UPDATE ON sessions WHEN "
+                f"old.session_id = '{victim}' BEGIN SELECT RAISE(ABORT, 'refused'); END"))
+        else:
+            await conn.execute(text(
+                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
+                "RAISE EXCEPTION 'refused'; END $$ LANGUAGE plpgsql"))
+            await conn.execute(text(
+                "CREATE TRIGGER refuse BEFORE UPDATE ON sessions FOR EACH ROW WHEN "
+                f"(old.session_id = '{victim}') EXECUTE FUNCTION refuse()"))
+    try:
+        responses = await asyncio.gather(*(get_with(app, "/protected", c) for c in cookies))
+    finally:
+        async with svc.engine.begin() as conn:
+            await conn.execute(text("DROP TRIGGER refuse" if svc.engine.dialect.name ==
+                                    "sqlite" else "DROP TRIGGER refuse ON sessions"))
+            if svc.engine.dialect.name != "sqlite":
+                await conn.execute(text("DROP FUNCTION refuse()"))
+    assert [r.status_code for r in responses] == [503] * 3
+    after = {row.session_id: row.random_string for row in await session_rows(svc, user.id)}
+    assert after == before  # nothing of the batch was written
+    for cookie in cookies:  # and each session rotates at its next request
+        assert (await get_with(app, "/protected", cookie)).status_code == 200
+    assert {row.version for row in await session_rows(svc, user.id)} == {1}
+
+
 @pytest.mark.settings(SESSION_CACHE_SIZE=2, **LOCAL)
 async def test_an_evicted_session_costs_one_check_not_a_failure(
         app: Any, svc: AuthService, make_user: Any, clock: FakeClock) -> None:

@@ -19,16 +19,18 @@ from ..db.models import User, UserSession
 from ..db.unit_of_work import UnitOfWork
 from ..rbac.checker import load_many_grants
 from ..rbac.grants import Grants
+from .ticks import TickBatch, fail
 
 #: The session row, its user, and the user's grants if ``needs_grants`` asked for them.
 Found = tuple[UserSession, User, Grants | None] | None
+_Work = tuple[dict[str, "asyncio.Future[Found]"], dict[str, "asyncio.Future[Grants]"]]
 
 
 def _never(_user_id: str) -> bool:
     return False
 
 
-class BatchedReads:
+class BatchedReads(TickBatch):
     """Collects session and grants reads and answers them a batch at a time.
 
     Arguments:
@@ -36,14 +38,11 @@ class BatchedReads:
     """
 
     def __init__(self, db: UnitOfWork, needs_grants: Callable[[str], bool] = _never) -> None:
+        super().__init__()
         self._db = db
         self._needs_grants = needs_grants
         self._sessions: dict[str, asyncio.Future[Found]] = {}
         self._grants: dict[str, asyncio.Future[Grants]] = {}
-        self._scheduled = False
-        self._running: asyncio.Task[None] | None = None
-        #: Batches run so far (for tests and benchmarks).
-        self.batches = 0
 
     async def session(self, session_id: str) -> Found:
         """The session row, its user and perhaps grants; None when there is no such session."""
@@ -61,27 +60,15 @@ class BatchedReads:
             self._schedule()
         return await asyncio.shield(future)
 
-    def _schedule(self) -> None:
-        if not self._scheduled and self._running is None:
-            self._scheduled = True
-            asyncio.get_running_loop().call_soon(self._start)
+    def _take(self) -> _Work | None:
+        if not (self._sessions or self._grants):
+            return None
+        work = (self._sessions, self._grants)
+        self._sessions, self._grants = {}, {}
+        return work
 
-    def _start(self) -> None:
-        self._scheduled = False
-        if self._running is not None or not (self._sessions or self._grants):
-            return
-        sessions, self._sessions = self._sessions, {}
-        grants, self._grants = self._grants, {}
-        self._running = asyncio.ensure_future(self._run(sessions, grants))
-        self._running.add_done_callback(self._finished)
-
-    def _finished(self, _task: asyncio.Task[None]) -> None:
-        self._running = None
-        self._start()  # what arrived meanwhile
-
-    async def _run(self, sessions: dict[str, asyncio.Future[Found]],
-                   grants: dict[str, asyncio.Future[Grants]]) -> None:
-        self.batches += 1
+    async def _run(self, work: _Work) -> None:
+        sessions, grants = work
         try:
             async with self._db.reading() as tx:
                 rows: dict[str, tuple[UserSession, User]] = {}
@@ -93,13 +80,8 @@ class BatchedReads:
                 users = set(grants) | {user.id for _, user in rows.values()
                                        if self._needs_grants(user.id)}
                 loaded = await load_many_grants(tx, users) if users else {}
-        except BaseException as exc:  # every waiter gets the failure (503 upstream)
-            waiting: list[asyncio.Future[Any]] = [*sessions.values(), *grants.values()]
-            for future in waiting:
-                if not future.done():
-                    future.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
+        except BaseException as exc:
+            fail([*sessions.values(), *grants.values()], exc)
             return
         for session_id, asked in sessions.items():
             if not asked.done():

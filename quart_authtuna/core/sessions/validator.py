@@ -11,7 +11,8 @@ database query. A check is due every SESSION_DB_VERIFICATION_INTERVAL seconds:
 - a write only when the random string is due to rotate (SESSION_ROTATION_SECONDS, after a
   re-authentication, or when a sliding expiry comes within one rotation period of now) or
   the read found a problem: the random string rotates by compare-and-swap (concurrent
-  verifiers never log each other out), in one transaction with the grants.
+  verifiers never log each other out); the due rotations of one tick share one transaction
+  (:mod:`.rotations`), a problem's write has its own, with the grants.
 
 Concurrent requests of one session share one check. Changes made behind the product's back
 (raw SQL) are seen at the next read, or at the next rotation while the channel vouches.
@@ -50,6 +51,7 @@ from ..settings import Settings
 from ..types import Clock, RequestMeta
 from .cache import SessionCache, SessionState
 from .reads import BatchedReads
+from .rotations import BatchedRotations
 
 #: Reasons that end the session for good (the others only refuse this request).
 _TERMINATING = frozenset({"region_mismatch", "random_string_mismatch"})
@@ -84,6 +86,7 @@ class SessionValidator:
         self.codec = codec
         self._mail = mail
         self.reads = BatchedReads(db, lambda user_id: rbac.cached(user_id) is None)
+        self.rotations = BatchedRotations(db, self._swap)
         self._inflight: dict[str, asyncio.Future[SessionState | None]] = {}
 
     def issue(self, issued: IssuedSession, user: User, grants: Grants
@@ -187,8 +190,7 @@ class SessionValidator:
         if self._problem(row, user, claims, meta, now) is not None:
             return await self._rotate(session_id, claims, meta)
         if self._rotation_due(row.mtime, row.authenticated_at, row.etime, now):
-            async with self._db.transaction() as tx:  # the CAS alone: the row was just read
-                rotated = await self._swap(tx, row, meta, now)
+            rotated = await self.rotations.rotate(row, meta, now)  # the CAS alone, batched
             if rotated is None:
                 self._revocation.forget_sessions([session_id])
                 return None

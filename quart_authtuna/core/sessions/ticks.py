@@ -1,0 +1,56 @@
+"""One batch per event-loop tick: the work asked for while the loop runs one round of ready
+tasks goes out together, with at most one batch in flight (what arrives meanwhile waits for
+it and goes out in the next, so batches grow with the load instead of the queries)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+
+class TickBatch:
+    """Scheduling for a batch: subclasses hold the pending work, ``_take`` hands it over
+    (None when there is none) and ``_run`` does it."""
+
+    def __init__(self) -> None:
+        self._scheduled = False
+        self._running: asyncio.Task[None] | None = None
+        #: Batches run so far (for tests and benchmarks).
+        self.batches = 0
+
+    def _take(self) -> Any | None:
+        raise NotImplementedError
+
+    async def _run(self, work: Any) -> None:
+        raise NotImplementedError
+
+    def _schedule(self) -> None:
+        if not self._scheduled and self._running is None:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._start)
+
+    def _start(self) -> None:
+        self._scheduled = False
+        if self._running is not None:
+            return
+        work = self._take()
+        if work is None:
+            return
+        self.batches += 1
+        self._running = asyncio.ensure_future(self._run(work))
+        self._running.add_done_callback(self._finished)
+
+    def _finished(self, _task: asyncio.Task[None]) -> None:
+        self._running = None
+        self._start()  # what arrived meanwhile
+
+
+def fail(waiting: Iterable[asyncio.Future[Any]], exc: BaseException) -> None:
+    """Every waiter of a failed batch gets its failure (503 upstream); a cancellation or
+    other BaseException goes on up."""
+    for future in waiting:
+        if not future.done():
+            future.set_exception(exc)
+    if not isinstance(exc, Exception):
+        raise exc
