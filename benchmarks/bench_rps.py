@@ -188,43 +188,20 @@ def create_app(config: dict[str, Any]) -> Any:
 
 # ---- load generators (run in this process) -------------------------------------------------
 
-WRK_SCRIPT = r"""
--- Sends what a browser sends and the session cookie (if any), adopting any new one the
--- server sets. Counts every status: wrk counts 3xx as success, we count only 200.
-local path = os.getenv("BENCH_PATH")
-local name = os.getenv("BENCH_COOKIE_NAME")
-local cookie = os.getenv("BENCH_COOKIE") or ""
-local browser = {["User-Agent"] = os.getenv("BENCH_USER_AGENT"),
-                 ["Accept-Language"] = os.getenv("BENCH_ACCEPT_LANGUAGE"),
-                 ["Accept"] = os.getenv("BENCH_ACCEPT")}
-local req
+#: Counts every status (wrk counts 3xx as success; we count only 200): ``count(status,
+#: headers)`` per response, then the totals and the p99 in one BENCH-STATUS line, and wrk
+#: exits 3 on any other status. Shared by the load scripts of the benchmarks.
+LUA_STATUS = r"""
 ok, bad, first_bad = 0, 0, ""
 local threads = {}
-local function build()
-  local headers = {}
-  for k, v in pairs(browser) do headers[k] = v end
-  if cookie ~= "" then headers["Cookie"] = name .. "=" .. cookie end
-  req = wrk.format("GET", path, headers)
-end
 setup = function(thread) table.insert(threads, thread) end
--- wrk.headers["Host"] is only set after the script loads: build the request in init.
-init = function(args) build() end
-request = function() return req end
-response = function(status, headers, body)
-  if status == 200 then ok = ok + 1 else
-    bad = bad + 1
-    if first_bad == "" then
-      first_bad = tostring(status)
-      for k, v in pairs(headers) do
-        if string.lower(k) == "location" then first_bad = first_bad .. " -> " .. v end
-      end
-    end
-  end
-  if cookie == "" then return end
-  for k, v in pairs(headers) do
-    if string.lower(k) == "set-cookie" then
-      local value = string.match(v, "^" .. name .. "=([^;]*)")
-      if value and value ~= "" and value ~= cookie then cookie = value; build() end
+local function count(status, headers)
+  if status == 200 then ok = ok + 1 return end
+  bad = bad + 1
+  if first_bad == "" then
+    first_bad = tostring(status)
+    for k, v in pairs(headers) do
+      if string.lower(k) == "location" then first_bad = first_bad .. " -> " .. v end
     end
   end
 end
@@ -235,9 +212,43 @@ done = function(summary, latency, requests)
     total_bad = total_bad + thread:get("bad")
     if first == "" then first = thread:get("first_bad") end
   end
-  io.write(string.format("BENCH-STATUS ok=%d bad=%d first=%s\n", total_ok, total_bad, first))
+  io.write(string.format("BENCH-STATUS ok=%d bad=%d p99=%.1f first=%s\n", total_ok, total_bad,
+    latency:percentile(99) / 1000, first))
   io.stdout:flush()
   if total_bad > 0 then os.exit(3) end
+end
+"""
+#: The regular expression of that line: ok, bad, p99 (ms), first bad status.
+STATUS_LINE = r"BENCH-STATUS ok=(\d+) bad=(\d+) p99=([\d.]+) first=(.*)"
+
+WRK_SCRIPT = LUA_STATUS + r"""
+-- Sends what a browser sends and the session cookie (if any), adopting any new one the
+-- server sets.
+local path = os.getenv("BENCH_PATH")
+local name = os.getenv("BENCH_COOKIE_NAME")
+local cookie = os.getenv("BENCH_COOKIE") or ""
+local browser = {["User-Agent"] = os.getenv("BENCH_USER_AGENT"),
+                 ["Accept-Language"] = os.getenv("BENCH_ACCEPT_LANGUAGE"),
+                 ["Accept"] = os.getenv("BENCH_ACCEPT")}
+local req
+local function build()
+  local headers = {}
+  for k, v in pairs(browser) do headers[k] = v end
+  if cookie ~= "" then headers["Cookie"] = name .. "=" .. cookie end
+  req = wrk.format("GET", path, headers)
+end
+-- wrk.headers["Host"] is only set after the script loads: build the request in init.
+init = function(args) build() end
+request = function() return req end
+response = function(status, headers, body)
+  count(status, headers)
+  if cookie == "" then return end
+  for k, v in pairs(headers) do
+    if string.lower(k) == "set-cookie" then
+      local value = string.match(v, "^" .. name .. "=([^;]*)")
+      if value and value ~= "" and value ~= cookie then cookie = value; build() end
+    end
+  end
 end
 """
 
@@ -275,7 +286,7 @@ def run_wrk(port: int, path: str, cookie: str, seconds: float, script: Path) -> 
         env=env, capture_output=True, text=True, timeout=seconds + 30)
     out = done.stdout
     found = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out)
-    status = re.search(r"BENCH-STATUS ok=(\d+) bad=(\d+) first=(.*)", out)
+    status = re.search(STATUS_LINE, out)
     if not found or not status or done.returncode not in (0, 3):
         raise RuntimeError(f"wrk failed ({done.returncode}):\n{out}\n{done.stderr}")
     elapsed = float(found.group(2)) / (1000 if found.group(3) == "ms" else 1)
@@ -286,7 +297,7 @@ def run_wrk(port: int, path: str, cookie: str, seconds: float, script: Path) -> 
     if done.returncode == 3:
         bad = max(bad, 1)
     return Run(int(found.group(1)), elapsed, int(status.group(1)), bad,
-               sum(int(n) for n in errors.groups()) if errors else 0, status.group(3).strip())
+               sum(int(n) for n in errors.groups()) if errors else 0, status.group(4).strip())
 
 
 async def _python_load(port: int, path: str, cookie: str, seconds: float) -> Run:

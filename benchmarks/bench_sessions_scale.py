@@ -1,24 +1,32 @@
 """Benchmark: many distinct signed-in sessions of one user, loaded round-robin.
 
-One Hypercorn server (1 worker, benchmarks/_server.py) with the guarded route of bench_rps
-(``permission_required("projects:read")``), BCRYPT_ROUNDS=4, login throttling raised and
-the new-login mail off (bench only). N sessions are made by real HTTP sign-ins, each from a
-fresh connection with the browser headers used under load (32 at a time). ``wrk -t1 -c32``
-then loads the route with a Lua script that takes cookies round-robin from a file, follows
-each rotated cookie (Set-Cookie) for its slot, and counts every status: any non-200 or
-socket error voids the run. N=1 uses the same script. The warm-up lasts at least one
-verification interval plus 5 s, so the measured window holds steady-state checks.
+The guarded route of bench_rps (``permission_required("projects:read")``), BCRYPT_ROUNDS=4,
+login throttling raised and the new-login mail off (bench only). Per N:
 
-Reported per N: rps, p99, UPDATEs of the sessions table per session-minute and SQL
-statements per request (a ``before_cursor_execute`` listener in the server), and RSS per
-cached session ((RSS_N - RSS_1) / N, RSS read in the server after a ``gc.collect()`` at the
-end of the warm-up). PostgreSQL runs each start in a fresh schema, dropped afterwards.
+1. **Sign-in**: N real HTTP sign-ins, each from a fresh connection with the browser headers
+   used under load (32 at a time), through two sign-in servers on the database (one per
+   core). They stop before the measured server starts, so its memory holds no sign-in work.
+2. **Age**: the sessions' last rotation (and sign-in) times are spread uniformly over the last
+   rotation period, as in a population active for longer than one period: rotations come due
+   at the steady rate (N per period) from the start, not in the burst a fresh sign-in makes.
+3. **Load**, once per broadcast mode (``--broadcast local postgres``), each on a fresh
+   server (1 Hypercorn worker, benchmarks/_server.py): ``wrk -t1 -c32`` with a Lua script
+   that takes the cookies round-robin, follows each rotated cookie (Set-Cookie) for its slot
+   (the server echoes the slot: responses of 32 connections come back in any order), logs it
+   for the next run on the same population, and counts every status: any non-200 or socket
+   error voids the run. The warm-up reads every session once (the cache starts empty) and
+   runs past one verification interval; then the measured window.
+
+Reported per N: rps, p99, rows of the sessions table updated per session-minute, SQL
+statements per request (a cursor listener in the server), and RSS per cached session
+((RSS_N - RSS_1) / N, RSS read after a ``gc.collect()`` at the end of the warm-up, each in a
+server that only ever served the load). PostgreSQL runs each N in a fresh schema, dropped
+afterwards; SQLite in a fresh file.
 
 Run: ``.venv/bin/python benchmarks/bench_sessions_scale.py [--n 1 3000 20000] [--seconds 60]
-[--warmup 20] [--url postgresql+asyncpg://...] [--broadcast local|postgres]
+[--warmup 20] [--url postgresql+asyncpg://...] [--broadcast local postgres]
 [--rotation 300]``. With ``--rotation`` R shorter than 300 s the "at 300 s" column scales the
-measured writes by R/300: an upper bound, since each rotation also waits for the session's
-next due check after R.
+measured writes by R/300.
 """
 
 from __future__ import annotations
@@ -43,13 +51,16 @@ from benchmarks.bench_rps import (  # noqa: E402
     AUTH_PATH,
     BROWSER,
     COOKIE,
+    LUA_STATUS,
     PASSWORD,
+    STATUS_LINE,
     USERNAME,
     counters,
+    server_cpu,
 )
 from benchmarks.bench_rps import create_app as _rps_app  # noqa: E402
 
-WRK_SCRIPT = r"""
+WRK_SCRIPT = LUA_STATUS + r"""
 local path = os.getenv("BENCH_PATH")
 local name = os.getenv("BENCH_COOKIE_NAME")
 local cookies = {}
@@ -57,9 +68,6 @@ for line in io.lines(os.getenv("BENCH_COOKIES")) do table.insert(cookies, line) 
 local ua, al, accept = os.getenv("BENCH_USER_AGENT"), os.getenv("BENCH_ACCEPT_LANGUAGE"),
   os.getenv("BENCH_ACCEPT")
 local next_slot = 0
-ok, bad, first_bad = 0, 0, ""
-local threads = {}
-setup = function(thread) table.insert(threads, thread) end
 request = function()
   next_slot = next_slot % #cookies + 1
   return wrk.format("GET", path, {["User-Agent"] = ua, ["Accept-Language"] = al,
@@ -67,12 +75,9 @@ request = function()
     ["X-Bench-Slot"] = tostring(next_slot)})
 end
 response = function(status, headers, body)
+  count(status, headers)
   -- the server echoes the slot: responses of the 32 connections come in any order
   local slot = tonumber(headers["X-Bench-Slot"] or headers["x-bench-slot"] or "")
-  if status == 200 then ok = ok + 1 else
-    bad = bad + 1
-    if first_bad == "" then first_bad = tostring(status) end
-  end
   for k, v in pairs(headers) do
     if string.lower(k) == "set-cookie" then
       local value = string.match(v, "^" .. name .. "=([^;]*)")
@@ -85,17 +90,6 @@ response = function(status, headers, body)
       end
     end
   end
-end
-done = function(summary, latency, requests)
-  local total_ok, total_bad, first = 0, 0, ""
-  for _, thread in ipairs(threads) do
-    total_ok = total_ok + thread:get("ok")
-    total_bad = total_bad + thread:get("bad")
-    if first == "" then first = thread:get("first_bad") end
-  end
-  io.write(string.format("BENCH-STATUS ok=%d bad=%d first=%s p99=%.1f\n", total_ok,
-    total_bad, first, latency:percentile(99) / 1000))
-  if total_bad > 0 then os.exit(3) end
 end
 """
 
@@ -197,6 +191,20 @@ def _get_json(port: int, path: str) -> dict[str, int]:
         return {k: int(v) for k, v in json.loads(answer.read()).items()}
 
 
+def _postgres_cpu() -> float:
+    """CPU seconds used so far by this machine's PostgreSQL processes (0 without any): the
+    database shares the cores with the server and wrk, so its work lowers the rps too."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if "(postgres)" in text:
+            total += server_cpu(int(stat.parent.name)) or 0.0
+    return total
+
+
 def _rss_kb(pid: int) -> int:
     text = Path(f"/proc/{pid}/status").read_text()
     return int(re.search(r"VmRSS:\s+(\d+)", text).group(1))  # type: ignore[union-attr]
@@ -227,7 +235,7 @@ def _wrk(port: int, cookies: Path, seconds: float, script: Path, *, warmup: bool
                            f"http://127.0.0.1:{port}{AUTH_PATH}"], env=env,
                           capture_output=True, text=True, timeout=seconds + 60)
     found = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", done.stdout)
-    status = re.search(r"BENCH-STATUS ok=(\d+) bad=(\d+) first=(\S*) p99=([\d.]+)", done.stdout)
+    status = re.search(STATUS_LINE, done.stdout)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
                        done.stdout)
     if warmup and errors and not any(int(n) for n in errors.groups()[:3]):
@@ -237,7 +245,7 @@ def _wrk(port: int, cookies: Path, seconds: float, script: Path, *, warmup: bool
         raise SystemExit(f"run void (every response must be 200):\n{done.stdout}{done.stderr}")
     _follow(cookies, rotated)
     elapsed = float(found.group(2)) * {"ms": 0.001, "s": 1, "m": 60}[found.group(3)]
-    return int(found.group(1)) / elapsed, float(status.group(4)), int(found.group(1))
+    return int(found.group(1)) / elapsed, float(status.group(3)), int(found.group(1))
 
 
 def populate(n: int, url: str, settings: dict[str, Any], tmp: str) -> tuple[Path, float]:
@@ -294,10 +302,14 @@ def measure(n: int, jar: Path, url: str, settings: dict[str, Any], seconds: floa
         _wrk(server.port, jar, max(warmup, interval + 5, n / 400), script, warmup=True)
         memory = _get_json(server.port, "/_bench/rss")
         before, updates_before = counters(server.port), _get_json(server.port, "/_bench/updates")
+        cpu_before, db_before = server_cpu(server.process.pid) or 0.0, _postgres_cpu()
         rps, p99, requests = _wrk(server.port, jar, seconds, script)
+        cpu_after, db_after = server_cpu(server.process.pid) or 0.0, _postgres_cpu()
         after, updates_after = counters(server.port), _get_json(server.port, "/_bench/updates")
     writes = updates_after["session_updates"] - updates_before["session_updates"]
     return {"n": n, "rps": rps, "p99": p99,
+            "cpu_us": (cpu_after - cpu_before) / requests * 1e6,
+            "db_cpu_us": (db_after - db_before) / requests * 1e6,
             "writes_per_session_minute": writes / max(1, n) / (seconds / 60),
             "statements_per_request": (after["queries"] - before["queries"]) / requests,
             "rss_kb": memory["rss_kb"], "cache_bytes": memory["cache_bytes"],
@@ -358,14 +370,16 @@ def _table(broadcast: str, rows: list[dict[str, float]], rotation: float) -> Non
     base = rows[0]
     print(f"\nbroadcast {broadcast}\n{'N':>6} {'rps':>7} {'ratio':>6} {'p99 ms':>7} "
           f"{'writes/sess-min':>15} {'at 300 s':>8} {'stmts/req':>9} {'RSS/session':>11} "
-          f"{'cache/session':>13}")
+          f"{'cache/session':>13} {'CPU us/req':>10} {'CPU ratio':>9} {'DB us/req':>9}")
     for row in rows:
         per = ((row["rss_kb"] - base["rss_kb"]) * 1024 / row["n"]) if row["n"] > base["n"] else 0
         print(f"{row['n']:>6} {row['rps']:>7,.0f} {row['rps'] / base['rps']:>6.2f} "
               f"{row['p99']:>7.1f} {row['writes_per_session_minute']:>15.3f} "
               f"{row['writes_per_session_minute'] * rotation / 300:>8.3f} "
               f"{row['statements_per_request']:>9.4f} {per:>9.0f} B "
-              f"{row['cache_bytes'] / max(1, row['cached']):>11.0f} B")
+              f"{row['cache_bytes'] / max(1, row['cached']):>11.0f} B "
+              f"{row['cpu_us']:>10.0f} {base['cpu_us'] / row['cpu_us']:>9.2f} "
+              f"{row['db_cpu_us']:>9.0f}")
 
 
 if __name__ == "__main__":
