@@ -23,10 +23,11 @@ statements per request (a cursor listener in the server), and RSS per cached ses
 server that only ever served the load). PostgreSQL runs each N in a fresh schema, dropped
 afterwards; SQLite in a fresh file.
 
-Run: ``.venv/bin/python benchmarks/bench_sessions_scale.py [--n 1 3000 20000] [--seconds 60]
+Run: ``.venv/bin/python benchmarks/bench_sessions_scale.py [--n 3000 20000] [--seconds 60]
 [--warmup 20] [--url postgresql+asyncpg://...] [--broadcast local postgres]
-[--rotation 300]``. With ``--rotation`` R shorter than 300 s the "at 300 s" column scales the
-measured writes by R/300.
+[--rotation 300] [--rounds 1]``. N=1 is measured just before each N (the machine's speed
+drifts over minutes), and each line's ratios are within its pair. With ``--rotation`` R
+shorter than 300 s the "at 300 s" column scales the measured writes by R/300.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def create_app(config: dict[str, Any]) -> Any:
     app = _rps_app({**config, "db": "unused"})
     from sqlalchemy import event
 
-    counts = {"session_updates": 0}
+    counts: dict[str, int] = {"session_updates": 0}
 
     @app.before_serving
     async def count_updates() -> None:
@@ -115,6 +116,20 @@ def create_app(config: dict[str, Any]) -> Any:
                 counts["session_updates"] += max(1, cursor.rowcount)
 
         event.listen(svc.engine.sync_engine, "after_cursor_execute", on)
+        import gc
+
+        started: list[float] = []
+
+        def timed(phase: str, info: dict[str, Any]) -> None:
+            """Time spent in the cyclic garbage collector, per generation."""
+            if phase == "start":
+                started[:] = [time.perf_counter()]
+            elif started:
+                key = f"gc{info['generation']}_us"
+                counts[key] = counts.get(key, 0) + int((time.perf_counter() - started[0]) * 1e6)
+                counts[f"gc{info['generation']}_n"] = counts.get(f"gc{info['generation']}_n", 0) + 1
+
+        gc.callbacks.append(timed)
 
     @app.after_request
     async def echo_slot(response: Any) -> Any:
@@ -330,50 +345,65 @@ async def _drop(url: str, schema: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, nargs="+", default=[1, 3000, 20000])
+    parser.add_argument("--n", type=int, nargs="+", default=[3000, 20000])
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--warmup", type=float, default=20)
     parser.add_argument("--url", default="")
     parser.add_argument("--broadcast", nargs="+", default=["local"],
                         choices=["local", "postgres"])
     parser.add_argument("--rotation", type=float, default=300)
+    parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
     settings = {"SESSION_ROTATION_SECONDS": args.rotation,
                 "SESSION_CACHE_SIZE": max(50_000, 2 * max(args.n)),
                 "MAX_LOGIN_ATTEMPTS_PER_IP": 1_000_000, "MAX_LOGIN_ATTEMPTS_PER_USER": 1_000_000,
                 # bench only: no new-login mail (printed to the console per sign-in)
                 "SEND_NEW_LOGIN_EMAIL": False}
-    rows: dict[str, list[dict[str, float]]] = {b: [] for b in args.broadcast}
-    with tempfile.TemporaryDirectory(prefix="authtuna-scale-") as tmp:
-        for n in args.n:
+    pairs: dict[str, list[tuple[dict[str, float], dict[str, float]]]] = {
+        b: [] for b in args.broadcast}
+    with tempfile.TemporaryDirectory(prefix="authtuna-scale-") as tmp, \
+            contextlib.ExitStack() as populations:
+        def population(n: int) -> tuple[Path, str, dict[str, Any]]:
             url = args.url or f"sqlite+aiosqlite:///{tmp}/scale-{n}.db"
             schema = f"bench_scale_{os.getpid()}_{n}" if args.url else None
-            # a fresh schema per run: the bench creates its tables (refused in production)
+            # a fresh schema per N: the bench creates its tables (refused in production)
             where = {"DATABASE_SCHEMA": schema, "AUTO_CREATE_DATABASE": True} if schema else {}
-            try:
-                jar, took = populate(n, url, {**settings, **where}, tmp)
-                print(f"N={n}: {n} sign-ins in {took:.0f} s", flush=True)
-                for broadcast in args.broadcast:
-                    asyncio.run(_age(url, schema, args.rotation))
-                    rows[broadcast].append(measure(
-                        n, jar, url, {**settings, **where, "REVOCATION_BROADCASTER": broadcast},
-                        args.seconds, args.warmup, tmp))
-                    print(broadcast, rows[broadcast][-1], flush=True)
-            finally:
-                if schema:
-                    asyncio.run(_drop(args.url, schema))
-    for broadcast, measured in rows.items():
+            if schema:
+                populations.callback(lambda: asyncio.run(_drop(args.url, schema)))
+            jar, took = populate(n, url, {**settings, **where}, tmp)
+            print(f"N={n}: {n} sign-ins in {took:.0f} s", flush=True)
+            return jar, url, where
+
+        def run(n: int, found: tuple[Path, str, dict[str, Any]], broadcast: str
+                ) -> dict[str, float]:
+            jar, url, where = found
+            asyncio.run(_age(url, where.get("DATABASE_SCHEMA"), args.rotation))
+            row = measure(n, jar, url, {**settings, **where, "REVOCATION_BROADCASTER": broadcast},
+                          args.seconds, args.warmup, tmp)
+            print(broadcast, row, flush=True)
+            return row
+
+        one = population(1)  # N=1 runs just before each N: the machine's speed drifts
+        for n in args.n:
+            many = population(n)
+            for broadcast in args.broadcast:
+                for _ in range(args.rounds):
+                    pairs[broadcast].append((run(1, one, broadcast), run(n, many, broadcast)))
+    for broadcast, measured in pairs.items():
         _table(broadcast, measured, args.rotation)
 
 
-def _table(broadcast: str, rows: list[dict[str, float]], rotation: float) -> None:
-    base = rows[0]
-    print(f"\nbroadcast {broadcast}\n{'N':>6} {'rps':>7} {'ratio':>6} {'p99 ms':>7} "
-          f"{'writes/sess-min':>15} {'at 300 s':>8} {'stmts/req':>9} {'RSS/session':>11} "
-          f"{'cache/session':>13} {'CPU us/req':>10} {'CPU ratio':>9} {'DB us/req':>9}")
-    for row in rows:
-        per = ((row["rss_kb"] - base["rss_kb"]) * 1024 / row["n"]) if row["n"] > base["n"] else 0
-        print(f"{row['n']:>6} {row['rps']:>7,.0f} {row['rps'] / base['rps']:>6.2f} "
+def _table(broadcast: str, pairs: list[tuple[dict[str, float], dict[str, float]]],
+           rotation: float) -> None:
+    """One line per pair: N=1 just before N; ratios within the pair."""
+    print(f"\nbroadcast {broadcast}\n{'N':>6} {'rps':>7} {'N=1 rps':>7} {'ratio':>6} "
+          f"{'p99 ms':>7} {'writes/sess-min':>15} {'at 300 s':>8} {'stmts/req':>9} "
+          f"{'RSS/session':>11} {'cache/session':>13} {'CPU us/req':>10} {'CPU ratio':>9} "
+          f"{'DB us/req':>9}")
+    for base, row in pairs:
+        per = (row["rss_kb"] - base["rss_kb"]) * 1024 / row["n"]
+        print(f"{row['n']:>6} {row['rps']:>7,.0f} {base['rps']:>7,.0f} "
+              f"{row['rps'] / base['rps']:>6.2f} "
               f"{row['p99']:>7.1f} {row['writes_per_session_minute']:>15.3f} "
               f"{row['writes_per_session_minute'] * rotation / 300:>8.3f} "
               f"{row['statements_per_request']:>9.4f} {per:>9.0f} B "
