@@ -220,6 +220,14 @@ def _postgres_cpu() -> float:
     return total
 
 
+def _children_cpu() -> float:
+    """CPU seconds used by this process's finished children (wrk, once it has exited)."""
+    import resource
+
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def _rss_kb(pid: int) -> int:
     text = Path(f"/proc/{pid}/status").read_text()
     return int(re.search(r"VmRSS:\s+(\d+)", text).group(1))  # type: ignore[union-attr]
@@ -318,13 +326,16 @@ def measure(n: int, jar: Path, url: str, settings: dict[str, Any], seconds: floa
         memory = _get_json(server.port, "/_bench/rss")
         before, updates_before = counters(server.port), _get_json(server.port, "/_bench/updates")
         cpu_before, db_before = server_cpu(server.process.pid) or 0.0, _postgres_cpu()
+        wrk_before = _children_cpu()
         rps, p99, requests = _wrk(server.port, jar, seconds, script)
         cpu_after, db_after = server_cpu(server.process.pid) or 0.0, _postgres_cpu()
+        wrk_after = _children_cpu()
         after, updates_after = counters(server.port), _get_json(server.port, "/_bench/updates")
     writes = updates_after["session_updates"] - updates_before["session_updates"]
     return {"n": n, "rps": rps, "p99": p99,
             "cpu_us": (cpu_after - cpu_before) / requests * 1e6,
             "db_cpu_us": (db_after - db_before) / requests * 1e6,
+            "wrk_cpu_us": (wrk_after - wrk_before) / requests * 1e6,
             "writes_per_session_minute": writes / max(1, n) / (seconds / 60),
             "statements_per_request": (after["queries"] - before["queries"]) / requests,
             "rss_kb": memory["rss_kb"], "cache_bytes": memory["cache_bytes"],
@@ -399,7 +410,7 @@ def _table(broadcast: str, pairs: list[tuple[dict[str, float], dict[str, float]]
     print(f"\nbroadcast {broadcast}\n{'N':>6} {'rps':>7} {'N=1 rps':>7} {'ratio':>6} "
           f"{'p99 ms':>7} {'writes/sess-min':>15} {'at 300 s':>8} {'stmts/req':>9} "
           f"{'RSS/session':>11} {'cache/session':>13} {'CPU us/req':>10} {'CPU ratio':>9} "
-          f"{'DB us/req':>9}")
+          f"{'DB us/req':>9} {'wrk us/req':>10}")
     for base, row in pairs:
         per = (row["rss_kb"] - base["rss_kb"]) * 1024 / row["n"]
         print(f"{row['n']:>6} {row['rps']:>7,.0f} {base['rps']:>7,.0f} "
@@ -409,7 +420,7 @@ def _table(broadcast: str, pairs: list[tuple[dict[str, float], dict[str, float]]
               f"{row['statements_per_request']:>9.4f} {per:>9.0f} B "
               f"{row['cache_bytes'] / max(1, row['cached']):>11.0f} B "
               f"{row['cpu_us']:>10.0f} {base['cpu_us'] / row['cpu_us']:>9.2f} "
-              f"{row['db_cpu_us']:>9.0f}")
+              f"{row['db_cpu_us']:>9.0f} {row['wrk_cpu_us']:>10.0f}")
 
 
 if __name__ == "__main__":

@@ -67,6 +67,9 @@ class BatchedReads(TickBatch):
         self._sessions, self._grants = {}, {}
         return work
 
+    def _waiters(self, work: _Work) -> list[asyncio.Future[Any]]:
+        return [*work[0].values(), *work[1].values()]
+
     async def _run(self, work: _Work) -> None:
         sessions, grants = work
         try:
@@ -81,7 +84,7 @@ class BatchedReads(TickBatch):
                                        if self._needs_grants(user.id)}
                 loaded = await load_many_grants(tx, users) if users else {}
         except BaseException as exc:
-            fail([*sessions.values(), *grants.values()], exc)
+            fail(self._waiters(work), exc)
             return
         for session_id, asked in sessions.items():
             if not asked.done():

@@ -47,12 +47,15 @@ class BatchedRotations(TickBatch):
         work, self._pending = self._pending, []
         return work or None
 
+    def _waiters(self, work: list[_Asked]) -> list[asyncio.Future[UserSession | None]]:
+        return [asked[3] for asked in work]
+
     async def _run(self, work: list[_Asked]) -> None:
         try:
             async with self._db.transaction() as tx:
                 written = [await self._swap(tx, row, meta, now) for row, meta, now, _ in work]
         except BaseException as exc:
-            fail([asked[3] for asked in work], exc)
+            fail(self._waiters(work), exc)
             return
         for (*_, future), row in zip(work, written, strict=True):
             if not future.done():

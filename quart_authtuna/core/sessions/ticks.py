@@ -5,13 +5,14 @@ it and goes out in the next, so batches grow with the load instead of the querie
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Iterable
 from typing import Any
 
 
 class TickBatch:
     """Scheduling for a batch: subclasses hold the pending work, ``_take`` hands it over
-    (None when there is none) and ``_run`` does it."""
+    (None when there is none), ``_run`` does it and ``_waiters`` names its futures."""
 
     def __init__(self) -> None:
         self._scheduled = False
@@ -23,6 +24,9 @@ class TickBatch:
         raise NotImplementedError
 
     async def _run(self, work: Any) -> None:
+        raise NotImplementedError
+
+    def _waiters(self, work: Any) -> Iterable[asyncio.Future[Any]]:
         raise NotImplementedError
 
     def _schedule(self) -> None:
@@ -39,18 +43,22 @@ class TickBatch:
             return
         self.batches += 1
         self._running = asyncio.ensure_future(self._run(work))
-        self._running.add_done_callback(self._finished)
+        self._running.add_done_callback(functools.partial(self._finished, work))
 
-    def _finished(self, _task: asyncio.Task[None]) -> None:
+    def _finished(self, work: Any, task: asyncio.Task[None]) -> None:
         self._running = None
+        if task.cancelled():  # the server stopping, perhaps before the batch even began
+            for future in self._waiters(work):
+                future.cancel()
         self._start()  # what arrived meanwhile
 
 
 def fail(waiting: Iterable[asyncio.Future[Any]], exc: BaseException) -> None:
-    """Every waiter of a failed batch gets its failure (503 upstream); a cancellation or
-    other BaseException goes on up."""
+    """Every waiter of a failed batch gets its failure (503 upstream). A cancellation goes on
+    up, and the batch's waiters are cancelled with it (an exception set for a request that is
+    itself being cancelled would be logged as never retrieved)."""
+    if not isinstance(exc, Exception):
+        raise exc
     for future in waiting:
         if not future.done():
             future.set_exception(exc)
-    if not isinstance(exc, Exception):
-        raise exc
