@@ -186,7 +186,7 @@ async def test_a_failed_rotation_batch_writes_nothing_and_answers_503(
         app: Any, svc: AuthService, make_user: Any, clock: FakeClock) -> None:
     user, cookies = await due_for_rotation(app, make_user, clock, 3)
     before = {row.session_id: row.random_string for row in await session_rows(svc, user.id)}
-    async with svc.engine.begin() as conn:  # the database refuses the last of the batch
+    async with svc.engine.begin() as conn:  # the database refuses one row of the batch
         victim = sorted(before)[0]
         if svc.engine.dialect.name == "sqlite":
             await conn.execute(text(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from quart_authtuna.core.sessions.ticks import TickBatch, fail
+from quart_authtuna.core.sessions.ticks import TickBatch
 
 
 class Echo(TickBatch):
@@ -19,6 +19,7 @@ class Echo(TickBatch):
         self.gate = asyncio.Event()
         self.gate.set()
         self.seen: list[asyncio.Future[int]] = []
+        self.error: Exception | None = None
 
     async def ask(self, key: str) -> int:
         future = self.pending[key] = asyncio.get_running_loop().create_future()
@@ -34,11 +35,9 @@ class Echo(TickBatch):
 
     async def _run(self, work: dict[str, asyncio.Future[int]]) -> None:
         self.seen.extend(work.values())
-        try:
-            await self.gate.wait()
-        except BaseException as exc:
-            fail(work.values(), exc)
-            return
+        await self.gate.wait()
+        if self.error is not None:
+            raise self.error
         for future in work.values():
             future.set_result(self.batches)
 
@@ -78,9 +77,10 @@ async def test_a_cancelled_batch_cancels_its_waiters(begun: bool) -> None:
     assert batch._running is None
 
 
-async def test_a_failed_batch_hands_its_error_to_every_waiter() -> None:
-    futures = [asyncio.get_running_loop().create_future() for _ in range(2)]
-    fail(futures, RuntimeError("database down"))
-    for future in futures:
-        with pytest.raises(RuntimeError, match="database down"):
-            future.result()
+async def test_a_failed_batch_hands_its_error_to_every_waiter_and_the_next_runs() -> None:
+    batch = Echo()
+    batch.error = RuntimeError("database down")
+    with pytest.raises(RuntimeError, match="database down"):
+        await asyncio.gather(batch.ask("a"), batch.ask("b"))
+    batch.error = None
+    assert await batch.ask("c") == 2

@@ -19,7 +19,7 @@ from ..db.models import User, UserSession
 from ..db.unit_of_work import UnitOfWork
 from ..rbac.checker import load_many_grants
 from ..rbac.grants import Grants
-from .ticks import TickBatch, fail
+from .ticks import TickBatch
 
 #: The session row, its user, and the user's grants if ``needs_grants`` asked for them.
 Found = tuple[UserSession, User, Grants | None] | None
@@ -72,20 +72,16 @@ class BatchedReads(TickBatch):
 
     async def _run(self, work: _Work) -> None:
         sessions, grants = work
-        try:
-            async with self._db.reading() as tx:
-                rows: dict[str, tuple[UserSession, User]] = {}
-                if sessions:
-                    result = await tx.execute(select(UserSession, User).join(
-                        User, User.id == UserSession.user_id).where(
-                        UserSession.session_id.in_(list(sessions))))
-                    rows = {row.session_id: (row, user) for row, user in result.all()}
-                users = set(grants) | {user.id for _, user in rows.values()
-                                       if self._needs_grants(user.id)}
-                loaded = await load_many_grants(tx, users) if users else {}
-        except BaseException as exc:
-            fail(self._waiters(work), exc)
-            return
+        async with self._db.reading() as tx:
+            rows: dict[str, tuple[UserSession, User]] = {}
+            if sessions:
+                result = await tx.execute(select(UserSession, User).join(
+                    User, User.id == UserSession.user_id).where(
+                    UserSession.session_id.in_(list(sessions))))
+                rows = {row.session_id: (row, user) for row, user in result.all()}
+            users = set(grants) | {user.id for _, user in rows.values()
+                                   if self._needs_grants(user.id)}
+            loaded = await load_many_grants(tx, users) if users else {}
         for session_id, asked in sessions.items():
             if not asked.done():
                 found = rows.get(session_id)

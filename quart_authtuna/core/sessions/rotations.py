@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..db.models import UserSession
 from ..db.unit_of_work import UnitOfWork
 from ..types import RequestMeta
-from .ticks import TickBatch, fail
+from .ticks import TickBatch
 
 #: Rotates one row in the given transaction: the row as written, or None (ended meanwhile).
 Swap = Callable[[AsyncSession, UserSession, RequestMeta, float], Awaitable[UserSession | None]]
@@ -51,12 +51,8 @@ class BatchedRotations(TickBatch):
         return [asked[3] for asked in work]
 
     async def _run(self, work: list[_Asked]) -> None:
-        try:
-            async with self._db.transaction() as tx:
-                written = [await self._swap(tx, row, meta, now) for row, meta, now, _ in work]
-        except BaseException as exc:
-            fail(self._waiters(work), exc)
-            return
+        async with self._db.transaction() as tx:
+            written = [await self._swap(tx, row, meta, now) for row, meta, now, _ in work]
         for (*_, future), row in zip(work, written, strict=True):
             if not future.done():
                 future.set_result(row)

@@ -42,23 +42,25 @@ class TickBatch:
         if work is None:
             return
         self.batches += 1
-        self._running = asyncio.ensure_future(self._run(work))
+        self._running = asyncio.ensure_future(self._run_or_fail(work))
         self._running.add_done_callback(functools.partial(self._finished, work))
+
+    async def _run_or_fail(self, work: Any) -> None:
+        """A failed batch hands its error to every waiter not answered yet (503 upstream)."""
+        try:
+            await self._run(work)
+        except Exception as exc:
+            for future in self._waiters(work):
+                if not future.done():
+                    future.set_exception(exc)
 
     def _finished(self, work: Any, task: asyncio.Task[None]) -> None:
         self._running = None
-        if task.cancelled():  # the server stopping, perhaps before the batch even began
+        # The server stopping, perhaps before the batch even began: its waiters are cancelled
+        # (an exception set for a request itself being cancelled would be logged as never
+        # retrieved).
+        if task.cancelled():
             for future in self._waiters(work):
                 future.cancel()
         self._start()  # what arrived meanwhile
 
-
-def fail(waiting: Iterable[asyncio.Future[Any]], exc: BaseException) -> None:
-    """Every waiter of a failed batch gets its failure (503 upstream). A cancellation goes on
-    up, and the batch's waiters are cancelled with it (an exception set for a request that is
-    itself being cancelled would be logged as never retrieved)."""
-    if not isinstance(exc, Exception):
-        raise exc
-    for future in waiting:
-        if not future.done():
-            future.set_exception(exc)
